@@ -1,0 +1,1 @@
+"""Adapters: the engine's ports implemented with real technology (files, SQL, scheduler, mail)."""

@@ -1,0 +1,1 @@
+"""Peerloop's pure domain: templates, validation, requirements, cycles and the state machine."""

@@ -1,0 +1,147 @@
+"""The cycle aggregate: one run of a template for one host school, and what it has collected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+__all__ = [
+    "ACTION_STATUSES",
+    "TEAM_ROLES",
+    "Action",
+    "Actor",
+    "Cycle",
+    "Evidence",
+    "Finding",
+    "Judgement",
+    "Member",
+    "SignOff",
+    "SupportLink",
+]
+
+TEAM_ROLES = ("review_lead", "reviewer", "improvement_champion")
+"""Cycle-scoped roles a person is assigned to; the champion is kept apart from the review team."""
+
+ACTION_STATUSES = ("not_started", "in_progress", "met", "partially_met", "not_met")
+"""Follow-up statuses of an action, as the SPP impact review records them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts, with the roles they hold for the cycle in question (resolved by the service).
+
+    Attributes:
+        id: the person's id, or a system actor such as `system:scheduler`.
+        roles: the roles held for this cycle.
+        school_id: the person's school, when they belong to one.
+    """
+
+    id: str
+    roles: frozenset[str]
+    school_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A person assigned to a cycle: on the review team, or as its improvement champion."""
+
+    person_id: str
+    role: str
+    school_id: str | None = None
+    network_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    id: str
+    question_id: str
+    title: str
+    added_by: str
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """A self or peer judgement on a framework question; `grade` only when the scale has points."""
+
+    kind: Literal["self", "peer"]
+    question_id: str
+    narrative: str
+    grade: str | None
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    id: str
+    kind: str
+    text: str
+    question_id: str | None
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """An agreed action. `status` is None until the follow-up records one."""
+
+    id: str
+    title: str
+    owner: str
+    due: date | None
+    success_criteria: str
+    status: str | None = None
+    status_note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SupportLink:
+    """School-to-school support: which partner school helps with what, and what happened."""
+
+    id: str
+    supporting_school_id: str
+    area: str
+    activities: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SignOff:
+    stage: str
+    role: str
+    person_id: str
+    at: datetime
+
+
+@dataclass(slots=True)
+class Cycle:
+    """A cycle's state. `version` goes up by one with every change, for optimistic concurrency.
+
+    The engine changes a cycle only through `engine.machine` and `engine.records`, which keep
+    `version` honest; adapters rebuild it from storage.
+    """
+
+    id: str
+    template_id: str
+    template_version: int
+    host_school_id: str
+    network_id: str | None
+    stage: str
+    stage_entered_at: datetime
+    started_at: datetime
+    version: int = 1
+    dates: dict[str, datetime] = field(default_factory=dict)
+    focus: tuple[str, ...] = ()
+    team: dict[str, Member] = field(default_factory=dict)
+    champion: Member | None = None
+    evidence: dict[str, Evidence] = field(default_factory=dict)
+    judgements: dict[tuple[str, str], Judgement] = field(default_factory=dict)
+    findings: dict[str, Finding] = field(default_factory=dict)
+    actions: dict[str, Action] = field(default_factory=dict)
+    support: dict[str, SupportLink] = field(default_factory=dict)
+    signoffs: dict[tuple[str, str], SignOff] = field(default_factory=dict)
+    """Sign-offs by (stage, role): signing off one stage says nothing about the next."""
+
+    def evidence_count(self, question_id: str) -> int:
+        return sum(1 for e in self.evidence.values() if e.question_id == question_id)

@@ -1,0 +1,166 @@
+"""Deadline arithmetic: when a stage is due, its reminders and expiry rules, and action due dates.
+
+The engine only computes; firing deadlines on time belongs to the scheduler adapter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+
+from engine.calendar import SchoolCalendar, add_school_days
+from engine.cycle import Action, Cycle
+from engine.durations import Duration
+from engine.template import ENTRY, Template
+
+__all__ = [
+    "DUE_SOON",
+    "DeadlineKind",
+    "PlannedDeadline",
+    "action_deadlines",
+    "action_flags",
+    "plan_stage",
+    "shift",
+]
+
+DeadlineKind = Literal[
+    "reminder", "due", "notify", "escalate", "fire", "action_due_soon", "action_overdue"
+]
+
+DUE_SOON = timedelta(days=14)
+"""An action is flagged "due soon" this long before its due date."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedDeadline:
+    """One moment something should happen for a cycle.
+
+    Attributes:
+        key: unique within the cycle's current stage entry (or action), e.g. `reminder:0`.
+        stage: the stage it belongs to; it stops applying once the cycle leaves it.
+        kind: what happens then.
+        at: when, timezone-aware.
+        stage_due_at: the stage's (or action's) due time, so a late reminder can be skipped.
+        roles: who is told, for reminders, notifications and escalations.
+        transition: what is fired, for `fire`.
+        action_id: the action, for action deadlines.
+    """
+
+    key: str
+    stage: str
+    kind: DeadlineKind
+    at: datetime
+    stage_due_at: datetime
+    roles: tuple[str, ...] = ()
+    transition: str | None = None
+    action_id: str | None = None
+
+
+def shift(at: datetime, by: Duration, calendar: SchoolCalendar) -> datetime:
+    """`at` moved by a duration: days keep the local time of day; hours and minutes are exact."""
+    if by.school_days is not None:
+        return add_school_days(calendar, at, by.school_days)
+    assert by.delta is not None
+    local = at.astimezone(calendar.tz)
+    # Aware datetime arithmetic in one zone is wall-clock arithmetic: right for whole days
+    # (a deadline set for 09:00 stays at 09:00 across the clocks changing), wrong for hours.
+    moved = local + timedelta(days=by.delta.days)
+    exact = by.delta - timedelta(days=by.delta.days)
+    if not exact:
+        return moved
+    return (moved.astimezone(UTC) + exact).astimezone(calendar.tz)
+
+
+def plan_stage(
+    template: Template, cycle: Cycle, stage_id: str, calendar: SchoolCalendar
+) -> tuple[PlannedDeadline, ...]:
+    """The deadlines of `stage_id` for `cycle`, counted from its entry or from a cycle date.
+
+    A deadline counted from a cycle date that has not been set yet is not planned; setting the
+    date plans it.
+    """
+    spec = template.stage(stage_id).deadline
+    if spec is None:
+        return ()
+    anchor = cycle.stage_entered_at if spec.anchor == ENTRY else cycle.dates.get(spec.anchor)
+    if anchor is None:
+        return ()
+    due = shift(anchor, spec.due, calendar)
+    out = [PlannedDeadline("due", stage_id, "due", due, due)]
+    out.extend(
+        PlannedDeadline(
+            f"reminder:{i}",
+            stage_id,
+            "reminder",
+            shift(due, r.negated(), calendar),
+            due,
+            roles=_stage_roles(template, stage_id),
+        )
+        for i, r in enumerate(spec.reminders)
+    )
+    for i, rule in enumerate(spec.on_expiry):
+        at = shift(due, rule.after, calendar) if rule.after is not None else due
+        out.append(
+            PlannedDeadline(
+                f"expiry:{i}",
+                stage_id,
+                rule.kind,
+                at,
+                due,
+                roles=rule.roles,
+                transition=rule.transition,
+            )
+        )
+    return tuple(out)
+
+
+def _stage_roles(template: Template, stage_id: str) -> tuple[str, ...]:
+    """Who a reminder goes to: those who can move the stage on."""
+    roles: list[str] = []
+    for tr in template.transitions_from(stage_id):
+        for role in tr.roles:
+            if role not in roles:
+                roles.append(role)
+    return tuple(roles)
+
+
+def action_deadlines(
+    cycle: Cycle, action: Action, calendar: SchoolCalendar
+) -> tuple[PlannedDeadline, ...]:
+    """ "Due soon" and "overdue" moments of an action; none for a done or undated action."""
+    if action.due is None or action.status in ("met", "not_met", "partially_met"):
+        return ()
+    overdue_at = _end_of(action.due, calendar)
+    due_soon_at = overdue_at - DUE_SOON
+    return (
+        PlannedDeadline(
+            f"action:{action.id}:soon",
+            cycle.stage,
+            "action_due_soon",
+            due_soon_at,
+            overdue_at,
+            action_id=action.id,
+        ),
+        PlannedDeadline(
+            f"action:{action.id}:overdue",
+            cycle.stage,
+            "action_overdue",
+            overdue_at,
+            overdue_at,
+            action_id=action.id,
+        ),
+    )
+
+
+def action_flags(action: Action, now: datetime, calendar: SchoolCalendar) -> tuple[bool, bool]:
+    """(due soon, overdue) for an action at `now`."""
+    if action.due is None or action.status in ("met", "not_met", "partially_met"):
+        return False, False
+    end = _end_of(action.due, calendar)
+    return (end - DUE_SOON <= now < end, now >= end)
+
+
+def _end_of(day: date, calendar: SchoolCalendar) -> datetime:
+    """An action due on a day is overdue from the start of the next day, local time."""
+    return datetime.combine(day + timedelta(days=1), time(0, 0), calendar.tz)

@@ -1,0 +1,42 @@
+"""Mermaid state diagrams of templates, optionally with a cycle's current stage highlighted.
+
+Written here rather than through `transitions`' GraphMachine: that one labels states by id, needs
+a bound model, and emits `Class` lines that Mermaid's state diagrams do not read.
+"""
+
+from __future__ import annotations
+
+import re
+
+from engine.template import Template
+
+__all__ = ["mermaid"]
+
+
+def _node(stage_id: str) -> str:
+    # Mermaid ids allow letters, digits and underscores only; keep them unique with a prefix.
+    return "s_" + re.sub(r"[^A-Za-z0-9_]", "_", stage_id)
+
+
+def _label(text: str) -> str:
+    # Quotes end a state label and a colon starts a transition label in Mermaid.
+    return text.replace('"', "'").replace(":", " -").replace("\n", " ")
+
+
+def mermaid(template: Template, current: str | None = None) -> str:
+    """A `stateDiagram-v2` of the template; `current` (a stage id) is highlighted."""
+    lines = ["---", f"title: {_label(template.title)} (v{template.version})", "---"]
+    lines += ["stateDiagram-v2", "    direction TB"]
+    for s in template.stages:
+        lines.append(f'    state "{_label(s.title or s.id)}" as {_node(s.id)}')
+    lines.append(f"    [*] --> {_node(template.initial_stage.id)}")
+    for t in template.transitions:
+        for src in t.sources:
+            lines.append(f"    {_node(src)} --> {_node(t.dest)}: {_label(t.title or t.id)}")
+    for s in template.stages:
+        if s.terminal:
+            lines.append(f"    {_node(s.id)} --> [*]")
+    if current is not None and template.has_stage(current):
+        lines.append("    classDef current fill:#fde68a,stroke:#b45309,stroke-width:3px")
+        lines.append(f"    class {_node(current)} current")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,361 @@
+"""Reading a template from a plain mapping (as loaded from YAML or JSON), collecting every issue.
+
+Structural problems (missing keys, wrong types, bad durations) are found here; references
+between parts of the template are checked afterwards by `engine.validation`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from engine.durations import Duration, DurationError, parse_duration
+from engine.issues import Issue
+from engine.template import (
+    COLLECT_KINDS,
+    ENTRY,
+    FORMAT_VERSION,
+    DateSpec,
+    DeadlineSpec,
+    ExpiryRule,
+    Framework,
+    Question,
+    RequirementRef,
+    Role,
+    ScalePoint,
+    Section,
+    Stage,
+    Template,
+    Transition,
+)
+
+__all__ = ["parse_template"]
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_TOP_KEYS = {
+    "format",
+    "id",
+    "version",
+    "title",
+    "description",
+    "roles",
+    "dates",
+    "finding_kinds",
+    "framework",
+    "stages",
+    "transitions",
+}
+_MISSING = object()
+
+
+class _Reader:
+    """Collects issues while reading; every getter returns a usable fallback on error."""
+
+    def __init__(self) -> None:
+        self.issues: list[Issue] = []
+
+    def issue(self, location: str, message: str, code: str) -> None:
+        self.issues.append(Issue(location, message, code))
+
+    def mapping(self, raw: object, loc: str, keys: set[str]) -> Mapping[str, Any]:
+        if not isinstance(raw, Mapping):
+            self.issue(loc or "(top)", f"expected a mapping, got {_kind(raw)}", "wrong_type")
+            return {}
+        for key in raw:
+            if key not in keys:
+                allowed = ", ".join(sorted(keys))
+                self.issue(_at(loc, str(key)), f"unknown key (allowed: {allowed})", "unknown_key")
+        return raw
+
+    def seq(self, raw: Mapping[str, Any], key: str, loc: str, required: bool) -> list[Any]:
+        value = raw.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            if required:
+                self.issue(_at(loc, key), "is required", "missing")
+            return []
+        if not isinstance(value, list):
+            self.issue(_at(loc, key), f"expected a list, got {_kind(value)}", "wrong_type")
+            return []
+        return value
+
+    def text(self, raw: Mapping[str, Any], key: str, loc: str, *, required: bool) -> str:
+        value = raw.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            if required:
+                self.issue(_at(loc, key), "is required", "missing")
+            return ""
+        if not isinstance(value, str):
+            self.issue(_at(loc, key), f"expected text, got {_kind(value)}", "wrong_type")
+            return ""
+        return value
+
+    def ident(self, raw: Mapping[str, Any], key: str, loc: str) -> str:
+        value = self.text(raw, key, loc, required=True)
+        if value and not _ID.match(value):
+            self.issue(
+                _at(loc, key),
+                f"{value!r} is not a valid id (letters, digits, '_', '-', '.'; at most 64)",
+                "bad_id",
+            )
+        return value
+
+    def flag(self, raw: Mapping[str, Any], key: str, loc: str) -> bool:
+        value = raw.get(key, False)
+        if not isinstance(value, bool):
+            self.issue(_at(loc, key), f"expected true or false, got {_kind(value)}", "wrong_type")
+            return False
+        return value
+
+    def names(self, value: object, loc: str, noun: str) -> tuple[str, ...]:
+        if isinstance(value, str):
+            return (value,)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.issue(loc, f"expected a {noun} id or a list of them", "wrong_type")
+            return ()
+        return tuple(value)
+
+    def duration(self, value: object, loc: str) -> Duration | None:
+        try:
+            return parse_duration(value)
+        except DurationError as exc:
+            self.issue(loc, str(exc), "bad_duration")
+            return None
+
+
+def _at(loc: str, key: str) -> str:
+    return f"{loc}.{key}" if loc else key
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "nothing"
+    return {
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        str: "text",
+        list: "a list",
+        dict: "a mapping",
+    }.get(type(value), type(value).__name__)
+
+
+def parse_template(raw: object) -> tuple[Template | None, list[Issue]]:
+    """Read a template mapping, best effort.
+
+    Returns:
+        The template as far as it could be read (None when `raw` is not a mapping at all), and
+        the structural issues found. A template that comes with issues is only fit for validation.
+    """
+    r = _Reader()
+    top = r.mapping(raw, "", _TOP_KEYS)
+    if not top:
+        if isinstance(raw, Mapping):
+            r.issue("(top)", "the template is empty", "missing")
+        return None, r.issues
+    fmt = top.get("format", FORMAT_VERSION)
+    if fmt != FORMAT_VERSION:
+        r.issue(
+            "format", f"unsupported format {fmt!r}; this engine reads {FORMAT_VERSION}", "format"
+        )
+    template_id = r.ident(top, "id", "")
+    version = top.get("version", _MISSING)
+    if version is _MISSING:
+        r.issue("version", "is required", "missing")
+        version = 0
+    elif isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        r.issue("version", f"expected a whole number 1 or more, got {version!r}", "wrong_type")
+        version = 0
+    title = r.text(top, "title", "", required=True)
+    description = r.text(top, "description", "", required=False)
+
+    roles = tuple(
+        _role(r, item, f"roles[{i}]") for i, item in enumerate(r.seq(top, "roles", "", True))
+    )
+    dates = tuple(
+        _date(r, item, f"dates[{i}]") for i, item in enumerate(r.seq(top, "dates", "", False))
+    )
+    finding_kinds: tuple[str, ...] = ("strength", "area_to_develop")
+    if "finding_kinds" in top:
+        finding_kinds = r.names(top["finding_kinds"], "finding_kinds", "finding kind")
+    framework = _framework(r, top.get("framework"), "framework")
+    stages = tuple(
+        _stage(r, item, f"stages[{i}]") for i, item in enumerate(r.seq(top, "stages", "", True))
+    )
+    transitions = tuple(
+        _transition(r, item, f"transitions[{i}]")
+        for i, item in enumerate(r.seq(top, "transitions", "", True))
+    )
+    # Built even when issues were found, so that the validator can still check references
+    # and report every problem at once; such a template never reaches the machine.
+    template = Template(
+        id=template_id,
+        version=int(version),
+        title=title,
+        description=description,
+        roles=roles,
+        stages=stages,
+        transitions=transitions,
+        framework=framework,
+        dates=dates,
+        finding_kinds=finding_kinds,
+    )
+    return template, r.issues
+
+
+def _role(r: _Reader, raw: object, loc: str) -> Role:
+    m = r.mapping(raw, loc, {"id", "title"})
+    return Role(id=r.ident(m, "id", loc), title=r.text(m, "title", loc, required=False))
+
+
+def _date(r: _Reader, raw: object, loc: str) -> DateSpec:
+    m = r.mapping(raw, loc, {"id", "title"})
+    return DateSpec(id=r.ident(m, "id", loc), title=r.text(m, "title", loc, required=False))
+
+
+def _framework(r: _Reader, raw: object, loc: str) -> Framework:
+    if raw is None:
+        return Framework()
+    m = r.mapping(raw, loc, {"sections", "scale"})
+    sections = []
+    for i, sec in enumerate(r.seq(m, "sections", loc, False)):
+        sloc = f"{loc}.sections[{i}]"
+        sm = r.mapping(sec, sloc, {"id", "title", "questions"})
+        questions = []
+        for j, q in enumerate(r.seq(sm, "questions", sloc, True)):
+            qloc = f"{sloc}.questions[{j}]"
+            qm = r.mapping(q, qloc, {"id", "text", "strand"})
+            questions.append(
+                Question(
+                    id=r.ident(qm, "id", qloc),
+                    text=r.text(qm, "text", qloc, required=True),
+                    strand=r.text(qm, "strand", qloc, required=False),
+                )
+            )
+        sections.append(
+            Section(
+                id=r.ident(sm, "id", sloc),
+                title=r.text(sm, "title", sloc, required=True),
+                questions=tuple(questions),
+            )
+        )
+    scale = []
+    for i, point in enumerate(r.seq(m, "scale", loc, False)):
+        ploc = f"{loc}.scale[{i}]"
+        pm = r.mapping(point, ploc, {"id", "label"})
+        scale.append(
+            ScalePoint(id=r.ident(pm, "id", ploc), label=r.text(pm, "label", ploc, required=True))
+        )
+    return Framework(sections=tuple(sections), scale=tuple(scale))
+
+
+def _stage(r: _Reader, raw: object, loc: str) -> Stage:
+    m = r.mapping(
+        raw, loc, {"id", "title", "description", "initial", "terminal", "deadline", "collects"}
+    )
+    collects: dict[str, tuple[str, ...]] = {}
+    if m.get("collects") is not None:
+        cloc = f"{loc}.collects"
+        cm = r.mapping(m["collects"], cloc, set(COLLECT_KINDS))
+        for kind, roles in cm.items():
+            if kind in COLLECT_KINDS:
+                collects[kind] = r.names(roles, f"{cloc}.{kind}", "role")
+    deadline = None
+    if m.get("deadline") is not None:
+        deadline = _deadline(r, m["deadline"], f"{loc}.deadline")
+    return Stage(
+        id=r.ident(m, "id", loc),
+        title=r.text(m, "title", loc, required=True),
+        description=r.text(m, "description", loc, required=False),
+        initial=r.flag(m, "initial", loc),
+        terminal=r.flag(m, "terminal", loc),
+        deadline=deadline,
+        collects=collects,
+    )
+
+
+def _deadline(r: _Reader, raw: object, loc: str) -> DeadlineSpec | None:
+    m = r.mapping(raw, loc, {"due", "from", "reminders", "on_expiry"})
+    if "due" not in m:
+        r.issue(f"{loc}.due", "is required", "missing")
+        return None
+    due = r.duration(m["due"], f"{loc}.due")
+    anchor = r.text(m, "from", loc, required=False) or ENTRY
+    reminders = []
+    for i, item in enumerate(r.seq(m, "reminders", loc, False)):
+        d = r.duration(item, f"{loc}.reminders[{i}]")
+        if d is not None:
+            reminders.append(d)
+    rules = []
+    for i, item in enumerate(r.seq(m, "on_expiry", loc, False)):
+        rule = _expiry(r, item, f"{loc}.on_expiry[{i}]")
+        if rule is not None:
+            rules.append(rule)
+    if due is None:
+        return None
+    return DeadlineSpec(due=due, anchor=anchor, reminders=tuple(reminders), on_expiry=tuple(rules))
+
+
+def _expiry(r: _Reader, raw: object, loc: str) -> ExpiryRule | None:
+    m = r.mapping(raw, loc, {"notify", "escalate", "fire", "after"})
+    kinds = [k for k in ("notify", "escalate", "fire") if k in m]
+    if len(kinds) != 1:
+        r.issue(loc, "give exactly one of 'notify', 'escalate' or 'fire'", "bad_expiry")
+        return None
+    kind = kinds[0]
+    after = r.duration(m["after"], f"{loc}.after") if "after" in m else None
+    if kind == "fire":
+        target = m["fire"]
+        if not isinstance(target, str):
+            r.issue(f"{loc}.fire", "expected the id of a transition", "wrong_type")
+            return None
+        return ExpiryRule(kind="fire", transition=target, after=after)
+    roles = r.names(m[kind], f"{loc}.{kind}", "role")
+    return ExpiryRule(kind="notify" if kind == "notify" else "escalate", roles=roles, after=after)
+
+
+def _transition(r: _Reader, raw: object, loc: str) -> Transition:
+    m = r.mapping(raw, loc, {"id", "title", "description", "from", "to", "roles", "requires"})
+    sources: tuple[str, ...] = ()
+    if "from" not in m:
+        r.issue(f"{loc}.from", "is required", "missing")
+    else:
+        sources = r.names(m["from"], f"{loc}.from", "stage")
+    roles: tuple[str, ...] = ()
+    if "roles" not in m:
+        r.issue(f"{loc}.roles", "is required: who may fire this transition", "missing")
+    else:
+        roles = r.names(m["roles"], f"{loc}.roles", "role")
+    requirements = []
+    for i, item in enumerate(r.seq(m, "requires", loc, False)):
+        ref = _requirement(r, item, f"{loc}.requires[{i}]")
+        if ref is not None:
+            requirements.append(ref)
+    return Transition(
+        id=r.ident(m, "id", loc),
+        sources=sources,
+        dest=r.text(m, "to", loc, required=True),
+        title=r.text(m, "title", loc, required=True),
+        roles=roles,
+        requirements=tuple(requirements),
+        description=r.text(m, "description", loc, required=False),
+    )
+
+
+def _requirement(r: _Reader, raw: object, loc: str) -> RequirementRef | None:
+    if isinstance(raw, str):
+        return RequirementRef(name=raw)
+    if isinstance(raw, Mapping) and len(raw) == 1:
+        ((name, params),) = raw.items()
+        if params is None:
+            params = {}
+        if not isinstance(params, Mapping):
+            r.issue(
+                f"{loc}.{name}",
+                f"expected a mapping of parameters, got {_kind(params)}",
+                "wrong_type",
+            )
+            return None
+        return RequirementRef(name=str(name), params=dict(params))
+    r.issue(loc, "expected a requirement name, or a mapping {name: {parameters}}", "wrong_type")
+    return None

@@ -1,0 +1,324 @@
+"""Recording what a stage collects: evidence, judgements, findings, actions, support, sign-offs.
+
+Each function checks that the cycle's current stage collects that kind of record and that the
+actor holds a role the stage allows for it, changes the cycle, bumps its version and returns
+the events. Nothing here can move the stage.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+
+from engine.calendar import SchoolCalendar
+from engine.cycle import (
+    ACTION_STATUSES,
+    TEAM_ROLES,
+    Action,
+    Actor,
+    Cycle,
+    Evidence,
+    Finding,
+    Judgement,
+    Member,
+    SignOff,
+    SupportLink,
+)
+from engine.deadlines import plan_stage
+from engine.errors import (
+    CycleClosed,
+    InvalidRecord,
+    NotCollectedHere,
+    RoleNotAllowed,
+    UnknownRecord,
+)
+from engine.events import DeadlinesCancelled, DeadlinesScheduled, Event, RecordChanged
+from engine.template import Template
+
+__all__ = [
+    "add_evidence",
+    "add_finding",
+    "add_support_link",
+    "assign_member",
+    "collectable",
+    "log_support_activity",
+    "record_judgement",
+    "remove_member",
+    "save_action",
+    "set_action_status",
+    "set_date",
+    "set_focus",
+    "sign_off",
+]
+
+_MAX_TEXT = 20_000
+
+
+def collectable(template: Template, cycle: Cycle, actor: Actor) -> dict[str, bool]:
+    """For each kind the current stage collects, whether `actor` may record it now."""
+    stage = template.stage(cycle.stage)
+    if stage.terminal:
+        return {}
+    return {kind: bool(actor.roles & set(roles)) for kind, roles in stage.collects.items()}
+
+
+def _guard(template: Template, cycle: Cycle, actor: Actor, kind: str) -> None:
+    stage = template.stage(cycle.stage)
+    if stage.terminal:
+        raise CycleClosed(cycle.id, cycle.stage)
+    roles = stage.collects.get(kind)
+    if roles is None:
+        raise NotCollectedHere(cycle.id, kind, cycle.stage)
+    if not actor.roles & set(roles):
+        raise RoleNotAllowed(cycle.id, f"record {kind.replace('_', ' ')}", actor.roles, roles)
+
+
+def _text(field: str, value: str, *, required: bool = True) -> str:
+    value = value.strip()
+    if required and not value:
+        raise InvalidRecord(field, "must not be empty")
+    if len(value) > _MAX_TEXT:
+        raise InvalidRecord(field, f"is longer than {_MAX_TEXT} characters")
+    return value
+
+
+def _question(template: Template, question_id: str) -> None:
+    if template.question(question_id) is None:
+        raise InvalidRecord("question_id", f"the framework has no question {question_id!r}")
+
+
+def _changed(
+    cycle: Cycle, kind: str, record_id: str, change: str, actor: Actor, now: datetime
+) -> RecordChanged:
+    cycle.version += 1
+    return RecordChanged(cycle.id, kind, record_id, change, actor.id, now, cycle.version)
+
+
+def add_evidence(
+    template: Template,
+    cycle: Cycle,
+    actor: Actor,
+    evidence_id: str,
+    question_id: str,
+    title: str,
+    now: datetime,
+) -> RecordChanged:
+    _guard(template, cycle, actor, "evidence")
+    _question(template, question_id)
+    if evidence_id in cycle.evidence:
+        raise InvalidRecord("id", f"evidence {evidence_id!r} already exists")
+    cycle.evidence[evidence_id] = Evidence(
+        evidence_id, question_id, _text("title", title), actor.id, now
+    )
+    return _changed(cycle, "evidence", evidence_id, "added", actor, now)
+
+
+def set_focus(
+    template: Template, cycle: Cycle, actor: Actor, focus: list[str], now: datetime
+) -> RecordChanged:
+    """The host school's chosen lines of enquiry (SPP is invitational: the host chooses)."""
+    _guard(template, cycle, actor, "focus")
+    cycle.focus = tuple(_text(f"focus[{i}]", f) for i, f in enumerate(focus))
+    return _changed(cycle, "focus", "focus", "updated", actor, now)
+
+
+def set_date(
+    template: Template,
+    cycle: Cycle,
+    actor: Actor,
+    date_id: str,
+    when: datetime,
+    now: datetime,
+    calendar: SchoolCalendar,
+) -> list[Event]:
+    """Set a cycle date (such as the visit date); re-plans the stage if it counts from it."""
+    _guard(template, cycle, actor, "dates")
+    if date_id not in {d.id for d in template.dates}:
+        raise InvalidRecord("date", f"the template declares no cycle date {date_id!r}")
+    if when.tzinfo is None:
+        raise InvalidRecord("when", "needs a time zone")
+    cycle.dates[date_id] = when
+    events: list[Event] = [_changed(cycle, "dates", date_id, "updated", actor, now)]
+    deadline = template.stage(cycle.stage).deadline
+    if deadline is not None and deadline.anchor == date_id:
+        events.append(DeadlinesCancelled(cycle.id, cycle.stage, now))
+        events.append(
+            DeadlinesScheduled(
+                cycle.id, cycle.stage, plan_stage(template, cycle, cycle.stage, calendar)
+            )
+        )
+    return events
+
+
+def assign_member(
+    template: Template, cycle: Cycle, actor: Actor, member: Member, now: datetime
+) -> RecordChanged:
+    """Put a person on the review team, or make them the improvement champion."""
+    _guard(template, cycle, actor, "team")
+    if member.role not in TEAM_ROLES:
+        raise InvalidRecord("role", f"expected one of {', '.join(TEAM_ROLES)}")
+    if member.role == "improvement_champion":
+        cycle.champion = member
+    else:
+        if member.role == "review_lead":
+            for pid, m in list(cycle.team.items()):
+                if m.role == "review_lead" and pid != member.person_id:
+                    raise InvalidRecord("role", f"{pid} is already the review lead")
+        cycle.team[member.person_id] = member
+    return _changed(cycle, "team", member.person_id, "added", actor, now)
+
+
+def remove_member(
+    template: Template, cycle: Cycle, actor: Actor, person_id: str, now: datetime
+) -> RecordChanged:
+    _guard(template, cycle, actor, "team")
+    if cycle.champion is not None and cycle.champion.person_id == person_id:
+        cycle.champion = None
+    elif cycle.team.pop(person_id, None) is None:
+        raise UnknownRecord("team member", person_id)
+    return _changed(cycle, "team", person_id, "removed", actor, now)
+
+
+def record_judgement(
+    template: Template,
+    cycle: Cycle,
+    actor: Actor,
+    kind: str,
+    question_id: str,
+    narrative: str,
+    grade: str | None,
+    now: datetime,
+) -> RecordChanged:
+    if kind not in ("self", "peer"):
+        raise InvalidRecord("kind", "expected 'self' or 'peer'")
+    _guard(template, cycle, actor, f"{kind}_judgements")
+    _question(template, question_id)
+    scale = [p.id for p in template.framework.scale]
+    if grade is not None and not scale:
+        raise InvalidRecord("grade", "this template's framework has no grades")
+    if grade is not None and grade not in scale:
+        raise InvalidRecord("grade", f"expected one of {', '.join(scale)}")
+    key = (kind, question_id)
+    change = "updated" if key in cycle.judgements else "added"
+    cycle.judgements[key] = Judgement(
+        "self" if kind == "self" else "peer",
+        question_id,
+        _text("narrative", narrative),
+        grade,
+        actor.id,
+        now,
+    )
+    return _changed(cycle, f"{kind}_judgement", question_id, change, actor, now)
+
+
+def add_finding(
+    template: Template,
+    cycle: Cycle,
+    actor: Actor,
+    finding_id: str,
+    kind: str,
+    text: str,
+    question_id: str | None,
+    now: datetime,
+) -> RecordChanged:
+    _guard(template, cycle, actor, "findings")
+    if kind not in template.finding_kinds:
+        raise InvalidRecord("kind", f"expected one of {', '.join(template.finding_kinds)}")
+    if question_id is not None:
+        _question(template, question_id)
+    if finding_id in cycle.findings:
+        raise InvalidRecord("id", f"finding {finding_id!r} already exists")
+    cycle.findings[finding_id] = Finding(
+        finding_id, kind, _text("text", text), question_id, actor.id, now
+    )
+    return _changed(cycle, "finding", finding_id, "added", actor, now)
+
+
+def save_action(
+    template: Template,
+    cycle: Cycle,
+    actor: Actor,
+    action_id: str,
+    title: str,
+    owner: str,
+    due: date | None,
+    success_criteria: str,
+    now: datetime,
+) -> RecordChanged:
+    """Add an agreed action, or change one (its follow-up status is kept)."""
+    _guard(template, cycle, actor, "actions")
+    old = cycle.actions.get(action_id)
+    cycle.actions[action_id] = Action(
+        action_id,
+        _text("title", title),
+        _text("owner", owner, required=False),
+        due,
+        _text("success_criteria", success_criteria, required=False),
+        status=old.status if old else None,
+        status_note=old.status_note if old else "",
+    )
+    return _changed(cycle, "action", action_id, "updated" if old else "added", actor, now)
+
+
+def set_action_status(
+    template: Template,
+    cycle: Cycle,
+    actor: Actor,
+    action_id: str,
+    status: str,
+    note: str,
+    now: datetime,
+) -> RecordChanged:
+    _guard(template, cycle, actor, "action_status")
+    action = cycle.actions.get(action_id)
+    if action is None:
+        raise UnknownRecord("action", action_id)
+    if status not in ACTION_STATUSES:
+        raise InvalidRecord("status", f"expected one of {', '.join(ACTION_STATUSES)}")
+    cycle.actions[action_id] = dataclasses.replace(
+        action, status=status, status_note=_text("note", note, required=False)
+    )
+    return _changed(cycle, "action", action_id, "updated", actor, now)
+
+
+def add_support_link(
+    template: Template,
+    cycle: Cycle,
+    actor: Actor,
+    link_id: str,
+    supporting_school_id: str,
+    area: str,
+    now: datetime,
+) -> RecordChanged:
+    _guard(template, cycle, actor, "support")
+    if supporting_school_id == cycle.host_school_id:
+        raise InvalidRecord("supporting_school_id", "the host school cannot support itself")
+    if link_id in cycle.support:
+        raise InvalidRecord("id", f"support link {link_id!r} already exists")
+    cycle.support[link_id] = SupportLink(link_id, supporting_school_id, _text("area", area))
+    return _changed(cycle, "support", link_id, "added", actor, now)
+
+
+def log_support_activity(
+    template: Template, cycle: Cycle, actor: Actor, link_id: str, activity: str, now: datetime
+) -> RecordChanged:
+    _guard(template, cycle, actor, "support")
+    link = cycle.support.get(link_id)
+    if link is None:
+        raise UnknownRecord("support link", link_id)
+    cycle.support[link_id] = dataclasses.replace(
+        link, activities=(*link.activities, _text("activity", activity))
+    )
+    return _changed(cycle, "support", link_id, "updated", actor, now)
+
+
+def sign_off(
+    template: Template, cycle: Cycle, actor: Actor, role: str, now: datetime
+) -> RecordChanged:
+    """Sign off the stage in one of the roles the actor holds."""
+    _guard(template, cycle, actor, "signoffs")
+    allowed = template.stage(cycle.stage).collects["signoffs"]
+    if role not in actor.roles or role not in allowed:
+        raise RoleNotAllowed(cycle.id, f"sign off as {role}", actor.roles, allowed)
+    cycle.signoffs[(cycle.stage, role)] = SignOff(cycle.stage, role, actor.id, now)
+    return _changed(cycle, "signoff", f"{cycle.stage}:{role}", "added", actor, now)

@@ -1,0 +1,406 @@
+"""The fixed library of requirements: named, parameterised guards that explain why they fail.
+
+Templates refer to requirements by name with parameters; they never carry code. Each check
+returns the reasons it is unmet, worded for the person trying to move the cycle on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from engine.cycle import Cycle
+from engine.issues import Issue
+from engine.template import Question, RequirementRef, Template
+
+__all__ = ["LIBRARY", "Param", "Reason", "RequirementDef", "check_params", "evaluate"]
+
+ParamKind = Literal["count", "flag", "roles", "finding_kinds", "date"]
+_REQUIRED = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a move is blocked.
+
+    Attributes:
+        code: `role_not_allowed`, or the name of the unmet requirement.
+        message: a sentence a review lead or head understands.
+    """
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    kind: ParamKind
+    default: object = _REQUIRED
+    doc: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is _REQUIRED
+
+
+Check = Callable[[Template, Cycle, Mapping[str, object]], Iterator[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementDef:
+    name: str
+    summary: str
+    params: Mapping[str, Param]
+    check: Check
+
+
+def _label(q: Question) -> str:
+    text = q.text if len(q.text) <= 60 else q.text[:57].rstrip() + "..."
+    return f'question {q.id} ("{text}")'
+
+
+def _judgements_complete(kind: str) -> Check:
+    def check(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
+        graded = bool(t.framework.scale)
+        for q in t.framework.questions:
+            j = c.judgements.get((kind, q.id))
+            if j is None:
+                yield f"{_label(q)} has no {kind}-judgement yet"
+            elif graded and j.grade is None:
+                yield f"the {kind}-judgement of {_label(q)} has no grade yet"
+
+    return check
+
+
+def _evidence_per_question(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
+    need = _count(p, "min")
+    counts: dict[str, int] = {}
+    for e in c.evidence.values():
+        counts[e.question_id] = counts.get(e.question_id, 0) + 1
+    for q in t.framework.questions:
+        have = counts.get(q.id, 0)
+        if have == 0 and need > 0:
+            yield f"{_label(q)} has no evidence yet"
+        elif have < need:
+            yield f"{_label(q)} has {have} piece(s) of evidence; {need} are needed"
+
+
+def _focus_chosen(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
+    need = _count(p, "min")
+    if len(c.focus) < need:
+        yield (
+            f"the host school has chosen {len(c.focus)} line(s) of enquiry; "
+            f"at least {need} are needed"
+        )
+
+
+def _date_set(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
+    date_id = str(p["date"])
+    if date_id not in c.dates:
+        title = next((d.title for d in t.dates if d.id == date_id), date_id)
+        yield f"the {title.lower()} has not been set"
+
+
+def _team(c: Cycle) -> list[str]:
+    return [pid for pid, m in c.team.items() if m.role in ("review_lead", "reviewer")]
+
+
+def _review_team_size(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
+    low, high = _count(p, "min"), _count(p, "max")
+    size = len(_team(c))
+    if size < low:
+        yield f"the review team has {size} member(s); it needs at least {low}"
+    elif size > high:
+        yield f"the review team has {size} members; it may have at most {high}"
+
+
+def _review_lead_assigned(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
+    if not any(m.role == "review_lead" for m in c.team.values()):
+        yield "no review lead has been assigned to the review team"
+
+
+def _review_team_independent(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
+    same_network_ok = bool(p["allow_same_network"])
+    for pid in _team(c):
+        m = c.team[pid]
+        if m.school_id == c.host_school_id:
+            yield f"reviewer {pid} is from the host school"
+        elif not same_network_ok and c.network_id is not None and m.network_id == c.network_id:
+            yield f"reviewer {pid} is from the host school's own network"
+
+
+def _champion_independent(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
+    champ = c.champion
+    if champ is None:
+        yield "no improvement champion has been assigned"
+        return
+    if champ.person_id in c.team:
+        yield f"the improvement champion {champ.person_id} was on the review team"
+    if champ.school_id == c.host_school_id:
+        yield f"the improvement champion {champ.person_id} is from the host school"
+    team_schools = {c.team[pid].school_id for pid in _team(c)} - {None}
+    if champ.school_id in team_schools:
+        yield (
+            f"the improvement champion {champ.person_id} is from a school that was on the review"
+        )
+
+
+def _findings_recorded(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
+    need = _count(p, "min")
+    kinds = [str(k) for k in _as_list(p["kinds"])]
+    if not kinds:
+        if len(c.findings) < need:
+            yield f"{len(c.findings)} finding(s) recorded; at least {need} are needed"
+        return
+    for kind in kinds:
+        have = sum(1 for f in c.findings.values() if f.kind == kind)
+        if have < need:
+            yield f"{have} finding(s) of kind {kind!r} recorded; at least {need} are needed"
+
+
+def _actions_agreed(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
+    need = _count(p, "min")
+    if len(c.actions) < need:
+        yield f"{len(c.actions)} action(s) agreed; at least {need} are needed"
+    for a in c.actions.values():
+        missing = [
+            name
+            for name, ok in (
+                ("an owner", bool(a.owner.strip())),
+                ("a due date", a.due is not None),
+                ("success criteria", bool(a.success_criteria.strip())),
+            )
+            if not ok
+        ]
+        if missing:
+            yield f'action {a.id} ("{a.title}") has no ' + " and no ".join(missing)
+
+
+_FINAL_STATUSES = ("met", "partially_met", "not_met")
+
+
+def _actions_followed_up(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
+    final = bool(p["final"])
+    for a in c.actions.values():
+        if a.status is None:
+            yield f'action {a.id} ("{a.title}") has no follow-up status yet'
+        elif final and a.status not in _FINAL_STATUSES:
+            yield (
+                f'action {a.id} ("{a.title}") is {a.status.replace("_", " ")}; '
+                "the impact review needs met, partially met or not met"
+            )
+
+
+def _support_logged(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
+    need = _count(p, "min")
+    active = [s for s in c.support.values() if s.activities]
+    if len(active) < need:
+        yield (f"{len(active)} support link(s) with logged activity; at least {need} are needed")
+
+
+def _signed_off(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
+    titles = {r.id: r.title for r in t.roles}
+    for role in _as_list(p["roles"]):
+        if (c.stage, str(role)) not in c.signoffs:
+            yield f"not yet signed off by the {titles.get(str(role), str(role)).lower()}"
+
+
+def _count(p: Mapping[str, object], key: str) -> int:
+    value = p[key]
+    # Parameters were type-checked by the validator before the template could be built.
+    assert isinstance(value, int)
+    return value
+
+
+def _as_list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _def(name: str, summary: str, check: Check, **params: Param) -> RequirementDef:
+    return RequirementDef(name=name, summary=summary, params=params, check=check)
+
+
+LIBRARY: Mapping[str, RequirementDef] = {
+    d.name: d
+    for d in (
+        _def(
+            "self_judgements_complete",
+            "every framework question has a self-judgement (graded, if the scale has points)",
+            _judgements_complete("self"),
+        ),
+        _def(
+            "peer_judgements_complete",
+            "every framework question has a peer judgement (graded, if the scale has points)",
+            _judgements_complete("peer"),
+        ),
+        _def(
+            "evidence_per_question",
+            "every framework question has at least `min` pieces of evidence",
+            _evidence_per_question,
+            min=Param("count", 1, "pieces of evidence needed per question"),
+        ),
+        _def(
+            "focus_chosen",
+            "the host school has chosen at least `min` lines of enquiry",
+            _focus_chosen,
+            min=Param("count", 1, "lines of enquiry needed"),
+        ),
+        _def(
+            "date_set",
+            "the cycle date `date` has been set",
+            _date_set,
+            date=Param("date", doc="a date declared under `dates`"),
+        ),
+        _def(
+            "review_team_size",
+            "the review team has between `min` and `max` members",
+            _review_team_size,
+            min=Param("count", 3),
+            max=Param("count", 4),
+        ),
+        _def(
+            "review_lead_assigned",
+            "one member of the review team is its review lead",
+            _review_lead_assigned,
+        ),
+        _def(
+            "review_team_independent",
+            "no reviewer is from the host school (nor its network, unless allowed)",
+            _review_team_independent,
+            allow_same_network=Param("flag", True),
+        ),
+        _def(
+            "champion_independent",
+            "an improvement champion is assigned who was not on the review, nor from its schools",
+            _champion_independent,
+        ),
+        _def(
+            "findings_recorded",
+            "at least `min` findings (of each kind in `kinds`, when given)",
+            _findings_recorded,
+            min=Param("count", 1),
+            kinds=Param("finding_kinds", []),
+        ),
+        _def(
+            "actions_agreed",
+            "at least `min` actions, each with an owner, a due date and success criteria",
+            _actions_agreed,
+            min=Param("count", 1),
+        ),
+        _def(
+            "actions_followed_up",
+            "every action has a follow-up status (a final one: met, partially or not, if `final`)",
+            _actions_followed_up,
+            final=Param("flag", False),
+        ),
+        _def(
+            "support_logged",
+            "at least `min` support links with logged activity",
+            _support_logged,
+            min=Param("count", 1),
+        ),
+        _def(
+            "signed_off",
+            "the current stage is signed off by every role in `roles`",
+            _signed_off,
+            roles=Param("roles"),
+        ),
+    )
+}
+
+
+def resolved_params(ref: RequirementRef) -> dict[str, object]:
+    """The reference's parameters with the library's defaults filled in."""
+    spec = LIBRARY[ref.name]
+    out = {k: p.default for k, p in spec.params.items() if not p.required}
+    out.update(ref.params)
+    return out
+
+
+def evaluate(template: Template, cycle: Cycle, ref: RequirementRef) -> list[Reason]:
+    """Every reason `ref` is unmet for `cycle` (empty when it is met)."""
+    spec = LIBRARY[ref.name]
+    return [Reason(ref.name, msg) for msg in spec.check(template, cycle, resolved_params(ref))]
+
+
+def check_params(
+    ref: RequirementRef,
+    location: str,
+    *,
+    roles: frozenset[str],
+    dates: frozenset[str],
+    finding_kinds: frozenset[str],
+) -> list[Issue]:
+    """Issues with a requirement reference: unknown name, unknown, missing or ill-typed params."""
+    spec = LIBRARY.get(ref.name)
+    if spec is None:
+        known = ", ".join(sorted(LIBRARY))
+        return [
+            Issue(
+                location, f"unknown requirement {ref.name!r}; known: {known}", "unknown_requirement"
+            )
+        ]
+    issues: list[Issue] = []
+    for key in ref.params:
+        if key not in spec.params:
+            allowed = ", ".join(spec.params) or "none"
+            issues.append(
+                Issue(
+                    f"{location}.{key}",
+                    f"{ref.name!r} has no parameter {key!r} (parameters: {allowed})",
+                    "unknown_parameter",
+                )
+            )
+    for key, param in spec.params.items():
+        if key not in ref.params:
+            if param.required:
+                issues.append(
+                    Issue(
+                        f"{location}.{key}",
+                        f"{ref.name!r} needs the parameter {key!r}",
+                        "missing_parameter",
+                    )
+                )
+            continue
+        problem = _param_problem(param, ref.params[key], roles, dates, finding_kinds)
+        if problem:
+            issues.append(Issue(f"{location}.{key}", problem, "bad_parameter"))
+    values = resolved_params(ref)
+    low, high = values.get("min"), values.get("max")
+    if isinstance(low, int) and isinstance(high, int) and not isinstance(low, bool) and low > high:
+        issues.append(
+            Issue(f"{location}.min", f"min ({low}) is greater than max ({high})", "bad_parameter")
+        )
+    return issues
+
+
+def _param_problem(
+    param: Param,
+    value: object,
+    roles: frozenset[str],
+    dates: frozenset[str],
+    finding_kinds: frozenset[str],
+) -> str | None:
+    if param.kind == "count":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return f"expected a whole number 0 or more, got {value!r}"
+    elif param.kind == "flag":
+        if not isinstance(value, bool):
+            return f"expected true or false, got {value!r}"
+    elif param.kind == "date":
+        if not isinstance(value, str):
+            return f"expected the id of a cycle date, got {value!r}"
+        if value not in dates:
+            return f"unknown cycle date {value!r}; declare it under 'dates'"
+    else:
+        known = roles if param.kind == "roles" else finding_kinds
+        noun = "role" if param.kind == "roles" else "finding kind"
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return f"expected a list of {noun} ids, got {value!r}"
+        if param.kind == "roles" and not value:
+            return "expected at least one role"
+        unknown = [v for v in value if v not in known]
+        if unknown:
+            return f"unknown {noun}(s): {', '.join(map(str, unknown))}"
+    return None

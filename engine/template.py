@@ -1,0 +1,213 @@
+"""The template model: a versioned, declarative definition of a review cycle (data, never code)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from engine.durations import Duration
+
+__all__ = [
+    "ADMIN_ROLE",
+    "COLLECT_KINDS",
+    "ENTRY",
+    "FORMAT_VERSION",
+    "DateSpec",
+    "DeadlineSpec",
+    "ExpiryRule",
+    "Framework",
+    "Question",
+    "RequirementRef",
+    "Role",
+    "ScalePoint",
+    "Section",
+    "Stage",
+    "Template",
+    "Transition",
+]
+
+FORMAT_VERSION = 1
+"""The version of the template file format this engine reads."""
+
+ADMIN_ROLE = "admin"
+"""The platform role every template knows without declaring it; only it may force a move."""
+
+ENTRY = "stage_entry"
+"""The anchor of a deadline counted from the moment the cycle entered the stage."""
+
+COLLECT_KINDS = (
+    "evidence",
+    "focus",
+    "dates",
+    "team",
+    "self_judgements",
+    "peer_judgements",
+    "findings",
+    "actions",
+    "action_status",
+    "support",
+    "signoffs",
+)
+"""What a stage may collect; each maps to the roles allowed to record it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class DateSpec:
+    """A named cycle date (such as the visit date) that deadlines may count from."""
+
+    id: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    id: str
+    text: str
+    strand: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    id: str
+    title: str
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScalePoint:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Framework:
+    """Sections of questions and a judgement scale; an empty scale means no grades (as in SPP)."""
+
+    sections: tuple[Section, ...] = ()
+    scale: tuple[ScalePoint, ...] = ()
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return tuple(q for s in self.sections for q in s.questions)
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiryRule:
+    """What happens when a stage's deadline passes.
+
+    Attributes:
+        kind: `notify` or `escalate` (send to `roles`) or `fire` (run `transition`).
+        roles: who is told, for notify and escalate.
+        transition: the transition to fire, for fire.
+        after: how long after the due time the rule applies (none: at the due time).
+    """
+
+    kind: Literal["notify", "escalate", "fire"]
+    roles: tuple[str, ...] = ()
+    transition: str | None = None
+    after: Duration | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineSpec:
+    """When a stage is due, counted from stage entry or a cycle date, with reminders."""
+
+    due: Duration
+    anchor: str = ENTRY
+    reminders: tuple[Duration, ...] = ()
+    on_expiry: tuple[ExpiryRule, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    id: str
+    title: str
+    description: str = ""
+    initial: bool = False
+    terminal: bool = False
+    deadline: DeadlineSpec | None = None
+    collects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementRef:
+    """A requirement by name with its parameters, as written in the template."""
+
+    name: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    id: str
+    sources: tuple[str, ...]
+    dest: str
+    title: str
+    roles: tuple[str, ...]
+    requirements: tuple[RequirementRef, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A workflow template at one version; built only from a template that validated."""
+
+    id: str
+    version: int
+    title: str
+    description: str
+    roles: tuple[Role, ...]
+    stages: tuple[Stage, ...]
+    transitions: tuple[Transition, ...]
+    framework: Framework = Framework()
+    dates: tuple[DateSpec, ...] = ()
+    finding_kinds: tuple[str, ...] = ("strength", "area_to_develop")
+    _stages: dict[str, Stage] = field(init=False, repr=False, compare=False)
+    _transitions: dict[str, Transition] = field(init=False, repr=False, compare=False)
+    _questions: dict[str, Question] = field(init=False, repr=False, compare=False)
+    _outgoing: dict[str, tuple[Transition, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Frozen, so the lookup tables are set once here rather than recomputed per call.
+        object.__setattr__(self, "_stages", {s.id: s for s in self.stages})
+        object.__setattr__(self, "_transitions", {t.id: t for t in self.transitions})
+        object.__setattr__(self, "_questions", {q.id: q for q in self.framework.questions})
+        outgoing = {
+            s.id: tuple(t for t in self.transitions if s.id in t.sources) for s in self.stages
+        }
+        object.__setattr__(self, "_outgoing", outgoing)
+
+    @property
+    def key(self) -> str:
+        """The template's identity at this version, as `id@version`."""
+        return f"{self.id}@{self.version}"
+
+    @property
+    def initial_stage(self) -> Stage:
+        return next(s for s in self.stages if s.initial)
+
+    def stage(self, stage_id: str) -> Stage:
+        return self._stages[stage_id]
+
+    def has_stage(self, stage_id: str) -> bool:
+        return stage_id in self._stages
+
+    def transition(self, transition_id: str) -> Transition | None:
+        return self._transitions.get(transition_id)
+
+    def question(self, question_id: str) -> Question | None:
+        return self._questions.get(question_id)
+
+    def transitions_from(self, stage_id: str) -> tuple[Transition, ...]:
+        return self._outgoing.get(stage_id, ())
+
+    @property
+    def role_ids(self) -> frozenset[str]:
+        return frozenset(r.id for r in self.roles) | {ADMIN_ROLE}

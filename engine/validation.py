@@ -1,0 +1,265 @@
+"""The template validator: every issue at once, each located, before any machine exists."""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Iterable
+
+from engine.durations import Duration
+from engine.errors import InvalidTemplate
+from engine.issues import Issue
+from engine.parse import parse_template
+from engine.requirements import check_params
+from engine.template import ENTRY, Template
+
+__all__ = ["Issue", "build_template", "check_template", "validate"]
+
+
+def validate(raw: object) -> list[Issue]:
+    """Every issue in a template mapping (structural and semantic); empty when it is valid."""
+    template, issues = parse_template(raw)
+    if template is not None:
+        issues = issues + check_template(template)
+    return issues
+
+
+def build_template(raw: object) -> Template:
+    """A template from a mapping, only if it is valid.
+
+    Raises:
+        InvalidTemplate: carrying every issue found.
+    """
+    template, issues = parse_template(raw)
+    if template is not None:
+        issues = issues + check_template(template)
+    if issues or template is None:
+        raise InvalidTemplate(issues or [Issue("(top)", "not a template", "wrong_type")])
+    return template
+
+
+def check_template(t: Template) -> list[Issue]:
+    """Semantic checks on a parsed template: references, uniqueness, shape of the graph."""
+    out: list[Issue] = []
+    _duplicates(out, "roles", (r.id for r in t.roles))
+    _duplicates(out, "dates", (d.id for d in t.dates))
+    _duplicates(out, "finding_kinds", t.finding_kinds, indexed_only=True)
+    _duplicates(out, "framework.scale", (p.id for p in t.framework.scale))
+    _duplicates(out, "framework.sections", (s.id for s in t.framework.sections))
+    _duplicate_questions(out, t)
+    _duplicates(out, "stages", (s.id for s in t.stages))
+    _duplicates(out, "transitions", (tr.id for tr in t.transitions))
+
+    roles = t.role_ids
+    stage_ids = {s.id for s in t.stages}
+    dates = frozenset(d.id for d in t.dates)
+    kinds = frozenset(t.finding_kinds)
+
+    initial = [i for i, s in enumerate(t.stages) if s.initial]
+    if t.stages and not initial:
+        out.append(Issue("stages", "no stage is marked 'initial: true'", "no_initial"))
+    for i in initial[1:]:
+        first = t.stages[initial[0]].id
+        out.append(
+            Issue(
+                f"stages[{i}].initial",
+                f"a second initial stage; {first!r} is already initial",
+                "several_initial",
+            )
+        )
+    if t.stages and not any(s.terminal for s in t.stages):
+        out.append(Issue("stages", "no stage is marked 'terminal: true'", "no_terminal"))
+
+    for i, s in enumerate(t.stages):
+        loc = f"stages[{i}]"
+        if s.initial and s.terminal:
+            out.append(
+                Issue(loc, "a stage cannot be both initial and terminal", "initial_terminal")
+            )
+        for kind, kind_roles in s.collects.items():
+            _known(out, f"{loc}.collects.{kind}", kind_roles, roles, "role")
+        _deadline(out, t, i, roles, dates)
+
+    for i, tr in enumerate(t.transitions):
+        loc = f"transitions[{i}]"
+        if not tr.sources:
+            out.append(Issue(f"{loc}.from", "names no stage", "missing"))
+        for j, src in enumerate(tr.sources):
+            where = f"{loc}.from" if len(tr.sources) == 1 else f"{loc}.from[{j}]"
+            if src not in stage_ids:
+                out.append(Issue(where, f"unknown stage {src!r}", "unknown_stage"))
+            elif t.stage(src).terminal:
+                out.append(
+                    Issue(where, f"{src!r} is terminal: nothing may leave it", "from_terminal")
+                )
+        if tr.dest and tr.dest not in stage_ids:
+            out.append(Issue(f"{loc}.to", f"unknown stage {tr.dest!r}", "unknown_stage"))
+        if not tr.roles:
+            out.append(Issue(f"{loc}.roles", "no role may fire this transition", "missing"))
+        _known(out, f"{loc}.roles", tr.roles, roles, "role")
+        for j, ref in enumerate(tr.requirements):
+            out.extend(
+                check_params(
+                    ref, f"{loc}.requires[{j}]", roles=roles, dates=dates, finding_kinds=kinds
+                )
+            )
+
+    out.extend(_graph(t, stage_ids))
+    return out
+
+
+def _duplicates(
+    out: list[Issue], where: str, ids: Iterable[str], *, indexed_only: bool = False
+) -> None:
+    seen: set[str] = set()
+    for i, value in enumerate(ids):
+        if value and value in seen:
+            loc = f"{where}[{i}]" if indexed_only else f"{where}[{i}].id"
+            out.append(Issue(loc, f"duplicate id {value!r}", "duplicate_id"))
+        seen.add(value)
+
+
+def _duplicate_questions(out: list[Issue], t: Template) -> None:
+    seen: set[str] = set()
+    for i, sec in enumerate(t.framework.sections):
+        for j, q in enumerate(sec.questions):
+            if q.id and q.id in seen:
+                out.append(
+                    Issue(
+                        f"framework.sections[{i}].questions[{j}].id",
+                        f"duplicate question id {q.id!r}",
+                        "duplicate_id",
+                    )
+                )
+            seen.add(q.id)
+
+
+def _known(
+    out: list[Issue], loc: str, values: Iterable[str], known: Iterable[str], noun: str
+) -> None:
+    known_set = set(known)
+    for value in values:
+        if value not in known_set:
+            out.append(Issue(loc, f"unknown {noun} {value!r}", f"unknown_{noun.replace(' ', '_')}"))
+
+
+def _deadline(
+    out: list[Issue], t: Template, i: int, roles: frozenset[str], dates: frozenset[str]
+) -> None:
+    s = t.stages[i]
+    d = s.deadline
+    if d is None:
+        return
+    loc = f"stages[{i}].deadline"
+    if s.terminal:
+        out.append(Issue(loc, "a terminal stage has no deadline", "terminal_deadline"))
+    if d.anchor != ENTRY and d.anchor not in dates:
+        out.append(
+            Issue(
+                f"{loc}.from",
+                f"unknown cycle date {d.anchor!r}; use '{ENTRY}' or a date declared under 'dates'",
+                "unknown_date",
+            )
+        )
+    if d.anchor == ENTRY and _negative(d.due):
+        out.append(
+            Issue(f"{loc}.due", "a deadline cannot fall before the stage starts", "bad_duration")
+        )
+    for j, rem in enumerate(d.reminders):
+        if _negative(rem) or _zero(rem):
+            out.append(
+                Issue(
+                    f"{loc}.reminders[{j}]",
+                    "a reminder is a positive offset before the due time",
+                    "bad_duration",
+                )
+            )
+    outgoing = t.transitions_from(s.id)
+    for j, rule in enumerate(d.on_expiry):
+        rloc = f"{loc}.on_expiry[{j}]"
+        if rule.after is not None and _negative(rule.after):
+            out.append(Issue(f"{rloc}.after", "must not be negative", "bad_duration"))
+        if rule.kind == "fire":
+            tr = t.transition(rule.transition or "")
+            if tr is None:
+                out.append(
+                    Issue(
+                        f"{rloc}.fire",
+                        f"unknown transition {rule.transition!r}",
+                        "unknown_transition",
+                    )
+                )
+            elif tr not in outgoing or tr.dest == s.id:
+                out.append(
+                    Issue(
+                        f"{rloc}.fire",
+                        f"transition {tr.id!r} does not leave stage {s.id!r}",
+                        "expiry_does_not_leave",
+                    )
+                )
+        else:
+            if not rule.roles:
+                out.append(Issue(f"{rloc}.{rule.kind}", "names no role", "missing"))
+            _known(out, f"{rloc}.{rule.kind}", rule.roles, roles, "role")
+
+
+def _negative(d: Duration) -> bool:
+    return _sign(d) < 0
+
+
+def _zero(d: Duration) -> bool:
+    return _sign(d) == 0
+
+
+def _sign(d: Duration) -> int:
+    amount = d.delta.total_seconds() if d.delta is not None else (d.school_days or 0)
+    return (amount > 0) - (amount < 0)
+
+
+def _graph(t: Template, stage_ids: set[str]) -> list[Issue]:
+    """Unreachable stages, and stages from which no terminal stage can be reached."""
+    out: list[Issue] = []
+    initial = [s.id for s in t.stages if s.initial]
+    if len(initial) != 1 or Counter(s.id for s in t.stages).most_common(1)[0][1] > 1:
+        # Reachability means little until the stages themselves are sound.
+        return out
+    forward: dict[str, set[str]] = {s: set() for s in stage_ids}
+    backward: dict[str, set[str]] = {s: set() for s in stage_ids}
+    for tr in t.transitions:
+        if tr.dest not in stage_ids:
+            continue
+        for src in tr.sources:
+            if src in stage_ids:
+                forward[src].add(tr.dest)
+                backward[tr.dest].add(src)
+    reachable = _closure(initial, forward)
+    terminals = [s.id for s in t.stages if s.terminal]
+    finishing = _closure(terminals, backward)
+    for i, s in enumerate(t.stages):
+        if s.id not in reachable:
+            out.append(
+                Issue(
+                    f"stages[{i}]",
+                    f"stage {s.id!r} cannot be reached from the initial stage {initial[0]!r}",
+                    "unreachable",
+                )
+            )
+        elif terminals and s.id not in finishing:
+            out.append(
+                Issue(
+                    f"stages[{i}]",
+                    f"no terminal stage can be reached from stage {s.id!r}",
+                    "dead_end",
+                )
+            )
+    return out
+
+
+def _closure(start: Iterable[str], edges: dict[str, set[str]]) -> set[str]:
+    seen = set(start)
+    queue = deque(seen)
+    while queue:
+        for nxt in edges.get(queue.popleft(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen

@@ -13,6 +13,8 @@ PeerloopError
 ├── CycleClosed                (cycle_id, stage)
 ├── CalendarExhausted          (days, start)
 ├── StaleCycle                 (cycle_id, expected, actual)
+├── IdempotencyKeyReused       (key)
+├── Conflict                   (kind, key, detail)
 └── NotFound                   (kind, key)
 """
 
@@ -27,8 +29,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CalendarExhausted",
+    "Conflict",
     "CycleClosed",
     "ForceNotAllowed",
+    "IdempotencyKeyReused",
     "InvalidRecord",
     "InvalidTemplate",
     "NotCollectedHere",
@@ -161,3 +165,21 @@ class CalendarExhausted(PeerloopError):
             f"the school calendar has fewer than {abs(days)} school days from {start}; "
             "add the coming terms to it"
         )
+
+
+class IdempotencyKeyReused(PeerloopError):
+    """The idempotency key was used before for a different request."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"idempotency key {key!r} was already used for a different request")
+
+
+class Conflict(PeerloopError):
+    """The change clashes with what is stored (a duplicate id, a published version...)."""
+
+    def __init__(self, kind: str, key: str, detail: str) -> None:
+        self.kind = kind
+        self.key = key
+        self.detail = detail
+        super().__init__(detail)

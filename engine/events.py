@@ -72,6 +72,7 @@ class RecordChanged:
     actor: str
     at: datetime
     version: int
+    note: str = ""
 
 
 Event = CycleStarted | TransitionFired | DeadlinesCancelled | DeadlinesScheduled | RecordChanged

@@ -1,0 +1,351 @@
+"""In-memory fakes of the storage ports for fast tests, held to the same contract as SQL."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from engine.audit import GENESIS
+from engine.cycle import Cycle
+from engine.directory import (
+    CycleSummary,
+    Grant,
+    HistoryEntry,
+    IdempotencyRecord,
+    Network,
+    Person,
+    School,
+    StoredTemplate,
+)
+from engine.errors import Conflict, NotFound, StaleCycle
+from engine.events import DeadlinesCancelled, DeadlinesScheduled, Event
+from engine.journal import chain_entries
+from engine.ports import CycleFilter, DeadlineRow
+
+__all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
+
+
+@dataclass
+class _Data:
+    cycles: dict[str, Cycle] = field(default_factory=dict)
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    history: dict[str, list[HistoryEntry]] = field(default_factory=dict)
+    deadlines: list[DeadlineRow] = field(default_factory=list)
+    templates: dict[tuple[str, int], StoredTemplate] = field(default_factory=dict)
+    networks: dict[str, Network] = field(default_factory=dict)
+    schools: dict[str, School] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
+    grants: dict[str, Grant] = field(default_factory=dict)
+    idempotency: dict[str, IdempotencyRecord] = field(default_factory=dict)
+
+
+class InMemoryStore:
+    """The committed state shared by the fake units of work (one writer at a time)."""
+
+    def __init__(self) -> None:
+        self.data = _Data()
+        self.lock = threading.RLock()
+
+
+class _Cycles:
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    def add(self, cycle: Cycle, events: Sequence[Event]) -> None:
+        if cycle.id in self.d.cycles:
+            raise Conflict("cycle", cycle.id, f"cycle {cycle.id!r} already exists")
+        self.d.cycles[cycle.id] = copy.deepcopy(cycle)
+        self.d.history[cycle.id] = []
+        self.d.heads[cycle.id] = (0, GENESIS)
+        self._journal(cycle, events)
+
+    def get(self, cycle_id: str) -> Cycle:
+        if cycle_id not in self.d.cycles:
+            raise NotFound("cycle", cycle_id)
+        return copy.deepcopy(self.d.cycles[cycle_id])
+
+    def save(self, cycle: Cycle, expected_version: int, events: Sequence[Event]) -> None:
+        stored = self.d.cycles.get(cycle.id)
+        if stored is None:
+            raise NotFound("cycle", cycle.id)
+        if stored.version != expected_version:
+            raise StaleCycle(cycle.id, expected_version, stored.version)
+        self.d.cycles[cycle.id] = copy.deepcopy(cycle)
+        self._journal(cycle, events)
+
+    def _journal(self, cycle: Cycle, events: Sequence[Event]) -> None:
+        count, head = self.d.heads[cycle.id]
+        entries = chain_entries(cycle.id, events, count, head)
+        self.d.history[cycle.id].extend(entries)
+        if entries:
+            self.d.heads[cycle.id] = (entries[-1].seq, entries[-1].hash)
+        for event in events:
+            if isinstance(event, DeadlinesCancelled):
+                self.d.deadlines = [
+                    dataclasses.replace(
+                        r, status="cancelled", fired_at=event.at, note="the cycle left the stage"
+                    )
+                    if r.cycle_id == cycle.id
+                    and r.stage == event.stage
+                    and r.status == "pending"
+                    and r.action_id is None
+                    else r
+                    for r in self.d.deadlines
+                ]
+            elif isinstance(event, DeadlinesScheduled):
+                for p in event.deadlines:
+                    self.d.deadlines.append(
+                        DeadlineRow(
+                            id=len(self.d.deadlines) + 1,
+                            cycle_id=cycle.id,
+                            stage=p.stage,
+                            key=p.key,
+                            kind=p.kind,
+                            due_at=p.at,
+                            stage_due_at=p.stage_due_at,
+                            roles=p.roles,
+                            transition=p.transition,
+                            action_id=p.action_id,
+                            status="pending",
+                        )
+                    )
+
+    def list(self, where: CycleFilter) -> list[CycleSummary]:
+        out = []
+        for c in sorted(self.d.cycles.values(), key=lambda c: (c.started_at, c.id)):
+            if where.network_id is not None and c.network_id != where.network_id:
+                continue
+            if where.school_id is not None and c.host_school_id != where.school_id:
+                continue
+            if where.stage is not None and c.stage != where.stage:
+                continue
+            if where.template_id is not None and c.template_id != where.template_id:
+                continue
+            if where.ids is not None and c.id not in where.ids:
+                continue
+            dues = [
+                r.due_at
+                for r in self.d.deadlines
+                if r.cycle_id == c.id and r.kind == "due" and r.status == "pending"
+            ]
+            if where.overdue_at is not None and not any(d < where.overdue_at for d in dues):
+                continue
+            out.append(
+                CycleSummary(
+                    c.id,
+                    c.template_id,
+                    c.template_version,
+                    c.host_school_id,
+                    c.network_id,
+                    c.stage,
+                    c.version,
+                    c.stage_entered_at,
+                    c.started_at,
+                    min(dues) if dues else None,
+                )
+            )
+        return out[: where.limit]
+
+
+class _History:
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    def for_cycle(self, cycle_id: str) -> list[HistoryEntry]:
+        return list(self.d.history.get(cycle_id, []))
+
+    def head(self, cycle_id: str) -> tuple[int, str] | None:
+        return self.d.heads.get(cycle_id)
+
+    def cycle_ids(self) -> list[str]:
+        return sorted(self.d.history)
+
+
+class _Deadlines:
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    def pending(
+        self, *, cycle_id: str | None = None, due_before: datetime | None = None
+    ) -> list[DeadlineRow]:
+        rows = [
+            r
+            for r in self.d.deadlines
+            if r.status == "pending"
+            and (cycle_id is None or r.cycle_id == cycle_id)
+            and (due_before is None or r.due_at < due_before)
+        ]
+        return sorted(rows, key=lambda r: (r.due_at, r.id))
+
+    def for_cycle(self, cycle_id: str) -> list[DeadlineRow]:
+        return [r for r in self.d.deadlines if r.cycle_id == cycle_id]
+
+
+class _Templates:
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    def add(self, stored: StoredTemplate) -> None:
+        key = (stored.template_id, stored.version)
+        old = self.d.templates.get(key)
+        if old is not None and old.status == "published":
+            nxt = max(v for t, v in self.d.templates if t == stored.template_id) + 1
+            raise Conflict(
+                "template",
+                f"{stored.template_id}@{stored.version}",
+                f"version {stored.version} of {stored.template_id!r} is published and never "
+                f"changes; upload it as version {nxt}",
+            )
+        self.d.templates[key] = stored
+
+    def get(self, template_id: str, version: int) -> StoredTemplate:
+        found = self.d.templates.get((template_id, version))
+        if found is None:
+            raise NotFound("template", f"{template_id}@{version}")
+        return found
+
+    def latest(self, template_id: str, *, published: bool = True) -> StoredTemplate:
+        versions = [
+            t
+            for (tid, _), t in self.d.templates.items()
+            if tid == template_id and (not published or t.status == "published")
+        ]
+        if not versions:
+            raise NotFound("published template" if published else "template", template_id)
+        return max(versions, key=lambda t: t.version)
+
+    def list(self) -> list[StoredTemplate]:
+        return [self.d.templates[k] for k in sorted(self.d.templates)]
+
+    def publish(self, template_id: str, version: int, at: datetime) -> StoredTemplate:
+        current = self.get(template_id, version)
+        if current.status == "published":
+            return current
+        done = dataclasses.replace(current, status="published", published_at=at)
+        self.d.templates[(template_id, version)] = done
+        return done
+
+
+class _Directory:
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    def _clash(self, kind: str, key: str) -> Conflict:
+        return Conflict(kind, key, f"{kind} {key!r} clashes with one already stored")
+
+    def add_network(self, network: Network) -> None:
+        if network.id in self.d.networks:
+            raise self._clash("network", network.id)
+        self.d.networks[network.id] = network
+
+    def get_network(self, network_id: str) -> Network:
+        if network_id not in self.d.networks:
+            raise NotFound("network", network_id)
+        return self.d.networks[network_id]
+
+    def networks(self) -> list[Network]:
+        return sorted(self.d.networks.values(), key=lambda n: n.name)
+
+    def add_school(self, school: School) -> None:
+        if school.id in self.d.schools or any(s.urn == school.urn for s in self.d.schools.values()):
+            raise self._clash("school", school.id)
+        if school.network_id is not None and school.network_id not in self.d.networks:
+            raise self._clash("school", school.id)
+        self.d.schools[school.id] = school
+
+    def get_school(self, school_id: str) -> School:
+        if school_id not in self.d.schools:
+            raise NotFound("school", school_id)
+        return self.d.schools[school_id]
+
+    def schools(self, network_id: str | None = None) -> list[School]:
+        found = [s for s in self.d.schools.values() if network_id in (None, s.network_id)]
+        return sorted(found, key=lambda s: s.name)
+
+    def add_person(self, person: Person) -> None:
+        if person.id in self.d.people or any(
+            p.email == person.email for p in self.d.people.values()
+        ):
+            raise self._clash("person", person.id)
+        if person.school_id is not None and person.school_id not in self.d.schools:
+            raise self._clash("person", person.id)
+        self.d.people[person.id] = person
+
+    def get_person(self, person_id: str) -> Person:
+        if person_id not in self.d.people:
+            raise NotFound("person", person_id)
+        return self.d.people[person_id]
+
+    def people(self, school_id: str | None = None) -> list[Person]:
+        found = [p for p in self.d.people.values() if school_id in (None, p.school_id)]
+        return sorted(found, key=lambda p: p.name)
+
+    def add_grant(self, grant: Grant) -> None:
+        if grant.id in self.d.grants or grant.person_id not in self.d.people:
+            raise self._clash("grant", grant.id)
+        self.d.grants[grant.id] = grant
+
+    def grants_for(self, person_id: str) -> list[Grant]:
+        return sorted(
+            (g for g in self.d.grants.values() if g.person_id == person_id), key=lambda g: g.id
+        )
+
+    def remove_grant(self, grant_id: str) -> None:
+        if self.d.grants.pop(grant_id, None) is None:
+            raise NotFound("grant", grant_id)
+
+
+class _Idempotency:
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    def get(self, key: str) -> IdempotencyRecord | None:
+        return self.d.idempotency.get(key)
+
+    def put(self, record: IdempotencyRecord) -> None:
+        if record.key in self.d.idempotency:
+            raise Conflict("idempotency key", record.key, "the key is already stored")
+        self.d.idempotency[record.key] = record
+
+
+class InMemoryUnitOfWork:
+    """Works on a private copy of the store; `commit()` publishes it, anything else drops it."""
+
+    def __init__(self, store: InMemoryStore, *, readonly: bool = False) -> None:
+        self.store = store
+        self.readonly = readonly
+
+    def __enter__(self) -> Self:
+        # One unit of work at a time: the fake trades concurrency for obviously right semantics.
+        self.store.lock.acquire()
+        self._bind(copy.deepcopy(self.store.data))
+        return self
+
+    def _bind(self, work: _Data) -> None:
+        self._work = work
+        self.cycles = _Cycles(work)
+        self.history = _History(work)
+        self.deadlines = _Deadlines(work)
+        self.templates = _Templates(work)
+        self.directory = _Directory(work)
+        self.idempotency = _Idempotency(work)
+
+    def commit(self) -> None:
+        self.store.data = copy.deepcopy(self._work)
+
+    def rollback(self) -> None:
+        self._bind(copy.deepcopy(self.store.data))
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.store.lock.release()

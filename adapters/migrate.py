@@ -1,0 +1,71 @@
+"""Schema migrations with Alembic, run programmatically on a given engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+__all__ = ["SchemaOutOfDate", "current_revision", "downgrade", "head_revision", "upgrade"]
+
+_SCRIPTS = Path(__file__).parent / "migrations"
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database schema is older (or newer) than this version of Peerloop expects."""
+
+    def __init__(self, current: str | None, head: str) -> None:
+        self.current = current
+        self.head = head
+        super().__init__(
+            f"the database schema is at {current or 'nothing (empty database)'}, "
+            f"this Peerloop needs {head}: run `peerloop db upgrade`"
+        )
+
+
+def _config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_SCRIPTS))
+    return cfg
+
+
+def _run(engine: Engine, fn: str, *args: object) -> None:
+    cfg = _config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, fn)(cfg, *args)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    _run(engine, "upgrade", revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    _run(engine, "downgrade", revision)
+
+
+def revision(engine: Engine, message: str) -> None:
+    """Autogenerate a migration from the difference between the tables and the database."""
+    _run(engine, "revision", message, True)
+
+
+def head_revision() -> str:
+    head = ScriptDirectory(str(_SCRIPTS)).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise SchemaOutOfDate unless the database is at the newest migration."""
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        raise SchemaOutOfDate(current, head)

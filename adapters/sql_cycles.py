@@ -1,0 +1,461 @@
+"""The cycle repository on SQL, with SQLAlchemy Core statements (the hot path stays off the ORM)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from adapters.tables import (
+    ActionRow,
+    CycleRow,
+    DeadlineTableRow,
+    EvidenceRow,
+    FindingRow,
+    HistoryRow,
+    JudgementRow,
+    SignOffRow,
+    SupportActivityRow,
+    SupportLinkRow,
+    TeamMemberRow,
+)
+from engine.audit import GENESIS
+from engine.cycle import (
+    Action,
+    Cycle,
+    Evidence,
+    Finding,
+    Judgement,
+    Member,
+    SignOff,
+    SupportLink,
+)
+from engine.directory import CycleSummary, HistoryEntry
+from engine.errors import NotFound, StaleCycle
+from engine.events import (
+    DeadlinesCancelled,
+    DeadlinesScheduled,
+    Event,
+    RecordChanged,
+)
+from engine.journal import chain_entries
+from engine.ports import CycleFilter
+
+__all__ = ["SqlCycleRepository", "history_values"]
+
+C = CycleRow.__table__
+TEAM = TeamMemberRow.__table__
+EVIDENCE = EvidenceRow.__table__
+JUDGEMENT = JudgementRow.__table__
+FINDING = FindingRow.__table__
+ACTION = ActionRow.__table__
+SUPPORT = SupportLinkRow.__table__
+ACTIVITY = SupportActivityRow.__table__
+SIGNOFF = SignOffRow.__table__
+DEADLINE = DeadlineTableRow.__table__
+HISTORY = HistoryRow.__table__
+
+
+def _member_json(m: Member | None) -> dict[str, Any] | None:
+    if m is None:
+        return None
+    return {
+        "person_id": m.person_id,
+        "role": m.role,
+        "school_id": m.school_id,
+        "network_id": m.network_id,
+    }
+
+
+def _cycle_values(cycle: Cycle) -> dict[str, Any]:
+    return {
+        "stage": cycle.stage,
+        "version": cycle.version,
+        "stage_entered_at": cycle.stage_entered_at,
+        "dates": {k: v.isoformat() for k, v in cycle.dates.items()},
+        "focus": list(cycle.focus),
+        "champion": _member_json(cycle.champion),
+    }
+
+
+def history_values(entry: HistoryEntry) -> dict[str, Any]:
+    return {
+        "cycle_id": entry.cycle_id,
+        "seq": entry.seq,
+        "at": entry.at,
+        "kind": entry.kind,
+        "actor": entry.actor,
+        "role": entry.role,
+        "transition": entry.transition,
+        "from_stage": entry.from_stage,
+        "to_stage": entry.to_stage,
+        "payload_digest": entry.payload_digest,
+        "forced": entry.forced,
+        "reason": entry.reason,
+        "detail": entry.detail,
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+    }
+
+
+class SqlCycleRepository:
+    """Cycles and what they collected, written in the caller's transaction."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+        # The history head of each cycle as loaded: valid for as long as the version check
+        # passes, because every change to a cycle bumps its version.
+        self._heads: dict[str, tuple[int, str]] = {}
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def add(self, cycle: Cycle, events: Sequence[Event]) -> None:
+        entries = chain_entries(cycle.id, events, 0, GENESIS)
+        self.conn.execute(
+            C.insert().values(
+                id=cycle.id,
+                template_id=cycle.template_id,
+                template_version=cycle.template_version,
+                host_school_id=cycle.host_school_id,
+                network_id=cycle.network_id,
+                started_at=cycle.started_at,
+                history_count=len(entries),
+                history_head=entries[-1].hash if entries else GENESIS,
+                **_cycle_values(cycle),
+            )
+        )
+        self._heads[cycle.id] = (len(entries), entries[-1].hash if entries else GENESIS)
+        for kind, key in _records_touched(events):
+            self._sync(cycle, kind, key)
+        self._write_history(entries)
+        self._write_deadlines(cycle, events)
+
+    def save(self, cycle: Cycle, expected_version: int, events: Sequence[Event]) -> None:
+        head = self._heads.get(cycle.id)
+        if head is None:
+            head = self._load_head(cycle.id)
+        entries = chain_entries(cycle.id, events, head[0], head[1])
+        new_head = (entries[-1].seq, entries[-1].hash) if entries else head
+        result = self.conn.execute(
+            C.update()
+            .where(C.c.id == cycle.id, C.c.version == expected_version)
+            .values(history_count=new_head[0], history_head=new_head[1], **_cycle_values(cycle))
+        )
+        if result.rowcount != 1:
+            actual = self.conn.execute(sa.select(C.c.version).where(C.c.id == cycle.id)).scalar()
+            if actual is None:
+                raise NotFound("cycle", cycle.id)
+            raise StaleCycle(cycle.id, expected_version, actual)
+        self._heads[cycle.id] = new_head
+        for kind, key in _records_touched(events):
+            self._sync(cycle, kind, key)
+        self._write_history(entries)
+        self._write_deadlines(cycle, events)
+
+    def _load_head(self, cycle_id: str) -> tuple[int, str]:
+        row = self.conn.execute(
+            sa.select(C.c.history_count, C.c.history_head).where(C.c.id == cycle_id)
+        ).first()
+        if row is None:
+            raise NotFound("cycle", cycle_id)
+        return int(row[0]), str(row[1])
+
+    def _write_history(self, entries: Sequence[HistoryEntry]) -> None:
+        if entries:
+            self.conn.execute(HISTORY.insert(), [history_values(e) for e in entries])
+
+    def _write_deadlines(self, cycle: Cycle, events: Sequence[Event]) -> None:
+        for event in events:
+            if isinstance(event, DeadlinesCancelled):
+                self.conn.execute(
+                    DEADLINE.update()
+                    .where(
+                        DEADLINE.c.cycle_id == cycle.id,
+                        DEADLINE.c.stage == event.stage,
+                        DEADLINE.c.status == "pending",
+                        DEADLINE.c.action_id.is_(None),
+                    )
+                    .values(status="cancelled", fired_at=event.at, note="the cycle left the stage")
+                )
+            elif isinstance(event, DeadlinesScheduled) and event.deadlines:
+                self.conn.execute(
+                    DEADLINE.insert(),
+                    [
+                        {
+                            "cycle_id": cycle.id,
+                            "stage": d.stage,
+                            "key": d.key,
+                            "kind": d.kind,
+                            "due_at": d.at,
+                            "stage_due_at": d.stage_due_at,
+                            "roles": list(d.roles),
+                            "transition": d.transition,
+                            "action_id": d.action_id,
+                            "status": "pending",
+                            "note": "",
+                        }
+                        for d in event.deadlines
+                    ],
+                )
+
+    def _sync(self, cycle: Cycle, kind: str, key: str) -> None:
+        """Make the rows of one record match the aggregate (delete, then insert if present)."""
+        cid = cycle.id
+        if kind == "team":
+            self.conn.execute(TEAM.delete().where(TEAM.c.cycle_id == cid, TEAM.c.person_id == key))
+            m = cycle.team.get(key)
+            if m is not None:
+                self.conn.execute(TEAM.insert().values(cycle_id=cid, **_member_json(m) or {}))
+        elif kind == "evidence":
+            e = cycle.evidence.get(key)
+            if e is None:
+                self.conn.execute(EVIDENCE.delete().where(EVIDENCE.c.id == key))
+            elif not self.conn.execute(
+                sa.select(EVIDENCE.c.id).where(EVIDENCE.c.id == key)
+            ).first():
+                self.conn.execute(
+                    EVIDENCE.insert().values(
+                        id=e.id,
+                        cycle_id=cid,
+                        question_id=e.question_id,
+                        title=e.title,
+                        added_by=e.added_by,
+                        added_at=e.added_at,
+                    )
+                )
+        elif kind in ("self_judgement", "peer_judgement"):
+            jkind = kind.split("_")[0]
+            self.conn.execute(
+                JUDGEMENT.delete().where(
+                    JUDGEMENT.c.cycle_id == cid,
+                    JUDGEMENT.c.kind == jkind,
+                    JUDGEMENT.c.question_id == key,
+                )
+            )
+            j = cycle.judgements.get((jkind, key))
+            if j is not None:
+                self.conn.execute(
+                    JUDGEMENT.insert().values(
+                        cycle_id=cid,
+                        kind=j.kind,
+                        question_id=j.question_id,
+                        narrative=j.narrative,
+                        grade=j.grade,
+                        by=j.by,
+                        at=j.at,
+                    )
+                )
+        elif kind == "finding":
+            self.conn.execute(FINDING.delete().where(FINDING.c.id == key))
+            f = cycle.findings.get(key)
+            if f is not None:
+                self.conn.execute(
+                    FINDING.insert().values(
+                        id=f.id,
+                        cycle_id=cid,
+                        kind=f.kind,
+                        text=f.text,
+                        question_id=f.question_id,
+                        by=f.by,
+                        at=f.at,
+                    )
+                )
+        elif kind == "action":
+            self.conn.execute(ACTION.delete().where(ACTION.c.id == key))
+            a = cycle.actions.get(key)
+            if a is not None:
+                self.conn.execute(
+                    ACTION.insert().values(
+                        id=a.id,
+                        cycle_id=cid,
+                        title=a.title,
+                        owner=a.owner,
+                        due=a.due,
+                        success_criteria=a.success_criteria,
+                        status=a.status,
+                        status_note=a.status_note,
+                    )
+                )
+        elif kind == "support":
+            self.conn.execute(ACTIVITY.delete().where(ACTIVITY.c.link_id == key))
+            self.conn.execute(SUPPORT.delete().where(SUPPORT.c.id == key))
+            s = cycle.support.get(key)
+            if s is not None:
+                self.conn.execute(
+                    SUPPORT.insert().values(
+                        id=s.id,
+                        cycle_id=cid,
+                        supporting_school_id=s.supporting_school_id,
+                        area=s.area,
+                    )
+                )
+                if s.activities:
+                    self.conn.execute(
+                        ACTIVITY.insert(),
+                        [
+                            {"link_id": s.id, "seq": i, "text": t}
+                            for i, t in enumerate(s.activities)
+                        ],
+                    )
+        elif kind == "signoff":
+            stage, _, role = key.partition(":")
+            self.conn.execute(
+                SIGNOFF.delete().where(
+                    SIGNOFF.c.cycle_id == cid, SIGNOFF.c.stage == stage, SIGNOFF.c.role == role
+                )
+            )
+            so = cycle.signoffs.get((stage, role))
+            if so is not None:
+                self.conn.execute(
+                    SIGNOFF.insert().values(
+                        cycle_id=cid,
+                        stage=so.stage,
+                        role=so.role,
+                        person_id=so.person_id,
+                        at=so.at,
+                    )
+                )
+        # focus, dates and the champion live on the cycle row, written by add/save.
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def get(self, cycle_id: str) -> Cycle:
+        conn = self.conn
+        row = conn.execute(sa.select(C).where(C.c.id == cycle_id)).mappings().first()
+        if row is None:
+            raise NotFound("cycle", cycle_id)
+        self._heads[cycle_id] = (int(row["history_count"]), str(row["history_head"]))
+        champ = row["champion"]
+        cycle = Cycle(
+            id=row["id"],
+            template_id=row["template_id"],
+            template_version=row["template_version"],
+            host_school_id=row["host_school_id"],
+            network_id=row["network_id"],
+            stage=row["stage"],
+            stage_entered_at=row["stage_entered_at"],
+            started_at=row["started_at"],
+            version=row["version"],
+            dates={k: datetime.fromisoformat(v) for k, v in (row["dates"] or {}).items()},
+            focus=tuple(row["focus"] or ()),
+            champion=Member(**champ) if champ else None,
+        )
+        for r in conn.execute(sa.select(TEAM).where(TEAM.c.cycle_id == cycle_id)).mappings():
+            cycle.team[r["person_id"]] = Member(
+                r["person_id"], r["role"], r["school_id"], r["network_id"]
+            )
+        q = sa.select(EVIDENCE).where(EVIDENCE.c.cycle_id == cycle_id).order_by(EVIDENCE.c.added_at)
+        for r in conn.execute(q).mappings():
+            cycle.evidence[r["id"]] = Evidence(
+                r["id"], r["question_id"], r["title"], r["added_by"], r["added_at"]
+            )
+        for r in conn.execute(
+            sa.select(JUDGEMENT).where(JUDGEMENT.c.cycle_id == cycle_id)
+        ).mappings():
+            cycle.judgements[(r["kind"], r["question_id"])] = Judgement(
+                r["kind"], r["question_id"], r["narrative"], r["grade"], r["by"], r["at"]
+            )
+        q = sa.select(FINDING).where(FINDING.c.cycle_id == cycle_id).order_by(FINDING.c.at)
+        for r in conn.execute(q).mappings():
+            cycle.findings[r["id"]] = Finding(
+                r["id"], r["kind"], r["text"], r["question_id"], r["by"], r["at"]
+            )
+        q = sa.select(ACTION).where(ACTION.c.cycle_id == cycle_id).order_by(ACTION.c.id)
+        for r in conn.execute(q).mappings():
+            cycle.actions[r["id"]] = Action(
+                r["id"],
+                r["title"],
+                r["owner"],
+                r["due"],
+                r["success_criteria"],
+                r["status"],
+                r["status_note"],
+            )
+        links = (
+            conn.execute(
+                sa.select(SUPPORT).where(SUPPORT.c.cycle_id == cycle_id).order_by(SUPPORT.c.id)
+            )
+            .mappings()
+            .all()
+        )
+        if links:
+            acts: dict[str, list[str]] = {}
+            q = (
+                sa.select(ACTIVITY)
+                .where(ACTIVITY.c.link_id.in_([lk["id"] for lk in links]))
+                .order_by(ACTIVITY.c.link_id, ACTIVITY.c.seq)
+            )
+            for r in conn.execute(q).mappings():
+                acts.setdefault(r["link_id"], []).append(r["text"])
+            for lk in links:
+                cycle.support[lk["id"]] = SupportLink(
+                    lk["id"], lk["supporting_school_id"], lk["area"], tuple(acts.get(lk["id"], ()))
+                )
+        for r in conn.execute(sa.select(SIGNOFF).where(SIGNOFF.c.cycle_id == cycle_id)).mappings():
+            cycle.signoffs[(r["stage"], r["role"])] = SignOff(
+                r["stage"], r["role"], r["person_id"], r["at"]
+            )
+        return cycle
+
+    def list(self, where: CycleFilter) -> list[CycleSummary]:
+        next_due = (
+            sa.select(sa.func.min(DEADLINE.c.due_at))
+            .where(
+                DEADLINE.c.cycle_id == C.c.id,
+                DEADLINE.c.kind == "due",
+                DEADLINE.c.status == "pending",
+            )
+            .scalar_subquery()
+        )
+        q = sa.select(
+            C.c.id,
+            C.c.template_id,
+            C.c.template_version,
+            C.c.host_school_id,
+            C.c.network_id,
+            C.c.stage,
+            C.c.version,
+            C.c.stage_entered_at,
+            C.c.started_at,
+            next_due.label("next_due_at"),
+        )
+        if where.network_id is not None:
+            q = q.where(C.c.network_id == where.network_id)
+        if where.school_id is not None:
+            q = q.where(C.c.host_school_id == where.school_id)
+        if where.stage is not None:
+            q = q.where(C.c.stage == where.stage)
+        if where.template_id is not None:
+            q = q.where(C.c.template_id == where.template_id)
+        if where.ids is not None:
+            q = q.where(C.c.id.in_(sorted(where.ids)))
+        if where.overdue_at is not None:
+            q = q.where(
+                sa.exists().where(
+                    DEADLINE.c.cycle_id == C.c.id,
+                    DEADLINE.c.kind == "due",
+                    DEADLINE.c.status == "pending",
+                    DEADLINE.c.due_at < where.overdue_at,
+                )
+            )
+        q = q.order_by(C.c.started_at, C.c.id).limit(where.limit)
+        out = []
+        for r in self.conn.execute(q).mappings():
+            nd = r["next_due_at"]
+            if nd is not None and nd.tzinfo is None:  # SQLite's min() bypasses the column type
+                nd = DEADLINE.c.due_at.type.process_result_value(nd, self.conn.dialect)
+            elif isinstance(nd, str):
+                nd = datetime.fromisoformat(nd)
+                nd = DEADLINE.c.due_at.type.process_result_value(nd, self.conn.dialect)
+            out.append(CycleSummary(**{**r, "next_due_at": nd}))
+        return out
+
+
+def _records_touched(events: Sequence[Event]) -> list[tuple[str, str]]:
+    seen: list[tuple[str, str]] = []
+    for e in events:
+        if isinstance(e, RecordChanged) and (e.kind, e.record_id) not in seen:
+            seen.append((e.kind, e.record_id))
+    return seen

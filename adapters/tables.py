@@ -1,0 +1,247 @@
+"""The SQL schema as SQLModel tables (schema only: queries live in adapters/sql.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+__all__ = ["UTCDateTime", "metadata"]
+
+metadata = SQLModel.metadata
+metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes stored in UTC; SQLite keeps no zone, so it is put back on reading."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _when(nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _json() -> Any:
+    return Field(default=None, sa_column=sa.Column(sa.JSON(), nullable=False))
+
+
+class NetworkRow(SQLModel, table=True):
+    __tablename__ = "network"
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    chair_person_id: str | None = Field(default=None, max_length=64)
+
+
+class SchoolRow(SQLModel, table=True):
+    __tablename__ = "school"
+    id: str = Field(primary_key=True, max_length=64)
+    urn: str = Field(max_length=16, unique=True)
+    name: str = Field(max_length=200)
+    phase: str = Field(max_length=64)
+    network_id: str | None = Field(default=None, foreign_key="network.id", index=True)
+
+
+class PersonRow(SQLModel, table=True):
+    __tablename__ = "person"
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=320, unique=True)
+    school_id: str | None = Field(default=None, foreign_key="school.id", index=True)
+
+
+class GrantRow(SQLModel, table=True):
+    __tablename__ = "role_grant"
+    id: str = Field(primary_key=True, max_length=64)
+    person_id: str = Field(foreign_key="person.id", index=True)
+    role: str = Field(max_length=64)
+    scope_kind: str = Field(max_length=16)
+    scope_id: str | None = Field(default=None, max_length=64)
+
+
+class TemplateRow(SQLModel, table=True):
+    __tablename__ = "template_version"
+    template_id: str = Field(primary_key=True, max_length=64)
+    version: int = Field(primary_key=True)
+    title: str = Field(max_length=300)
+    source: str
+    source_format: str = Field(max_length=8)
+    status: str = Field(max_length=16)
+    created_at: datetime = _when()
+    published_at: datetime | None = _when(nullable=True)
+
+
+class CycleRow(SQLModel, table=True):
+    __tablename__ = "cycle"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["template_id", "template_version"],
+            ["template_version.template_id", "template_version.version"],
+        ),
+        sa.Index("ix_cycle_network_stage", "network_id", "stage"),
+    )
+    id: str = Field(primary_key=True, max_length=64)
+    template_id: str = Field(max_length=64, index=True)
+    template_version: int
+    host_school_id: str = Field(foreign_key="school.id", index=True)
+    network_id: str | None = Field(default=None, foreign_key="network.id")
+    stage: str = Field(max_length=64)
+    version: int
+    stage_entered_at: datetime = _when()
+    started_at: datetime = _when()
+    dates: dict[str, str] = _json()
+    focus: list[str] = _json()
+    champion: dict[str, str] | None = Field(default=None, sa_column=sa.Column(sa.JSON()))
+    history_count: int = 0
+    history_head: str = Field(max_length=64)
+
+
+class TeamMemberRow(SQLModel, table=True):
+    __tablename__ = "team_member"
+    cycle_id: str = Field(foreign_key="cycle.id", primary_key=True)
+    person_id: str = Field(primary_key=True, max_length=64)
+    role: str = Field(max_length=32)
+    school_id: str | None = Field(default=None, max_length=64)
+    network_id: str | None = Field(default=None, max_length=64)
+
+
+class EvidenceRow(SQLModel, table=True):
+    __tablename__ = "evidence"
+    id: str = Field(primary_key=True, max_length=64)
+    cycle_id: str = Field(foreign_key="cycle.id", index=True)
+    question_id: str = Field(max_length=64)
+    title: str
+    added_by: str = Field(max_length=64)
+    added_at: datetime = _when()
+    file_sha256: str | None = Field(default=None, max_length=64, index=True)
+    file_size: int | None = None
+    media_type: str | None = Field(default=None, max_length=128)
+    original_name: str | None = Field(default=None, max_length=255)
+
+
+class JudgementRow(SQLModel, table=True):
+    __tablename__ = "judgement"
+    cycle_id: str = Field(foreign_key="cycle.id", primary_key=True)
+    kind: str = Field(primary_key=True, max_length=8)
+    question_id: str = Field(primary_key=True, max_length=64)
+    narrative: str
+    grade: str | None = Field(default=None, max_length=64)
+    by: str = Field(max_length=64)
+    at: datetime = _when()
+
+
+class FindingRow(SQLModel, table=True):
+    __tablename__ = "finding"
+    id: str = Field(primary_key=True, max_length=64)
+    cycle_id: str = Field(foreign_key="cycle.id", index=True)
+    kind: str = Field(max_length=64)
+    text: str
+    question_id: str | None = Field(default=None, max_length=64)
+    by: str = Field(max_length=64)
+    at: datetime = _when()
+
+
+class ActionRow(SQLModel, table=True):
+    __tablename__ = "action"
+    id: str = Field(primary_key=True, max_length=64)
+    cycle_id: str = Field(foreign_key="cycle.id", index=True)
+    title: str
+    owner: str = Field(max_length=200)
+    due: date | None = None
+    success_criteria: str
+    status: str | None = Field(default=None, max_length=32)
+    status_note: str = ""
+
+
+class SupportLinkRow(SQLModel, table=True):
+    __tablename__ = "support_link"
+    id: str = Field(primary_key=True, max_length=64)
+    cycle_id: str = Field(foreign_key="cycle.id", index=True)
+    supporting_school_id: str = Field(max_length=64)
+    area: str
+
+
+class SupportActivityRow(SQLModel, table=True):
+    __tablename__ = "support_activity"
+    link_id: str = Field(foreign_key="support_link.id", primary_key=True)
+    seq: int = Field(primary_key=True)
+    text: str
+
+
+class SignOffRow(SQLModel, table=True):
+    __tablename__ = "signoff"
+    cycle_id: str = Field(foreign_key="cycle.id", primary_key=True)
+    stage: str = Field(primary_key=True, max_length=64)
+    role: str = Field(primary_key=True, max_length=64)
+    person_id: str = Field(max_length=64)
+    at: datetime = _when()
+
+
+class DeadlineTableRow(SQLModel, table=True):
+    __tablename__ = "deadline"
+    __table_args__ = (sa.Index("ix_deadline_status_due", "status", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: str = Field(foreign_key="cycle.id", index=True)
+    stage: str = Field(max_length=64)
+    key: str = Field(max_length=128)
+    kind: str = Field(max_length=32)
+    due_at: datetime = _when()
+    stage_due_at: datetime = _when()
+    roles: list[str] = _json()
+    transition: str | None = Field(default=None, max_length=64)
+    action_id: str | None = Field(default=None, max_length=64)
+    status: str = Field(max_length=16)
+    fired_at: datetime | None = _when(nullable=True)
+    note: str = ""
+
+
+class HistoryRow(SQLModel, table=True):
+    __tablename__ = "history"
+    __table_args__ = (sa.UniqueConstraint("cycle_id", "seq", name="uq_history_cycle_seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: str = Field(foreign_key="cycle.id", index=True)
+    seq: int
+    at: datetime = _when()
+    kind: str = Field(max_length=16)
+    actor: str = Field(max_length=64)
+    role: str = Field(max_length=64)
+    transition: str | None = Field(default=None, max_length=64)
+    from_stage: str | None = Field(default=None, max_length=64)
+    to_stage: str | None = Field(default=None, max_length=64)
+    payload_digest: str = Field(max_length=64)
+    forced: bool = False
+    reason: str = ""
+    detail: dict[str, Any] = _json()
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class IdempotencyRow(SQLModel, table=True):
+    __tablename__ = "idempotency_key"
+    key: str = Field(primary_key=True, max_length=200)
+    request_digest: str = Field(max_length=64)
+    result: dict[str, Any] = _json()
+    created_at: datetime = _when()

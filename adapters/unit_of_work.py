@@ -1,0 +1,83 @@
+"""The SQL unit of work: one connection, one transaction, every repository sharing it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from adapters.sql_cycles import SqlCycleRepository
+from adapters.sql_repos import (
+    SqlDeadlineRepository,
+    SqlDirectoryRepository,
+    SqlHistoryRepository,
+    SqlIdempotencyStore,
+    SqlTemplateRepository,
+)
+
+__all__ = ["SqlUnitOfWork"]
+
+
+class SqlUnitOfWork:
+    """`with uow: ...; uow.commit()`: leaving the block without commit rolls everything back.
+
+    Args:
+        engine: the database engine.
+        readonly: a reading unit of work (on SQLite it does not take the write lock).
+    """
+
+    cycles: SqlCycleRepository
+    history: SqlHistoryRepository
+    deadlines: SqlDeadlineRepository
+    templates: SqlTemplateRepository
+    directory: SqlDirectoryRepository
+    idempotency: SqlIdempotencyStore
+
+    def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
+        self.engine = engine
+        self.readonly = readonly
+        self._conn: sa.Connection | None = None
+        self._tx: sa.RootTransaction | None = None
+
+    def __enter__(self) -> Self:
+        conn = self.engine.connect()
+        if self.readonly:
+            conn = conn.execution_options(readonly=True)
+        self._conn = conn
+        self._tx = conn.begin()
+        self.cycles = SqlCycleRepository(conn)
+        self.history = SqlHistoryRepository(conn)
+        self.deadlines = SqlDeadlineRepository(conn)
+        self.templates = SqlTemplateRepository(conn)
+        self.directory = SqlDirectoryRepository(conn)
+        self.idempotency = SqlIdempotencyStore(conn)
+        return self
+
+    @property
+    def connection(self) -> sa.Connection:
+        assert self._conn is not None, "use the unit of work in a `with` block"
+        return self._conn
+
+    def commit(self) -> None:
+        assert self._tx is not None, "use the unit of work in a `with` block"
+        self._tx.commit()
+
+    def rollback(self) -> None:
+        if self._tx is not None and self._tx.is_active:
+            self._tx.rollback()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = None
+            self._tx = None

@@ -1,0 +1,139 @@
+"""Who is who: networks (NLCs), schools, people, their role grants, and stored template versions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+__all__ = [
+    "CycleSummary",
+    "Grant",
+    "HistoryEntry",
+    "IdempotencyRecord",
+    "Network",
+    "Person",
+    "School",
+    "ScopeKind",
+    "StoredTemplate",
+]
+
+ScopeKind = Literal["global", "network", "school", "cycle"]
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """A Network Learning Community: a cluster of schools with a chair."""
+
+    id: str
+    name: str
+    chair_person_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class School:
+    """A school, known by its DfE Unique Reference Number (URN)."""
+
+    id: str
+    urn: str
+    name: str
+    phase: str
+    network_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: str
+    name: str
+    email: str
+    school_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A role held by a person within a scope: everywhere, a network, a school or one cycle."""
+
+    id: str
+    person_id: str
+    role: str
+    scope_kind: ScopeKind
+    scope_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTemplate:
+    """A template version as stored: its source text, and whether it is published (then frozen)."""
+
+    template_id: str
+    version: int
+    title: str
+    source: str
+    source_format: Literal["yaml", "json"]
+    status: Literal["draft", "published"]
+    created_at: datetime
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CycleSummary:
+    """A cycle as listed on dashboards, without what it collected."""
+
+    id: str
+    template_id: str
+    template_version: int
+    host_school_id: str
+    network_id: str | None
+    stage: str
+    version: int
+    stage_entered_at: datetime
+    started_at: datetime
+    next_due_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One append-only, hash-chained entry of a cycle's history."""
+
+    cycle_id: str
+    seq: int
+    at: datetime
+    kind: str
+    actor: str
+    role: str = ""
+    transition: str | None = None
+    from_stage: str | None = None
+    to_stage: str | None = None
+    payload_digest: str = ""
+    forced: bool = False
+    reason: str = ""
+    detail: dict[str, object] = field(default_factory=dict)
+    prev_hash: str = ""
+    hash: str = ""
+
+    def content(self) -> dict[str, object]:
+        """What the hash covers: everything but the hashes themselves."""
+        return {
+            "cycle_id": self.cycle_id,
+            "seq": self.seq,
+            "at": self.at.isoformat(),
+            "kind": self.kind,
+            "actor": self.actor,
+            "role": self.role,
+            "transition": self.transition,
+            "from_stage": self.from_stage,
+            "to_stage": self.to_stage,
+            "payload_digest": self.payload_digest,
+            "forced": self.forced,
+            "reason": self.reason,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """The stored outcome of a request made with an idempotency key."""
+
+    key: str
+    request_digest: str
+    result: dict[str, object]
+    created_at: datetime

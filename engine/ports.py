@@ -1,0 +1,156 @@
+"""Ports: what the use cases need from storage, implemented by adapters (SQL) and fakes (memory)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from engine.cycle import Cycle
+from engine.directory import (
+    CycleSummary,
+    Grant,
+    HistoryEntry,
+    IdempotencyRecord,
+    Network,
+    Person,
+    School,
+    StoredTemplate,
+)
+from engine.events import Event
+
+__all__ = [
+    "CycleFilter",
+    "CycleRepository",
+    "DeadlineRepository",
+    "DeadlineRow",
+    "DirectoryRepository",
+    "HistoryRepository",
+    "IdempotencyStore",
+    "TemplateRepository",
+    "UnitOfWork",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class CycleFilter:
+    """Which cycles to list; every field given narrows the list."""
+
+    network_id: str | None = None
+    school_id: str | None = None
+    stage: str | None = None
+    template_id: str | None = None
+    ids: frozenset[str] | None = None
+    overdue_at: datetime | None = None
+    limit: int = 500
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineRow:
+    """A stored deadline: the scheduler's source of truth."""
+
+    id: int
+    cycle_id: str
+    stage: str
+    key: str
+    kind: str
+    due_at: datetime
+    stage_due_at: datetime
+    roles: tuple[str, ...]
+    transition: str | None
+    action_id: str | None
+    status: str
+    fired_at: datetime | None = None
+    note: str = ""
+
+
+class CycleRepository(Protocol):
+    def add(self, cycle: Cycle, events: Sequence[Event]) -> None:
+        """Store a new cycle and what starting it produced (history, deadlines)."""
+
+    def get(self, cycle_id: str) -> Cycle:
+        """The cycle with everything it collected. Raises NotFound."""
+
+    def save(self, cycle: Cycle, expected_version: int, events: Sequence[Event]) -> None:
+        """Store the changes `events` describe, if the stored version is `expected_version`.
+
+        Raises:
+            StaleCycle: someone else changed the cycle first; nothing is written.
+        """
+
+    def list(self, where: CycleFilter) -> list[CycleSummary]: ...
+
+
+class HistoryRepository(Protocol):
+    def for_cycle(self, cycle_id: str) -> list[HistoryEntry]: ...
+
+    def head(self, cycle_id: str) -> tuple[int, str] | None:
+        """(entry count, last hash) as recorded on the cycle."""
+
+    def cycle_ids(self) -> list[str]: ...
+
+
+class DeadlineRepository(Protocol):
+    def pending(
+        self, *, cycle_id: str | None = None, due_before: datetime | None = None
+    ) -> list[DeadlineRow]: ...
+
+
+class TemplateRepository(Protocol):
+    def add(self, stored: StoredTemplate) -> None:
+        """Store a draft version; replaces a draft of the same version. Raises Conflict if
+        that version is published."""
+
+    def get(self, template_id: str, version: int) -> StoredTemplate: ...
+
+    def latest(self, template_id: str, *, published: bool = True) -> StoredTemplate: ...
+
+    def list(self) -> list[StoredTemplate]: ...
+
+    def publish(self, template_id: str, version: int, at: datetime) -> StoredTemplate: ...
+
+
+class DirectoryRepository(Protocol):
+    def add_network(self, network: Network) -> None: ...
+    def get_network(self, network_id: str) -> Network: ...
+    def networks(self) -> list[Network]: ...
+    def add_school(self, school: School) -> None: ...
+    def get_school(self, school_id: str) -> School: ...
+    def schools(self, network_id: str | None = None) -> list[School]: ...
+    def add_person(self, person: Person) -> None: ...
+    def get_person(self, person_id: str) -> Person: ...
+    def people(self, school_id: str | None = None) -> list[Person]: ...
+    def add_grant(self, grant: Grant) -> None: ...
+    def grants_for(self, person_id: str) -> list[Grant]: ...
+    def remove_grant(self, grant_id: str) -> None: ...
+
+
+class IdempotencyStore(Protocol):
+    def get(self, key: str) -> IdempotencyRecord | None: ...
+    def put(self, record: IdempotencyRecord) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction per use case: leaving the block without `commit()` rolls back."""
+
+    cycles: CycleRepository
+    history: HistoryRepository
+    deadlines: DeadlineRepository
+    templates: TemplateRepository
+    directory: DirectoryRepository
+    idempotency: IdempotencyStore
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...

@@ -1,0 +1,280 @@
+"""Use cases: each runs in one unit of work and either commits everything or nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from adapters.template_files import read_document
+from engine.audit import ChainProblem, verify_chain
+from engine.calendar import SchoolCalendar
+from engine.cycle import Actor, Cycle
+from engine.directory import CycleSummary, IdempotencyRecord, StoredTemplate
+from engine.errors import Conflict, IdempotencyKeyReused, InvalidTemplate, StaleCycle
+from engine.events import Event
+from engine.machine import Option, WorkflowMachine
+from engine.ports import CycleFilter, UnitOfWork
+from engine.template import Template
+from engine.validation import build_template
+
+__all__ = ["Clock", "Fired", "Peerloop", "TemplateRegistry", "new_id", "verify_history"]
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+def new_id(prefix: str) -> str:
+    """A random id with a readable prefix (`cyc_3f2a...`)."""
+    return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+def _digest(value: object) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class TemplateRegistry:
+    """One machine per template version, built once: published versions never change."""
+
+    def __init__(self, calendar: SchoolCalendar) -> None:
+        self.calendar = calendar
+        self._machines: dict[tuple[str, int], WorkflowMachine] = {}
+
+    def machine(self, uow: UnitOfWork, template_id: str, version: int) -> WorkflowMachine:
+        key = (template_id, version)
+        found = self._machines.get(key)
+        if found is None:
+            stored = uow.templates.get(template_id, version)
+            doc = read_document(stored.source, f"x.{stored.source_format}")
+            found = WorkflowMachine(build_template(doc.data), self.calendar)
+            if stored.status == "published":
+                self._machines[key] = found
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Fired:
+    cycle_id: str
+    transition: str
+    from_stage: str
+    to_stage: str
+    version: int
+    at: datetime
+    forced: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cycle_id": self.cycle_id,
+            "transition": self.transition,
+            "from_stage": self.from_stage,
+            "to_stage": self.to_stage,
+            "version": self.version,
+            "at": self.at.isoformat(),
+            "forced": self.forced,
+        }
+
+
+UowFactory = Callable[..., UnitOfWork]
+
+
+class Peerloop:
+    """The application: use cases over the storage ports, the template registry and a clock."""
+
+    def __init__(self, uow: UowFactory, clock: Clock, registry: TemplateRegistry) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.registry = registry
+
+    # -- templates -----------------------------------------------------------------------------
+
+    def upload_template(self, text: str | bytes, name: str, *, publish: bool) -> StoredTemplate:
+        """Validate and store a template version as a draft (or published).
+
+        Raises:
+            InvalidTemplate: with every issue; nothing is stored.
+            Conflict: that version is already published.
+        """
+        doc = read_document(text, name)
+        issues = doc.validate()
+        if issues:
+            raise InvalidTemplate([i.issue for i in issues])
+        template = doc.build()
+        source = text.decode() if isinstance(text, bytes) else text
+        fmt = (
+            "json" if name.lower().endswith(".json") or source.lstrip().startswith("{") else "yaml"
+        )
+        now = self.clock.now()
+        stored = StoredTemplate(
+            template.id,
+            template.version,
+            template.title,
+            source,
+            "json" if fmt == "json" else "yaml",
+            "published" if publish else "draft",
+            now,
+            now if publish else None,
+        )
+        with self.uow() as uow:
+            uow.templates.add(stored)
+            uow.commit()
+        return stored
+
+    def publish_template(self, template_id: str, version: int) -> StoredTemplate:
+        with self.uow() as uow:
+            stored = uow.templates.publish(template_id, version, self.clock.now())
+            uow.commit()
+        return stored
+
+    def template(self, template_id: str, version: int | None = None) -> Template:
+        with self.uow(readonly=True) as uow:
+            if version is None:
+                version = uow.templates.latest(template_id, published=False).version
+            return self.registry.machine(uow, template_id, version).template
+
+    # -- cycles ------------------------------------------------------------------------------
+
+    def start_cycle(
+        self,
+        template_id: str,
+        host_school_id: str,
+        actor: Actor,
+        *,
+        version: int | None = None,
+        dates: Mapping[str, datetime] | None = None,
+        cycle_id: str | None = None,
+    ) -> Cycle:
+        """Start a cycle for a host school on a published template version (newest by default)."""
+        now = self.clock.now()
+        with self.uow() as uow:
+            stored = (
+                uow.templates.latest(template_id)
+                if version is None
+                else uow.templates.get(template_id, version)
+            )
+            if stored.status != "published":
+                raise Conflict(
+                    "template",
+                    f"{template_id}@{stored.version}",
+                    f"version {stored.version} of {template_id!r} is a draft; publish it first",
+                )
+            machine = self.registry.machine(uow, stored.template_id, stored.version)
+            school = uow.directory.get_school(host_school_id)
+            cycle, events = machine.start(
+                cycle_id or new_id("cyc"), school.id, school.network_id, actor, now, dates
+            )
+            uow.cycles.add(cycle, events)
+            uow.commit()
+        return cycle
+
+    def cycle(self, cycle_id: str) -> Cycle:
+        with self.uow(readonly=True) as uow:
+            return uow.cycles.get(cycle_id)
+
+    def cycles(self, where: CycleFilter) -> list[CycleSummary]:
+        with self.uow(readonly=True) as uow:
+            return uow.cycles.list(where)
+
+    def available(
+        self, cycle_id: str, actor_of: Callable[[Cycle], Actor]
+    ) -> tuple[Cycle, list[Option]]:
+        with self.uow(readonly=True) as uow:
+            cycle = uow.cycles.get(cycle_id)
+            machine = self.registry.machine(uow, cycle.template_id, cycle.template_version)
+            return cycle, machine.available(cycle, actor_of(cycle))
+
+    def fire(
+        self,
+        cycle_id: str,
+        transition: str,
+        actor_of: Callable[[Cycle], Actor],
+        *,
+        expected_version: int | None = None,
+        payload: Mapping[str, object] | None = None,
+        force_reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Fired:
+        """Fire a transition; with `expected_version`, refuse (StaleCycle) if the cycle moved.
+
+        With an `idempotency_key`, a repeat of the same request returns the first result
+        without acting again; the same key with a different request raises
+        IdempotencyKeyReused.
+        """
+        body = dict(payload or {})
+        now = self.clock.now()
+        with self.uow() as uow:
+            cycle = uow.cycles.get(cycle_id)
+            actor = actor_of(cycle)
+            request = _digest([cycle_id, transition, body, force_reason, expected_version])
+            key = f"{actor.id}:{idempotency_key}" if idempotency_key else None
+            if key is not None:
+                seen = uow.idempotency.get(key)
+                if seen is not None:
+                    if seen.request_digest != request:
+                        raise IdempotencyKeyReused(idempotency_key or "")
+                    r = seen.result
+                    return Fired(
+                        r["cycle_id"],
+                        r["transition"],
+                        r["from_stage"],
+                        r["to_stage"],
+                        r["version"],
+                        datetime.fromisoformat(r["at"]),
+                        r["forced"],
+                    )
+            version = cycle.version
+            if expected_version is not None and expected_version != version:
+                raise StaleCycle(cycle_id, expected_version, version)
+            machine = self.registry.machine(uow, cycle.template_id, cycle.template_version)
+            source = cycle.stage
+            events = machine.fire(cycle, transition, actor, now, body, force_reason=force_reason)
+            uow.cycles.save(cycle, version, events)
+            result = Fired(
+                cycle_id,
+                transition,
+                source,
+                cycle.stage,
+                cycle.version,
+                now,
+                force_reason is not None,
+            )
+            if key is not None:
+                uow.idempotency.put(IdempotencyRecord(key, request, result.as_dict(), now))
+            uow.commit()
+        return result
+
+    def record(
+        self,
+        cycle_id: str,
+        actor_of: Callable[[Cycle], Actor],
+        change: Callable[[Template, Cycle, Actor, datetime], Event | list[Event]],
+        *,
+        expected_version: int | None = None,
+    ) -> Cycle:
+        """Apply one of `engine.records`' functions to a cycle and store the result."""
+        now = self.clock.now()
+        with self.uow() as uow:
+            cycle = uow.cycles.get(cycle_id)
+            version = cycle.version
+            if expected_version is not None and expected_version != version:
+                raise StaleCycle(cycle_id, expected_version, version)
+            machine = self.registry.machine(uow, cycle.template_id, cycle.template_version)
+            out = change(machine.template, cycle, actor_of(cycle), now)
+            events = out if isinstance(out, list) else [out]
+            uow.cycles.save(cycle, version, events)
+            uow.commit()
+        return cycle
+
+
+def verify_history(uow: UnitOfWork, cycle_ids: list[str] | None = None) -> list[ChainProblem]:
+    """Check every cycle's hash-chained history (or the given cycles')."""
+    problems: list[ChainProblem] = []
+    for cid in cycle_ids if cycle_ids is not None else uow.history.cycle_ids():
+        entries = [(e.seq, e.prev_hash, e.hash, e.content()) for e in uow.history.for_cycle(cid)]
+        problems.extend(verify_chain(cid, entries, uow.history.head(cid)))
+    return problems

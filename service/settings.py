@@ -1,0 +1,65 @@
+"""Settings, read once from the environment in the entry point and passed down."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["Settings"]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable, with the embedded defaults `make run` uses.
+
+    Attributes:
+        data_dir: where the SQLite database and evidence files live.
+        database_url: SQLAlchemy URL; SQLite under `data_dir` by default.
+        auto_migrate: upgrade the schema at start (always on for embedded SQLite).
+        host, port: where `peerloop serve` listens.
+        max_upload_bytes: the largest evidence file accepted.
+        timezone: the schools' local time zone.
+        log_format: `console` (readable) or `json`.
+    """
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    auto_migrate: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_upload_bytes: int = 20 * 1024 * 1024
+    timezone: str = "Europe/London"
+    log_format: str = "console"
+    demo: bool = True
+    smtp_host: str = ""
+    smtp_port: int = 25
+    mail_from: str = "peerloop@localhost"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'peerloop.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        e = os.environ if env is None else env
+        return cls(
+            data_dir=Path(e.get("PEERLOOP_DATA_DIR", "var")),
+            database_url=e.get("PEERLOOP_DATABASE_URL", ""),
+            auto_migrate=e.get("PEERLOOP_AUTO_MIGRATE", "").lower() in ("1", "true", "yes"),
+            host=e.get("PEERLOOP_HOST", "127.0.0.1"),
+            port=int(e.get("PEERLOOP_PORT", "8000")),
+            max_upload_bytes=int(e.get("PEERLOOP_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
+            timezone=e.get("PEERLOOP_TIMEZONE", "Europe/London"),
+            log_format=e.get("PEERLOOP_LOG_FORMAT", "console"),
+            demo=e.get("PEERLOOP_DEMO", "1").lower() in ("1", "true", "yes"),
+            smtp_host=e.get("PEERLOOP_SMTP_HOST", ""),
+            smtp_port=int(e.get("PEERLOOP_SMTP_PORT", "25")),
+            mail_from=e.get("PEERLOOP_MAIL_FROM", "peerloop@localhost"),
+        )

@@ -1,0 +1,309 @@
+"""One contract for storage, run over the in-memory fake, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from adapters.clock import FixedClock
+from engine import records as R
+from engine.calendar import WeekdayCalendar
+from engine.cycle import Actor, Member
+from engine.directory import Grant, IdempotencyRecord, Network, Person, School, StoredTemplate
+from engine.errors import Conflict, IdempotencyKeyReused, NotFound, StaleCycle
+from engine.ports import CycleFilter
+from service.handlers import Peerloop, TemplateRegistry, verify_history
+from tests.integration.conftest import UowFactory
+
+SPP = (Path(__file__).parents[2] / "workflows" / "spp-cycle.yaml").read_text()
+T0 = datetime(2026, 9, 7, 8, 0, tzinfo=UTC)
+
+HEAD = Actor("p_head_a", frozenset({"school_lead"}), "s_a")
+LEAD = Actor("p_pl", frozenset({"partnership_lead"}), None)
+ADMIN = Actor("p_admin", frozenset({"admin"}), None)
+
+
+def seed(uow_factory: UowFactory) -> Peerloop:
+    app = Peerloop(uow_factory, FixedClock(T0), TemplateRegistry(WeekdayCalendar()))
+    with uow_factory() as uow:
+        uow.directory.add_network(Network("n1", "North NLC"))
+        uow.directory.add_network(Network("n2", "South NLC"))
+        for sid, urn, net in (
+            ("s_a", "100001", "n1"),
+            ("s_b", "100002", "n1"),
+            ("s_c", "100003", "n2"),
+            ("s_d", "100004", "n2"),
+        ):
+            uow.directory.add_school(School(sid, urn, f"School {sid}", "Primary", net))
+        uow.directory.add_person(Person("p_head_a", "Ada Head", "ada@a.sch.uk", "s_a"))
+        uow.commit()
+    app.upload_template(SPP, "spp-cycle.yaml", publish=True)
+    return app
+
+
+@pytest.fixture
+def app(backend: tuple[str, UowFactory, Engine | None]) -> Peerloop:
+    return seed(backend[1])
+
+
+def as_(actor: Actor):
+    return lambda cycle: actor
+
+
+# -- directory ---------------------------------------------------------------------------------
+
+
+def test_directory_round_trip_and_duplicates(app: Peerloop) -> None:
+    with app.uow() as uow:
+        assert [n.id for n in uow.directory.networks()] == ["n1", "n2"]
+        assert [s.id for s in uow.directory.schools("n1")] == ["s_a", "s_b"]
+        assert uow.directory.get_school("s_c").urn == "100003"
+        uow.directory.add_grant(Grant("g1", "p_head_a", "school_lead", "school", "s_a"))
+        uow.commit()
+    with app.uow() as uow:
+        assert uow.directory.grants_for("p_head_a") == [
+            Grant("g1", "p_head_a", "school_lead", "school", "s_a")
+        ]
+        with pytest.raises(Conflict):
+            uow.directory.add_school(School("s_z", "100001", "Same URN", "Primary", "n1"))
+        with pytest.raises(Conflict):
+            uow.directory.add_person(Person("p_other", "Other", "ada@a.sch.uk", None))
+        with pytest.raises(NotFound):
+            uow.directory.get_person("nobody")
+        uow.directory.remove_grant("g1")
+        with pytest.raises(NotFound):
+            uow.directory.remove_grant("g1")
+        uow.commit()
+    with app.uow() as uow:
+        assert uow.directory.grants_for("p_head_a") == []
+
+
+# -- templates ---------------------------------------------------------------------------------
+
+
+def test_published_template_never_changes(app: Peerloop) -> None:
+    with app.uow() as uow:
+        stored = uow.templates.get("spp-cycle", 1)
+        assert stored.status == "published" and stored.source == SPP
+        changed = dataclasses.replace(stored, source=SPP + "\n# edited", status="draft")
+        with pytest.raises(Conflict, match="upload it as version 2"):
+            uow.templates.add(changed)
+
+
+def test_drafts_are_replaced_and_latest_published_is_found(app: Peerloop) -> None:
+    v2 = StoredTemplate("spp-cycle", 2, "Draft", SPP, "yaml", "draft", T0)
+    with app.uow() as uow:
+        uow.templates.add(v2)
+        uow.templates.add(dataclasses.replace(v2, title="Draft, edited"))
+        uow.commit()
+    with app.uow() as uow:
+        assert uow.templates.get("spp-cycle", 2).title == "Draft, edited"
+        assert uow.templates.latest("spp-cycle").version == 1
+        assert uow.templates.latest("spp-cycle", published=False).version == 2
+        published = uow.templates.publish("spp-cycle", 2, T0 + timedelta(days=1))
+        assert published.status == "published"
+        assert published.published_at == T0 + timedelta(days=1)
+        uow.commit()
+    with app.uow() as uow:
+        assert uow.templates.latest("spp-cycle").version == 2
+        with pytest.raises(NotFound):
+            uow.templates.latest("no-such-template")
+
+
+# -- cycles ------------------------------------------------------------------------------------
+
+
+def test_cycle_round_trip_keeps_everything_collected(app: Peerloop) -> None:
+    cycle = app.start_cycle("spp-cycle", "s_a", LEAD)
+    t = app.template("spp-cycle", 1)
+    now = T0 + timedelta(hours=1)
+    # Build up a cycle with every kind of record, through the engine, saved in one go.
+    c = app.cycle(cycle.id)
+    v = c.version
+    events = []
+    events.append(R.add_evidence(t, c, HEAD, "ev1", "impact.outcomes", "Data pack", now))
+    events.append(R.record_judgement(t, c, HEAD, "self", "impact.outcomes", "Strong", None, now))
+    events.append(R.set_focus(t, c, HEAD, ["Reading in KS2", "Attendance"], now))
+    with app.uow() as uow:
+        uow.cycles.save(c, v, events)
+        uow.commit()
+    loaded = app.cycle(cycle.id)
+    assert loaded == c
+    assert loaded.version == v + 3
+    assert loaded.focus == ("Reading in KS2", "Attendance")
+    assert loaded.evidence["ev1"].added_at == now
+
+    # Later stages: team, champion, findings, actions, support, sign-offs (forced moves).
+    for step in ("submit_self_review", "start_peer_review", "complete_peer_review"):
+        app.fire(cycle.id, step, as_(ADMIN), force_reason="test set-up")
+    c = app.cycle(cycle.id)
+    assert c.stage == "improvement_workshop"
+    v = c.version
+    champion = Actor("p_ch", frozenset({"improvement_champion"}), "s_c")
+    events = [
+        R.assign_member(t, c, LEAD, Member("p_ch", "improvement_champion", "s_c", "n2"), now),
+        R.save_action(
+            t,
+            c,
+            champion,
+            "a1",
+            "Raise reading",
+            "Deputy head",
+            date(2027, 3, 1),
+            "80% at expected",
+            now,
+        ),
+        R.sign_off(t, c, HEAD, "school_lead", now),
+        R.sign_off(t, c, champion, "improvement_champion", now),
+    ]
+    with app.uow() as uow:
+        uow.cycles.save(c, v, events)
+        uow.commit()
+    assert app.cycle(cycle.id) == c
+    app.fire(cycle.id, "agree_actions", as_(champion))
+    c = app.cycle(cycle.id)
+    v = c.version
+    events = [
+        R.add_support_link(t, c, LEAD, "l1", "s_b", "Early reading", now),
+        R.log_support_activity(t, c, LEAD, "l1", "Phonics lead visited twice", now),
+        R.log_support_activity(t, c, LEAD, "l1", "Joint moderation", now),
+        R.set_action_status(t, c, HEAD, "a1", "in_progress", "On track", now),
+    ]
+    with app.uow() as uow:
+        uow.cycles.save(c, v, events)
+        uow.commit()
+    loaded = app.cycle(cycle.id)
+    assert loaded == c
+    assert loaded.support["l1"].activities == ("Phonics lead visited twice", "Joint moderation")
+    assert loaded.actions["a1"].status == "in_progress"
+    assert loaded.champion == Member("p_ch", "improvement_champion", "s_c", "n2")
+
+
+def test_stale_save_is_refused_and_writes_nothing(app: Peerloop) -> None:
+    cycle = app.start_cycle("spp-cycle", "s_a", LEAD)
+    t = app.template("spp-cycle", 1)
+    first, second = app.cycle(cycle.id), app.cycle(cycle.id)
+    with app.uow() as uow:
+        ev = R.add_evidence(t, first, HEAD, "ev1", "impact.outcomes", "One", T0)
+        uow.cycles.save(first, cycle.version, [ev])
+        uow.commit()
+    with app.uow() as uow, pytest.raises(StaleCycle) as caught:
+        ev = R.add_evidence(t, second, HEAD, "ev2", "impact.outcomes", "Two", T0)
+        uow.cycles.save(second, cycle.version, [ev])
+    assert caught.value.expected == cycle.version
+    assert caught.value.actual == cycle.version + 1
+    stored = app.cycle(cycle.id)
+    assert set(stored.evidence) == {"ev1"}
+    with app.uow() as uow:
+        assert len(uow.history.for_cycle(cycle.id)) == 2  # started + ev1
+
+
+def test_leaving_without_commit_rolls_back(app: Peerloop) -> None:
+    with app.uow() as uow:
+        uow.directory.add_network(Network("n3", "East NLC"))
+    with app.uow() as uow, pytest.raises(NotFound):
+        uow.directory.get_network("n3")
+
+
+def test_use_case_failing_half_way_leaves_nothing(app: Peerloop) -> None:
+    cycle = app.start_cycle("spp-cycle", "s_a", LEAD)
+    real = app.uow
+
+    class Broken:
+        """Fails when storing the idempotency record: after the cycle and history writes."""
+
+        def __init__(self, **kw: object) -> None:
+            self.inner = real(**kw)
+
+        def __enter__(self):
+            self.inner.__enter__()
+            self.inner.idempotency.put = self._boom  # type: ignore[method-assign]
+            return self.inner
+
+        def __exit__(self, *exc: object) -> None:
+            self.inner.__exit__(*exc)  # type: ignore[arg-type]
+
+        def _boom(self, record: IdempotencyRecord) -> None:
+            raise RuntimeError("disk full")
+
+    app.uow = Broken  # type: ignore[assignment]
+    with pytest.raises(RuntimeError):
+        app.fire(cycle.id, "withdraw", as_(HEAD), idempotency_key="k1")
+    app.uow = real
+    after = app.cycle(cycle.id)
+    assert after.stage == "self_review" and after.version == cycle.version
+    with app.uow() as uow:
+        assert [e.kind for e in uow.history.for_cycle(cycle.id)] == ["started"]
+        assert {d.stage for d in uow.deadlines.pending(cycle_id=cycle.id)} == {"self_review"}
+        assert uow.idempotency.get("p_head_a:k1") is None
+
+
+def test_transition_moves_deadlines_with_the_stage(app: Peerloop) -> None:
+    cycle = app.start_cycle("spp-cycle", "s_a", LEAD)
+    with app.uow() as uow:
+        pending = uow.deadlines.pending(cycle_id=cycle.id)
+        assert {d.kind for d in pending} == {"due", "reminder", "notify", "escalate"}
+        due = next(d for d in pending if d.kind == "due")
+        assert due.due_at == T0 + timedelta(weeks=6)
+    app.fire(cycle.id, "pause", as_(LEAD))
+    with app.uow() as uow:
+        assert uow.deadlines.pending(cycle_id=cycle.id) == []  # on hold has no deadline
+        cancelled = [d for d in uow.deadlines.for_cycle(cycle.id) if d.status == "cancelled"]
+        assert len(cancelled) == len(pending)
+
+
+def test_history_is_chained_and_verifies(app: Peerloop) -> None:
+    cycle = app.start_cycle("spp-cycle", "s_a", LEAD)
+    app.fire(cycle.id, "pause", as_(LEAD))
+    app.fire(cycle.id, "reopen", as_(LEAD))
+    app.fire(cycle.id, "withdraw", as_(ADMIN), force_reason="school closed")
+    with app.uow() as uow:
+        entries = uow.history.for_cycle(cycle.id)
+        assert [e.seq for e in entries] == [1, 2, 3, 4]
+        assert [e.kind for e in entries] == ["started", "transition", "transition", "transition"]
+        assert entries[3].forced and entries[3].reason == "school closed"
+        assert entries[3].role == "admin"
+        assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
+        assert uow.history.head(cycle.id) == (4, entries[-1].hash)
+        assert verify_history(uow) == []
+
+
+def test_list_filters(app: Peerloop) -> None:
+    a = app.start_cycle("spp-cycle", "s_a", LEAD, cycle_id="c1")
+    b = app.start_cycle("spp-cycle", "s_c", LEAD, cycle_id="c2")
+    app.fire(b.id, "pause", as_(LEAD))
+    ids = lambda **kw: [c.id for c in app.cycles(CycleFilter(**kw))]  # noqa: E731
+    assert ids() == [a.id, b.id]
+    assert ids(network_id="n1") == [a.id]
+    assert ids(school_id="s_c") == [b.id]
+    assert ids(stage="on_hold") == [b.id]
+    assert ids(template_id="other") == []
+    assert ids(overdue_at=T0 + timedelta(weeks=7)) == [a.id]
+    assert ids(overdue_at=T0 + timedelta(weeks=5)) == []
+    listed = app.cycles(CycleFilter(ids=frozenset({a.id})))
+    assert listed[0].next_due_at == T0 + timedelta(weeks=6)
+
+
+def test_idempotent_fire_acts_once(app: Peerloop) -> None:
+    cycle = app.start_cycle("spp-cycle", "s_a", LEAD)
+    first = app.fire(cycle.id, "pause", as_(LEAD), idempotency_key="req-1")
+    again = app.fire(cycle.id, "pause", as_(LEAD), idempotency_key="req-1")
+    assert again == first
+    assert app.cycle(cycle.id).version == cycle.version + 1
+    with pytest.raises(IdempotencyKeyReused):
+        app.fire(cycle.id, "withdraw", as_(LEAD), idempotency_key="req-1")
+    with app.uow() as uow:
+        assert [e.kind for e in uow.history.for_cycle(cycle.id)] == ["started", "transition"]
+
+
+def test_expected_version_guards_fire(app: Peerloop) -> None:
+    cycle = app.start_cycle("spp-cycle", "s_a", LEAD)
+    app.fire(cycle.id, "pause", as_(LEAD), expected_version=cycle.version)
+    with pytest.raises(StaleCycle):
+        app.fire(cycle.id, "reopen", as_(LEAD), expected_version=cycle.version)
+    assert app.cycle(cycle.id).stage == "on_hold"

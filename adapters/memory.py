@@ -116,6 +116,13 @@ class _Cycles:
                         )
                     )
 
+    def file_in_use(self, sha256: str) -> bool:
+        return any(
+            e.file is not None and e.file.sha256 == sha256
+            for c in self.d.cycles.values()
+            for e in c.evidence.values()
+        )
+
     def list(self, where: CycleFilter) -> list[CycleSummary]:
         out = []
         for c in sorted(self.d.cycles.values(), key=lambda c: (c.started_at, c.id)):

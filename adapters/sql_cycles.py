@@ -26,6 +26,7 @@ from engine.cycle import (
     Action,
     Cycle,
     Evidence,
+    EvidenceFile,
     Finding,
     Judgement,
     Member,
@@ -215,6 +216,7 @@ class SqlCycleRepository:
             elif not self.conn.execute(
                 sa.select(EVIDENCE.c.id).where(EVIDENCE.c.id == key)
             ).first():
+                f = e.file
                 self.conn.execute(
                     EVIDENCE.insert().values(
                         id=e.id,
@@ -223,6 +225,10 @@ class SqlCycleRepository:
                         title=e.title,
                         added_by=e.added_by,
                         added_at=e.added_at,
+                        file_sha256=f.sha256 if f else None,
+                        file_size=f.size if f else None,
+                        media_type=f.media_type if f else None,
+                        original_name=f.original_name if f else None,
                     )
                 )
         elif kind in ("self_judgement", "peer_judgement"):
@@ -319,6 +325,11 @@ class SqlCycleRepository:
                 )
         # focus, dates and the champion live on the cycle row, written by add/save.
 
+    def file_in_use(self, sha256: str) -> bool:
+        """Whether any evidence still refers to this stored file."""
+        q = sa.select(EVIDENCE.c.id).where(EVIDENCE.c.file_sha256 == sha256).limit(1)
+        return self.conn.execute(q).first() is not None
+
     # -- reading -----------------------------------------------------------------------------
 
     def get(self, cycle_id: str) -> Cycle:
@@ -348,8 +359,13 @@ class SqlCycleRepository:
             )
         q = sa.select(EVIDENCE).where(EVIDENCE.c.cycle_id == cycle_id).order_by(EVIDENCE.c.added_at)
         for r in conn.execute(q).mappings():
+            file = None
+            if r["file_sha256"]:
+                file = EvidenceFile(
+                    r["file_sha256"], r["file_size"], r["media_type"], r["original_name"]
+                )
             cycle.evidence[r["id"]] = Evidence(
-                r["id"], r["question_id"], r["title"], r["added_by"], r["added_at"]
+                r["id"], r["question_id"], r["title"], r["added_by"], r["added_at"], file
             )
         for r in conn.execute(
             sa.select(JUDGEMENT).where(JUDGEMENT.c.cycle_id == cycle_id)

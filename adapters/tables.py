@@ -215,6 +215,7 @@ class DeadlineTableRow(SQLModel, table=True):
     action_id: str | None = Field(default=None, max_length=64)
     status: str = Field(max_length=16)
     fired_at: datetime | None = _when(nullable=True)
+    claimed_by: str | None = Field(default=None, max_length=100)
     note: str = ""
 
 
@@ -245,3 +246,96 @@ class IdempotencyRow(SQLModel, table=True):
     request_digest: str = Field(max_length=64)
     result: dict[str, Any] = _json()
     created_at: datetime = _when()
+
+
+class ApiTokenRow(SQLModel, table=True):
+    """Bearer tokens: only a hash of the secret is stored."""
+
+    __tablename__ = "api_token"
+    id: str = Field(primary_key=True, max_length=64)
+    person_id: str = Field(foreign_key="person.id", index=True)
+    name: str = Field(max_length=200)
+    token_hash: str = Field(max_length=128, unique=True)
+    created_at: datetime = _when()
+    expires_at: datetime | None = _when(nullable=True)
+    revoked_at: datetime | None = _when(nullable=True)
+    last_used_at: datetime | None = _when(nullable=True)
+
+
+class PasswordRow(SQLModel, table=True):
+    """Argon2 hashes of people's passwords, for the web pages."""
+
+    __tablename__ = "password"
+    person_id: str = Field(foreign_key="person.id", primary_key=True)
+    hash: str = Field(max_length=256)
+    changed_at: datetime = _when()
+
+
+class ReportShareRow(SQLModel, table=True):
+    """Who else the host school has let see its review report (recorded in history too)."""
+
+    __tablename__ = "report_share"
+    id: str = Field(primary_key=True, max_length=64)
+    cycle_id: str = Field(foreign_key="cycle.id", index=True)
+    grantee_kind: str = Field(max_length=16)
+    grantee_id: str = Field(max_length=64)
+    shared_by: str = Field(max_length=64)
+    shared_at: datetime = _when()
+    revoked_at: datetime | None = _when(nullable=True)
+
+
+class OutboxRow(SQLModel, table=True):
+    """Notifications written in the same transaction as the event that caused them."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=200, unique=True)
+    channel: str = Field(max_length=16)
+    recipient: str = Field(max_length=500)
+    subject: str = Field(max_length=300)
+    body: dict[str, Any] = _json()
+    status: str = Field(max_length=16)
+    attempts: int = 0
+    created_at: datetime = _when()
+    next_attempt_at: datetime = _when()
+    sent_at: datetime | None = _when(nullable=True)
+    last_error: str = ""
+
+
+class DeliveryLogRow(SQLModel, table=True):
+    __tablename__ = "delivery_log"
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(foreign_key="outbox.id", index=True)
+    at: datetime = _when()
+    ok: bool
+    detail: str = ""
+
+
+class WebhookRow(SQLModel, table=True):
+    __tablename__ = "webhook"
+    id: str = Field(primary_key=True, max_length=64)
+    network_id: str | None = Field(default=None, foreign_key="network.id")
+    url: str = Field(max_length=2000)
+    # The HMAC key must be usable to sign, so it cannot be stored as a one-way hash.
+    secret: str = Field(max_length=200)
+    active: bool = True
+
+
+class TermRow(SQLModel, table=True):
+    """A network's school terms and closures (half-terms are gaps between terms)."""
+
+    __tablename__ = "school_term"
+    id: int | None = Field(default=None, primary_key=True)
+    network_id: str | None = Field(default=None, foreign_key="network.id", index=True)
+    name: str = Field(max_length=100)
+    first_day: date
+    last_day: date
+
+
+class ClosureRow(SQLModel, table=True):
+    __tablename__ = "school_closure"
+    id: int | None = Field(default=None, primary_key=True)
+    network_id: str | None = Field(default=None, foreign_key="network.id", index=True)
+    day: date
+    name: str = Field(max_length=100)

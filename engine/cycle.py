@@ -13,6 +13,7 @@ __all__ = [
     "Actor",
     "Cycle",
     "Evidence",
+    "EvidenceFile",
     "Finding",
     "Judgement",
     "Member",
@@ -53,12 +54,23 @@ class Member:
 
 
 @dataclass(frozen=True, slots=True)
+class EvidenceFile:
+    """A stored file: named by its content's sha256, with what the uploader called it."""
+
+    sha256: str
+    size: int
+    media_type: str
+    original_name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Evidence:
     id: str
     question_id: str
     title: str
     added_by: str
     added_at: datetime
+    file: EvidenceFile | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,9 @@ class CycleRepository(Protocol):
 
     def list(self, where: CycleFilter) -> list[CycleSummary]: ...
 
+    def file_in_use(self, sha256: str) -> bool:
+        """Whether any evidence still refers to this stored file."""
+
 
 class HistoryRepository(Protocol):
     def for_cycle(self, cycle_id: str) -> list[HistoryEntry]: ...

@@ -18,6 +18,7 @@ from engine.cycle import (
     Actor,
     Cycle,
     Evidence,
+    EvidenceFile,
     Finding,
     Judgement,
     Member,
@@ -33,7 +34,7 @@ from engine.errors import (
     UnknownRecord,
 )
 from engine.events import DeadlinesCancelled, DeadlinesScheduled, Event, RecordChanged
-from engine.template import Template
+from engine.template import ADMIN_ROLE, Template
 
 __all__ = [
     "add_evidence",
@@ -41,6 +42,7 @@ __all__ = [
     "add_support_link",
     "assign_member",
     "collectable",
+    "erase_evidence",
     "log_support_activity",
     "record_judgement",
     "remove_member",
@@ -102,15 +104,33 @@ def add_evidence(
     question_id: str,
     title: str,
     now: datetime,
+    file: EvidenceFile | None = None,
 ) -> RecordChanged:
     _guard(template, cycle, actor, "evidence")
     _question(template, question_id)
     if evidence_id in cycle.evidence:
         raise InvalidRecord("id", f"evidence {evidence_id!r} already exists")
     cycle.evidence[evidence_id] = Evidence(
-        evidence_id, question_id, _text("title", title), actor.id, now
+        evidence_id, question_id, _text("title", title), actor.id, now, file
     )
     return _changed(cycle, "evidence", evidence_id, "added", actor, now)
+
+
+ERASE_ROLES = (ADMIN_ROLE, "school_lead")
+"""Who may erase evidence (a data-protection request), at any stage."""
+
+
+def erase_evidence(
+    cycle: Cycle, actor: Actor, evidence_id: str, reason: str, now: datetime
+) -> RecordChanged:
+    """Remove evidence for data protection; the erasure and its reason stay in history."""
+    if not actor.roles & set(ERASE_ROLES):
+        raise RoleNotAllowed(cycle.id, "erase evidence", actor.roles, ERASE_ROLES)
+    if evidence_id not in cycle.evidence:
+        raise UnknownRecord("evidence", evidence_id)
+    del cycle.evidence[evidence_id]
+    event = _changed(cycle, "evidence", evidence_id, "erased", actor, now)
+    return dataclasses.replace(event, note=_text("reason", reason))
 
 
 def set_focus(

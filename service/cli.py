@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
+import structlog
+from sqlalchemy.engine import make_url
 
+from adapters.db import create_db_engine
+from adapters.migrate import SchemaOutOfDate, current_revision, head_revision, upgrade
 from adapters.template_files import read_file
 from engine.diagram import mermaid
-from engine.errors import InvalidTemplate
+from engine.errors import InvalidTemplate, NotFound
+from service.bootstrap import Container, build
+from service.handlers import export_school, verify_history
+from service.logging import configure_logging
+from service.settings import Settings
 
 __all__ = ["main"]
 
@@ -17,6 +26,108 @@ __all__ = ["main"]
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Peerloop: peer-review cycles for school partnerships."""
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (PEERLOOP_HOST, default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (PEERLOOP_PORT, default 8000).")
+def serve(host: str | None, port: int | None) -> None:
+    """Start the Peerloop HTTP service."""
+    import uvicorn
+
+    from service.app import create_app
+
+    settings = _settings()
+    configure_logging(settings.log_format)
+    log = structlog.get_logger("peerloop")
+    try:
+        container = build(settings)
+    except SchemaOutOfDate as exc:
+        raise click.ClickException(str(exc)) from exc
+    app = create_app(container)
+    host, port = host or settings.host, port or settings.port
+    log.info("peerloop.start", url=f"http://{host}:{port}", database=_safe_url(settings.url))
+    uvicorn.run(app, host=host, port=port, log_config=None)
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, for logs."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Upgrade the database schema to the newest version (run once before starting replicas)."""
+    settings = _settings()
+    engine = create_db_engine(settings.url)
+    before = current_revision(engine)
+    upgrade(engine)
+    click.echo(f"database {_safe_url(settings.url)}: {before or 'empty'} -> {head_revision()}")
+
+
+@main.group()
+def audit() -> None:
+    """Check the audit history."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check every cycle's hash-chained history; exit 1 and say where if anything was altered."""
+    container = _container()
+    with container.uow(readonly=True) as uow:
+        ids = uow.history.cycle_ids()
+        problems = verify_history(uow, ids)
+    for p in problems:
+        click.echo(str(p))
+    if problems:
+        click.echo(f"{len(problems)} problem(s) in the history", err=True)
+        sys.exit(1)
+    click.echo(f"history intact: {len(ids)} cycle(s) checked")
+
+
+@main.group()
+def export() -> None:
+    """Export data (data protection)."""
+
+
+@export.command("school")
+@click.argument("school_id")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to a file instead of standard output.",
+)
+def export_school_cmd(school_id: str, output: Path | None) -> None:
+    """Everything held about one school, as JSON."""
+    container = _container()
+    try:
+        with container.uow(readonly=True) as uow:
+            data = export_school(uow, school_id, container.app.clock.now())
+    except NotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+
+
+def _container() -> Container:
+    try:
+        return build(_settings())
+    except SchemaOutOfDate as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.group()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from adapters.template_files import read_document
+from engine import records
 from engine.audit import ChainProblem, verify_chain
 from engine.calendar import SchoolCalendar
 from engine.cycle import Actor, Cycle
@@ -22,7 +24,15 @@ from engine.ports import CycleFilter, UnitOfWork
 from engine.template import Template
 from engine.validation import build_template
 
-__all__ = ["Clock", "Fired", "Peerloop", "TemplateRegistry", "new_id", "verify_history"]
+__all__ = [
+    "Clock",
+    "Fired",
+    "Peerloop",
+    "TemplateRegistry",
+    "export_school",
+    "new_id",
+    "verify_history",
+]
 
 
 class Clock(Protocol):
@@ -248,6 +258,22 @@ class Peerloop:
             uow.commit()
         return result
 
+    def erase_evidence(
+        self, cycle_id: str, evidence_id: str, actor_of: Callable[[Cycle], Actor], reason: str
+    ) -> str | None:
+        """Erase one piece of evidence; returns its file's sha256 if no other evidence uses it."""
+        now = self.clock.now()
+        with self.uow() as uow:
+            cycle = uow.cycles.get(cycle_id)
+            version = cycle.version
+            gone = cycle.evidence.get(evidence_id)
+            event = records.erase_evidence(cycle, actor_of(cycle), evidence_id, reason, now)
+            uow.cycles.save(cycle, version, [event])
+            sha = gone.file.sha256 if gone is not None and gone.file is not None else None
+            still_used = sha is not None and uow.cycles.file_in_use(sha)
+            uow.commit()
+        return None if still_used else sha
+
     def record(
         self,
         cycle_id: str,
@@ -278,3 +304,41 @@ def verify_history(uow: UnitOfWork, cycle_ids: list[str] | None = None) -> list[
         entries = [(e.seq, e.prev_hash, e.hash, e.content()) for e in uow.history.for_cycle(cid)]
         problems.extend(verify_chain(cid, entries, uow.history.head(cid)))
     return problems
+
+
+def _plain(value: object) -> object:
+    """Dataclasses, tuples-keyed dicts and datetimes as JSON-ready values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {
+            ":".join(k) if isinstance(k, tuple) else str(k): _plain(v) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def export_school(uow: UnitOfWork, school_id: str, now: datetime) -> dict[str, Any]:
+    """Everything Peerloop holds about one school, as JSON-ready data (a subject access export)."""
+    school = uow.directory.get_school(school_id)
+    people = uow.directory.people(school_id)
+    cycles = []
+    for summary in uow.cycles.list(CycleFilter(school_id=school_id, limit=100_000)):
+        cycle = uow.cycles.get(summary.id)
+        cycles.append(
+            {
+                "cycle": _plain(cycle),
+                "history": _plain(uow.history.for_cycle(cycle.id)),
+            }
+        )
+    return {
+        "exported_at": now.isoformat(),
+        "school": _plain(school),
+        "people": [
+            {"person": _plain(p), "grants": _plain(uow.directory.grants_for(p.id))} for p in people
+        ],
+        "cycles": cycles,
+    }

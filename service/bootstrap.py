@@ -1,0 +1,62 @@
+"""The composition root: the one place that wires adapters into the application."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+
+from adapters.clock import SystemClock
+from adapters.db import create_db_engine
+from adapters.files import FileStore
+from adapters.migrate import check_schema, upgrade
+from adapters.unit_of_work import SqlUnitOfWork
+from engine.calendar import WeekdayCalendar
+from service.handlers import Clock, Peerloop, TemplateRegistry
+from service.settings import Settings
+
+__all__ = ["Container", "build"]
+
+
+@dataclass
+class Container:
+    """Everything a running Peerloop needs, built once at start."""
+
+    settings: Settings
+    engine: Engine
+    app: Peerloop
+    files: FileStore
+
+    def uow(self, **kw: Any) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, **kw)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build(
+    settings: Settings, *, clock: Clock | None = None, migrate: bool | None = None
+) -> Container:
+    """Wire Peerloop for `settings`.
+
+    The embedded SQLite database is upgraded on start (it belongs to this process alone); any
+    other database must already be at the newest schema, so that several replicas never race to
+    migrate it: `peerloop db upgrade` does that, once, beforehand.
+
+    Raises:
+        SchemaOutOfDate: the database needs `peerloop db upgrade`.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_db_engine(settings.url)
+    if migrate if migrate is not None else (settings.is_sqlite or settings.auto_migrate):
+        upgrade(engine)
+    else:
+        check_schema(engine)
+    calendar = WeekdayCalendar(ZoneInfo(settings.timezone))
+    app = Peerloop(
+        lambda **kw: SqlUnitOfWork(engine, **kw), clock or SystemClock(), TemplateRegistry(calendar)
+    )
+    files = FileStore(settings.data_dir / "files", settings.max_upload_bytes)
+    return Container(settings, engine, app, files)

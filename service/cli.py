@@ -69,8 +69,11 @@ def db_upgrade() -> None:
     """Upgrade the database schema to the newest version (run once before starting replicas)."""
     settings = _settings()
     engine = create_db_engine(settings.url)
-    before = current_revision(engine)
-    upgrade(engine)
+    try:
+        before = current_revision(engine)
+        upgrade(engine)
+    finally:
+        engine.dispose()
     click.echo(f"database {_safe_url(settings.url)}: {before or 'empty'} -> {head_revision()}")
 
 
@@ -83,9 +86,12 @@ def audit() -> None:
 def audit_verify() -> None:
     """Check every cycle's hash-chained history; exit 1 and say where if anything was altered."""
     container = _container()
-    with container.uow(readonly=True) as uow:
-        ids = uow.history.cycle_ids()
-        problems = verify_history(uow, ids)
+    try:
+        with container.uow(readonly=True) as uow:
+            ids = uow.history.cycle_ids()
+            problems = verify_history(uow, ids)
+    finally:
+        container.close()
     for p in problems:
         click.echo(str(p))
     if problems:
@@ -115,6 +121,8 @@ def export_school_cmd(school_id: str, output: Path | None) -> None:
             data = export_school(uow, school_id, container.app.clock.now())
     except NotFound as exc:
         raise click.ClickException(str(exc)) from exc
+    finally:
+        container.close()
     text = json.dumps(data, indent=2, ensure_ascii=False)
     if output is None:
         click.echo(text)

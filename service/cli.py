@@ -48,10 +48,52 @@ def serve(host: str | None, port: int | None) -> None:
         container = build(settings)
     except SchemaOutOfDate as exc:
         raise click.ClickException(str(exc)) from exc
+    if settings.demo and _is_empty(container):
+        _load_demo(container)
     app = create_app(container)
     host, port = host or settings.host, port or settings.port
     log.info("peerloop.start", url=f"http://{host}:{port}", database=_safe_url(settings.url))
     uvicorn.run(app, host=host, port=port, log_config=None)
+
+
+def _is_empty(container: Container) -> bool:
+    with container.uow(readonly=True) as uow:
+        return not uow.directory.networks()
+
+
+def _load_demo(container: Container) -> None:
+    from service.demo import load_demo
+
+    steps = 3 + 15  # directory, templates, cycles
+    with click.progressbar(
+        length=steps, label="Loading the demo partnership", file=sys.stderr
+    ) as bar:
+        summary = load_demo(container.app, container.app.clock.now(), lambda _: bar.update(1))
+    stages = sorted(set(summary.cycles.values()))
+    click.echo(
+        f"Demo loaded: {summary.networks} networks, {summary.schools} schools, "
+        f"{summary.people} people, {len(summary.cycles)} cycles in stages {', '.join(stages)}",
+        err=True,
+    )
+
+
+@main.group()
+def demo() -> None:
+    """The demo partnership."""
+
+
+@demo.command("load")
+def demo_load() -> None:
+    """Load the demo partnership into an empty database."""
+    container = _container()
+    try:
+        if not _is_empty(container):
+            raise click.ClickException(
+                "the database already holds data; the demo needs an empty one"
+            )
+        _load_demo(container)
+    finally:
+        container.close()
 
 
 def _safe_url(url: str) -> str:

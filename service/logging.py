@@ -48,8 +48,10 @@ def configure_logging(fmt: str = "console", level: int = logging.INFO) -> None:
         lg = logging.getLogger(name)
         lg.handlers[:] = []
         lg.propagate = True
-    # Our own request log line replaces uvicorn's access log.
-    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # Our own request log line replaces uvicorn's access log; `transitions` narrates every
+    # state change at INFO, which our transition log line already covers.
+    for name in ("uvicorn.access", "transitions", "alembic.runtime.migration"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _identity(

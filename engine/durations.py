@@ -14,7 +14,7 @@ _ISO = re.compile(
     r"^(?P<sign>[-+])?P(?!$)(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
 )
-_HAS_MONTHS = re.compile(r"^[-+]?P(?:\d+Y)?(?:\d+M)")
+_HAS_MONTHS = re.compile(r"^[-+]?P(?:\d+Y|\d+M)")
 
 
 class DurationError(ValueError):

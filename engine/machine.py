@@ -30,6 +30,7 @@ from engine.events import (
     DeadlinesCancelled,
     DeadlinesScheduled,
     Event,
+    RecordChanged,
     TransitionFired,
 )
 from engine.requirements import Reason, evaluate
@@ -62,6 +63,12 @@ def payload_digest(payload: Mapping[str, object]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _trigger(transition_id: str) -> str:
+    # `transitions` refuses a trigger named like the model attribute ("stage"); a transition id
+    # can never contain ':', so the prefixed name cannot clash with anything.
+    return f"t:{transition_id}"
+
+
 class WorkflowMachine:
     """Runs cycles through one template version. Build one per version and share it.
 
@@ -80,7 +87,7 @@ class WorkflowMachine:
             states=[s.id for s in template.stages],
             initial=template.initial_stage.id,
             transitions=[
-                {"trigger": t.id, "source": list(t.sources), "dest": t.dest}
+                {"trigger": _trigger(t.id), "source": list(t.sources), "dest": t.dest}
                 for t in template.transitions
             ],
             auto_transitions=False,
@@ -155,7 +162,8 @@ class WorkflowMachine:
         and is recorded as forced.
 
         Returns:
-            TransitionFired, then DeadlinesCancelled for the stage left and DeadlinesScheduled
+            TransitionFired; a RecordChanged for each sign-off of the entered stage that a
+            return to it cleared; DeadlinesCancelled for the stage left and DeadlinesScheduled
             for the stage entered.
 
         Raises:
@@ -199,7 +207,7 @@ class WorkflowMachine:
     ) -> list[Event]:
         source = cycle.stage
         try:
-            self._events[t.id].trigger(cycle)
+            self._events[_trigger(t.id)].trigger(cycle)
         except MachineError as exc:  # the checks before make this unreachable; kept as a seal
             raise TransitionNotAvailable(cycle.id, t.id, source) from exc
         cycle.version += 1
@@ -219,8 +227,27 @@ class WorkflowMachine:
             forced=force_reason is not None,
             reason=(force_reason or "").strip(),
         )
+        # Coming back to a stage means signing it off again: earlier sign-offs were given to
+        # what the stage held then.
+        stale = sorted(key for key in cycle.signoffs if key[0] == cycle.stage)
+        cleared: list[Event] = []
+        for key in stale:
+            del cycle.signoffs[key]
+            cleared.append(
+                RecordChanged(
+                    cycle.id,
+                    "signoff",
+                    f"{key[0]}:{key[1]}",
+                    "removed",
+                    actor.id,
+                    now,
+                    cycle.version,
+                    note="the cycle came back to this stage",
+                )
+            )
         return [
             fired,
+            *cleared,
             DeadlinesCancelled(cycle.id, source, now),
             DeadlinesScheduled(cycle.id, cycle.stage, self.deadlines(cycle)),
         ]

@@ -98,7 +98,7 @@ def _focus_chosen(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[st
 def _date_set(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
     date_id = str(p["date"])
     if date_id not in c.dates:
-        title = next((d.title for d in t.dates if d.id == date_id), date_id)
+        title = next((d.title or d.id for d in t.dates if d.id == date_id), date_id)
         yield f"the {title.lower()} has not been set"
 
 
@@ -167,14 +167,14 @@ def _actions_agreed(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[
         missing = [
             name
             for name, ok in (
-                ("an owner", bool(a.owner.strip())),
-                ("a due date", a.due is not None),
+                ("owner", bool(a.owner.strip())),
+                ("due date", a.due is not None),
                 ("success criteria", bool(a.success_criteria.strip())),
             )
             if not ok
         ]
         if missing:
-            yield f'action {a.id} ("{a.title}") has no ' + " and no ".join(missing)
+            yield f'action {a.id} ("{a.title}") has no ' + ", no ".join(missing)
 
 
 _FINAL_STATUSES = ("met", "partially_met", "not_met")
@@ -200,7 +200,7 @@ def _support_logged(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[
 
 
 def _signed_off(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
-    titles = {r.id: r.title for r in t.roles}
+    titles = {r.id: r.title or r.id for r in t.roles}
     for role in _as_list(p["roles"]):
         if (c.stage, str(role)) not in c.signoffs:
             yield f"not yet signed off by the {titles.get(str(role), str(role)).lower()}"

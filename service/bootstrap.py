@@ -50,10 +50,14 @@ def build(
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_db_engine(settings.url)
-    if migrate if migrate is not None else (settings.is_sqlite or settings.auto_migrate):
-        upgrade(engine)
-    else:
-        check_schema(engine)
+    try:
+        if migrate if migrate is not None else (settings.is_sqlite or settings.auto_migrate):
+            upgrade(engine)
+        else:
+            check_schema(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     calendar = WeekdayCalendar(ZoneInfo(settings.timezone))
     app = Peerloop(
         lambda **kw: SqlUnitOfWork(engine, **kw), clock or SystemClock(), TemplateRegistry(calendar)

@@ -59,6 +59,33 @@ DEADLINE = DeadlineTableRow.__table__
 HISTORY = HistoryRow.__table__
 
 
+# The hot path's statements, built once: constructing a statement costs more than running it.
+_CID = sa.bindparam("cid")
+_Q_CYCLE = sa.select(C).where(C.c.id == _CID)
+_Q_TEAM = sa.select(TEAM).where(TEAM.c.cycle_id == _CID)
+_Q_EVIDENCE = sa.select(EVIDENCE).where(EVIDENCE.c.cycle_id == _CID).order_by(EVIDENCE.c.added_at)
+_Q_JUDGEMENT = sa.select(JUDGEMENT).where(JUDGEMENT.c.cycle_id == _CID)
+_Q_FINDING = sa.select(FINDING).where(FINDING.c.cycle_id == _CID).order_by(FINDING.c.at)
+_Q_ACTION = sa.select(ACTION).where(ACTION.c.cycle_id == _CID).order_by(ACTION.c.id)
+_Q_SUPPORT = sa.select(SUPPORT).where(SUPPORT.c.cycle_id == _CID).order_by(SUPPORT.c.id)
+_Q_SIGNOFF = sa.select(SIGNOFF).where(SIGNOFF.c.cycle_id == _CID)
+_U_CYCLE = C.update().where(
+    C.c.id == sa.bindparam("b_id"), C.c.version == sa.bindparam("b_expected")
+)
+_I_HISTORY = HISTORY.insert()
+_I_DEADLINE = DEADLINE.insert()
+_U_CANCEL = (
+    DEADLINE.update()
+    .where(
+        DEADLINE.c.cycle_id == sa.bindparam("b_cycle"),
+        DEADLINE.c.stage == sa.bindparam("b_stage"),
+        DEADLINE.c.status == "pending",
+        DEADLINE.c.action_id.is_(None),
+    )
+    .values(status="cancelled", note="the cycle left the stage")
+)
+
+
 def _member_json(m: Member | None) -> dict[str, Any] | None:
     if m is None:
         return None
@@ -140,9 +167,14 @@ class SqlCycleRepository:
         entries = chain_entries(cycle.id, events, head[0], head[1])
         new_head = (entries[-1].seq, entries[-1].hash) if entries else head
         result = self.conn.execute(
-            C.update()
-            .where(C.c.id == cycle.id, C.c.version == expected_version)
-            .values(history_count=new_head[0], history_head=new_head[1], **_cycle_values(cycle))
+            _U_CYCLE,
+            {
+                "b_id": cycle.id,
+                "b_expected": expected_version,
+                "history_count": new_head[0],
+                "history_head": new_head[1],
+                **_cycle_values(cycle),
+            },
         )
         if result.rowcount != 1:
             actual = self.conn.execute(sa.select(C.c.version).where(C.c.id == cycle.id)).scalar()
@@ -165,24 +197,17 @@ class SqlCycleRepository:
 
     def _write_history(self, entries: Sequence[HistoryEntry]) -> None:
         if entries:
-            self.conn.execute(HISTORY.insert(), [history_values(e) for e in entries])
+            self.conn.execute(_I_HISTORY, [history_values(e) for e in entries])
 
     def _write_deadlines(self, cycle: Cycle, events: Sequence[Event]) -> None:
         for event in events:
             if isinstance(event, DeadlinesCancelled):
                 self.conn.execute(
-                    DEADLINE.update()
-                    .where(
-                        DEADLINE.c.cycle_id == cycle.id,
-                        DEADLINE.c.stage == event.stage,
-                        DEADLINE.c.status == "pending",
-                        DEADLINE.c.action_id.is_(None),
-                    )
-                    .values(status="cancelled", fired_at=event.at, note="the cycle left the stage")
+                    _U_CANCEL, {"b_cycle": cycle.id, "b_stage": event.stage, "fired_at": event.at}
                 )
             elif isinstance(event, DeadlinesScheduled) and event.deadlines:
                 self.conn.execute(
-                    DEADLINE.insert(),
+                    _I_DEADLINE,
                     [
                         {
                             "cycle_id": cycle.id,
@@ -334,7 +359,8 @@ class SqlCycleRepository:
 
     def get(self, cycle_id: str) -> Cycle:
         conn = self.conn
-        row = conn.execute(sa.select(C).where(C.c.id == cycle_id)).mappings().first()
+        key = {"cid": cycle_id}
+        row = conn.execute(_Q_CYCLE, key).mappings().first()
         if row is None:
             raise NotFound("cycle", cycle_id)
         self._heads[cycle_id] = (int(row["history_count"]), str(row["history_head"]))
@@ -353,12 +379,11 @@ class SqlCycleRepository:
             focus=tuple(row["focus"] or ()),
             champion=Member(**champ) if champ else None,
         )
-        for r in conn.execute(sa.select(TEAM).where(TEAM.c.cycle_id == cycle_id)).mappings():
+        for r in conn.execute(_Q_TEAM, key).mappings():
             cycle.team[r["person_id"]] = Member(
                 r["person_id"], r["role"], r["school_id"], r["network_id"]
             )
-        q = sa.select(EVIDENCE).where(EVIDENCE.c.cycle_id == cycle_id).order_by(EVIDENCE.c.added_at)
-        for r in conn.execute(q).mappings():
+        for r in conn.execute(_Q_EVIDENCE, key).mappings():
             file = None
             if r["file_sha256"]:
                 file = EvidenceFile(
@@ -367,19 +392,15 @@ class SqlCycleRepository:
             cycle.evidence[r["id"]] = Evidence(
                 r["id"], r["question_id"], r["title"], r["added_by"], r["added_at"], file
             )
-        for r in conn.execute(
-            sa.select(JUDGEMENT).where(JUDGEMENT.c.cycle_id == cycle_id)
-        ).mappings():
+        for r in conn.execute(_Q_JUDGEMENT, key).mappings():
             cycle.judgements[(r["kind"], r["question_id"])] = Judgement(
                 r["kind"], r["question_id"], r["narrative"], r["grade"], r["by"], r["at"]
             )
-        q = sa.select(FINDING).where(FINDING.c.cycle_id == cycle_id).order_by(FINDING.c.at)
-        for r in conn.execute(q).mappings():
+        for r in conn.execute(_Q_FINDING, key).mappings():
             cycle.findings[r["id"]] = Finding(
                 r["id"], r["kind"], r["text"], r["question_id"], r["by"], r["at"]
             )
-        q = sa.select(ACTION).where(ACTION.c.cycle_id == cycle_id).order_by(ACTION.c.id)
-        for r in conn.execute(q).mappings():
+        for r in conn.execute(_Q_ACTION, key).mappings():
             cycle.actions[r["id"]] = Action(
                 r["id"],
                 r["title"],
@@ -389,13 +410,7 @@ class SqlCycleRepository:
                 r["status"],
                 r["status_note"],
             )
-        links = (
-            conn.execute(
-                sa.select(SUPPORT).where(SUPPORT.c.cycle_id == cycle_id).order_by(SUPPORT.c.id)
-            )
-            .mappings()
-            .all()
-        )
+        links = conn.execute(_Q_SUPPORT, key).mappings().all()
         if links:
             acts: dict[str, list[str]] = {}
             q = (
@@ -409,7 +424,7 @@ class SqlCycleRepository:
                 cycle.support[lk["id"]] = SupportLink(
                     lk["id"], lk["supporting_school_id"], lk["area"], tuple(acts.get(lk["id"], ()))
                 )
-        for r in conn.execute(sa.select(SIGNOFF).where(SIGNOFF.c.cycle_id == cycle_id)).mappings():
+        for r in conn.execute(_Q_SIGNOFF, key).mappings():
             cycle.signoffs[(r["stage"], r["role"])] = SignOff(
                 r["stage"], r["role"], r["person_id"], r["at"]
             )

@@ -230,3 +230,15 @@ def templates_diagram(file: Path, stage: str | None) -> None:
     if stage is not None and not template.has_stage(stage):
         raise click.BadParameter(f"the template has no stage {stage!r}", param_hint="--stage")
     click.echo(mermaid(template, stage), nl=False)
+
+
+def _register() -> None:
+    from service.cli_data import cycles, people, schools, templates_publish
+
+    main.add_command(schools)
+    main.add_command(people)
+    main.add_command(cycles)
+    templates_publish(templates)
+
+
+_register()

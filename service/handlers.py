@@ -306,16 +306,16 @@ def verify_history(uow: UnitOfWork, cycle_ids: list[str] | None = None) -> list[
     return problems
 
 
-def _plain(value: object) -> object:
+def to_plain(value: object) -> object:
     """Dataclasses, tuples-keyed dicts and datetimes as JSON-ready values."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {
-            ":".join(k) if isinstance(k, tuple) else str(k): _plain(v) for k, v in value.items()
+            ":".join(k) if isinstance(k, tuple) else str(k): to_plain(v) for k, v in value.items()
         }
     if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
+        return [to_plain(v) for v in value]
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
@@ -330,15 +330,16 @@ def export_school(uow: UnitOfWork, school_id: str, now: datetime) -> dict[str, A
         cycle = uow.cycles.get(summary.id)
         cycles.append(
             {
-                "cycle": _plain(cycle),
-                "history": _plain(uow.history.for_cycle(cycle.id)),
+                "cycle": to_plain(cycle),
+                "history": to_plain(uow.history.for_cycle(cycle.id)),
             }
         )
     return {
         "exported_at": now.isoformat(),
-        "school": _plain(school),
+        "school": to_plain(school),
         "people": [
-            {"person": _plain(p), "grants": _plain(uow.directory.grants_for(p.id))} for p in people
+            {"person": to_plain(p), "grants": to_plain(uow.directory.grants_for(p.id))}
+            for p in people
         ],
         "cycles": cycles,
     }

@@ -1,7 +1,8 @@
 """Peerloop's benchmarks: every result is a ratio against a baseline timed in the same run.
 
 To add a group, write a module that decorates a builder with `bench.common.group(...)` and
-returns `Comparison`s, then name the module in `MODULES`. `python -m bench NAME` runs one group.
+returns `Comparison`s (or yields them, then cleans up), then name the module in `MODULES`.
+`python -m bench NAME` runs one group.
 """
 
 from __future__ import annotations

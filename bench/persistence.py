@@ -6,15 +6,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from sqlalchemy.engine import Engine
 
 from adapters.clock import FixedClock
 from adapters.db import create_db_engine
@@ -68,7 +70,7 @@ _SCHEDULE = (
 )
 
 
-def _seed(engine_url: str) -> tuple[Peerloop, str]:
+def _seed(engine_url: str) -> tuple[Peerloop, Engine]:
     engine = create_db_engine(engine_url)
     upgrade(engine)
     app = Peerloop(
@@ -83,7 +85,7 @@ def _seed(engine_url: str) -> tuple[Peerloop, str]:
     app.upload_template(SPP.read_bytes(), SPP.name, publish=True)
     for cid in ("peerloop", "raw"):
         app.start_cycle("spp-cycle", "s1", _LEAD, cycle_id=cid)
-    return app, cid
+    return app, engine
 
 
 def _peerloop_case(app: Peerloop) -> Callable[[], object]:
@@ -197,10 +199,11 @@ class _Raw:
         "server over TCP.",
     ),
 )
-def persistence() -> list[Comparison]:
+def persistence() -> Iterator[list[Comparison]]:
     out = []
     tmp = Path(tempfile.mkdtemp(prefix="peerloop-bench-"))
-    app, _ = _seed(f"sqlite:///{tmp / 'bench.db'}")
+    app, engine = _seed(f"sqlite:///{tmp / 'bench.db'}")
+    engines = [engine]
     lite = sqlite3.connect(tmp / "bench.db", isolation_level=None, check_same_thread=False)
     lite.execute("PRAGMA journal_mode=WAL")
     lite.execute("PRAGMA synchronous=NORMAL")
@@ -212,23 +215,35 @@ def persistence() -> list[Comparison]:
             TARGET,
         )
     )
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    pg: psycopg.Connection[Any] | None = None
     try:
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
         with psycopg.connect(PG_URL, autocommit=True, connect_timeout=3) as admin:
-            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
             admin.execute(f'CREATE SCHEMA "{schema}"')
     except psycopg.Error as exc:
         print(f"(PostgreSQL skipped: {exc})")
-        return out
-    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-    app_pg, _ = _seed(url)
-    pg = psycopg.connect(url)
-    raw_pg = _Raw(pg, "%s", None)
-    out.append(
-        Comparison(
-            Case("fire, PostgreSQL", _peerloop_case(app_pg), calls=2),
-            Case("psycopg, same statements", raw_pg.pause_and_reopen, calls=2),
-            TARGET,
+        schema = ""
+    if schema:
+        url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+        app_pg, engine_pg = _seed(url)
+        engines.append(engine_pg)
+        pg = psycopg.connect(url)
+        out.append(
+            Comparison(
+                Case("fire, PostgreSQL", _peerloop_case(app_pg), calls=2),
+                Case("psycopg, same statements", _Raw(pg, "%s", None).pause_and_reopen, calls=2),
+                TARGET,
+            )
         )
-    )
-    return out
+    try:
+        yield out
+    finally:
+        for e in engines:
+            e.dispose()
+        lite.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        if pg is not None:
+            pg.close()
+        if schema:
+            with psycopg.connect(PG_URL, autocommit=True) as admin:
+                admin.execute(f'DROP SCHEMA "{schema}" CASCADE')

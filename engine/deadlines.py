@@ -5,21 +5,23 @@ The engine only computes; firing deadlines on time belongs to the scheduler adap
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from engine.calendar import SchoolCalendar, add_school_days
 from engine.cycle import Action, Cycle
 from engine.durations import Duration
-from engine.template import ENTRY, Template
+from engine.template import ENTRY, ExpiryRule, Template
 
 __all__ = [
     "DUE_SOON",
     "DeadlineKind",
     "PlannedDeadline",
+    "StagePlan",
     "action_deadlines",
     "action_flags",
+    "apply_plan",
+    "compile_stage",
     "plan_stage",
     "shift",
 ]
@@ -32,8 +34,7 @@ DUE_SOON = timedelta(days=14)
 """An action is flagged "due soon" this long before its due date."""
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedDeadline:
+class PlannedDeadline(NamedTuple):
     """One moment something should happen for a cycle.
 
     Attributes:
@@ -61,15 +62,62 @@ def shift(at: datetime, by: Duration, calendar: SchoolCalendar) -> datetime:
     """`at` moved by a duration: days keep the local time of day; hours and minutes are exact."""
     if by.school_days is not None:
         return add_school_days(calendar, at, by.school_days)
-    assert by.delta is not None
     local = at.astimezone(calendar.tz)
     # Aware datetime arithmetic in one zone is wall-clock arithmetic: right for whole days
     # (a deadline set for 09:00 stays at 09:00 across the clocks changing), wrong for hours.
-    moved = local + timedelta(days=by.delta.days)
-    exact = by.delta - timedelta(days=by.delta.days)
-    if not exact:
+    moved = local + by.whole_days if by.whole_days else local
+    if not by.exact:
         return moved
-    return (moved.astimezone(UTC) + exact).astimezone(calendar.tz)
+    return (moved.astimezone(UTC) + by.exact).astimezone(calendar.tz)
+
+
+class StagePlan(NamedTuple):
+    """A stage's deadline spec worked out once per template version (the machine keeps these)."""
+
+    stage: str
+    due: Duration
+    anchor: str
+    reminders: tuple[tuple[str, Duration], ...]
+    reminder_roles: tuple[str, ...]
+    expiry: tuple[tuple[str, ExpiryRule], ...]
+
+
+def compile_stage(template: Template, stage_id: str) -> StagePlan | None:
+    """The stage's deadline plan, ready to apply to any cycle; None without a deadline."""
+    spec = template.stage(stage_id).deadline
+    if spec is None:
+        return None
+    return StagePlan(
+        stage_id,
+        spec.due,
+        spec.anchor,
+        tuple((f"reminder:{i}", r.negated()) for i, r in enumerate(spec.reminders)),
+        _stage_roles(template, stage_id),
+        tuple((f"expiry:{i}", rule) for i, rule in enumerate(spec.on_expiry)),
+    )
+
+
+def apply_plan(
+    plan: StagePlan | None, cycle: Cycle, calendar: SchoolCalendar
+) -> tuple[PlannedDeadline, ...]:
+    """The deadlines a compiled plan gives `cycle` (see `plan_stage`)."""
+    if plan is None:
+        return ()
+    anchor = cycle.stage_entered_at if plan.anchor == ENTRY else cycle.dates.get(plan.anchor)
+    if anchor is None:
+        return ()
+    stage = plan.stage
+    due = shift(anchor, plan.due, calendar)
+    out = [PlannedDeadline("due", stage, "due", due, due)]
+    roles = plan.reminder_roles
+    for key, before in plan.reminders:
+        out.append(
+            PlannedDeadline(key, stage, "reminder", shift(due, before, calendar), due, roles)
+        )
+    for key, rule in plan.expiry:
+        at = shift(due, rule.after, calendar) if rule.after is not None else due
+        out.append(PlannedDeadline(key, stage, rule.kind, at, due, rule.roles, rule.transition))
+    return tuple(out)
 
 
 def plan_stage(
@@ -80,39 +128,7 @@ def plan_stage(
     A deadline counted from a cycle date that has not been set yet is not planned; setting the
     date plans it.
     """
-    spec = template.stage(stage_id).deadline
-    if spec is None:
-        return ()
-    anchor = cycle.stage_entered_at if spec.anchor == ENTRY else cycle.dates.get(spec.anchor)
-    if anchor is None:
-        return ()
-    due = shift(anchor, spec.due, calendar)
-    out = [PlannedDeadline("due", stage_id, "due", due, due)]
-    out.extend(
-        PlannedDeadline(
-            f"reminder:{i}",
-            stage_id,
-            "reminder",
-            shift(due, r.negated(), calendar),
-            due,
-            roles=_stage_roles(template, stage_id),
-        )
-        for i, r in enumerate(spec.reminders)
-    )
-    for i, rule in enumerate(spec.on_expiry):
-        at = shift(due, rule.after, calendar) if rule.after is not None else due
-        out.append(
-            PlannedDeadline(
-                f"expiry:{i}",
-                stage_id,
-                rule.kind,
-                at,
-                due,
-                roles=rule.roles,
-                transition=rule.transition,
-            )
-        )
-    return tuple(out)
+    return apply_plan(compile_stage(template, stage_id), cycle, calendar)
 
 
 def _stage_roles(template: Template, stage_id: str) -> tuple[str, ...]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 __all__ = ["Duration", "DurationError", "parse_duration"]
@@ -14,6 +14,8 @@ _ISO = re.compile(
     r"^(?P<sign>[-+])?P(?!$)(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
 )
+# Far beyond any school deadline, and it keeps date arithmetic clear of `datetime`'s limits.
+_LONGEST = timedelta(days=3660)
 _HAS_MONTHS = re.compile(r"^[-+]?P(?:\d+Y|\d+M)")
 
 
@@ -34,10 +36,18 @@ class Duration:
     delta: timedelta | None = None
     school_days: int | None = None
     text: str = ""
+    whole_days: timedelta = field(init=False, repr=False, compare=False)
+    """The whole days of `delta` (kept at the same local time of day when applied)."""
+    exact: timedelta = field(init=False, repr=False, compare=False)
+    """The rest of `delta` (hours, minutes, seconds), applied as elapsed time."""
 
     def __post_init__(self) -> None:
         if (self.delta is None) == (self.school_days is None):
             raise ValueError("a duration is either fixed or in school days, exactly one")
+        # Split once here rather than on every deadline computed from it.
+        days = timedelta(days=self.delta.days) if self.delta is not None else timedelta(0)
+        object.__setattr__(self, "whole_days", days)
+        object.__setattr__(self, "exact", (self.delta - days) if self.delta is not None else days)
 
     def negated(self) -> Duration:
         if self.delta is not None:
@@ -75,7 +85,12 @@ def parse_duration(value: object) -> Duration:
     if match is None:
         raise DurationError(f"{text!r} is not an ISO 8601 duration such as 'P14D' or 'PT12H'")
     parts = {k: int(v) for k, v in match.groupdict().items() if k != "sign" and v is not None}
-    delta = timedelta(**parts)
+    try:
+        delta: timedelta | None = timedelta(**parts)
+    except OverflowError:  # more days than `timedelta` holds
+        delta = None
+    if delta is None or delta > _LONGEST:
+        raise DurationError(f"{text!r} is longer than {_LONGEST.days // 366} years")
     if match.group("sign") == "-":
         delta = -delta
     return Duration(delta=delta, text=text)

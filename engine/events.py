@@ -1,10 +1,15 @@
-"""Events the engine returns after a change; adapters store them, the service reacts to them."""
+"""Events the engine returns after a change; adapters store them, the service reacts to them.
+
+Events are NamedTuples: immutable like frozen dataclasses, and several times cheaper to build,
+which matters on the transition hot path (see bench/engine.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
+from typing import NamedTuple
 
 from engine.deadlines import PlannedDeadline
 
@@ -18,8 +23,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class CycleStarted:
+class CycleStarted(NamedTuple):
     cycle_id: str
     template: str
     stage: str
@@ -27,8 +31,7 @@ class CycleStarted:
     at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class TransitionFired:
+class TransitionFired(NamedTuple):
     """A cycle moved. `forced` moves were made by an admin past the rules, with `reason`."""
 
     cycle_id: str
@@ -39,14 +42,13 @@ class TransitionFired:
     role: str
     at: datetime
     version: int
-    payload: Mapping[str, object] = field(default_factory=dict)
+    payload: Mapping[str, object] = MappingProxyType({})
     payload_digest: str = ""
     forced: bool = False
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class DeadlinesCancelled:
+class DeadlinesCancelled(NamedTuple):
     """Every pending deadline of `stage` (the stage just left) no longer applies."""
 
     cycle_id: str
@@ -54,15 +56,13 @@ class DeadlinesCancelled:
     at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class DeadlinesScheduled:
+class DeadlinesScheduled(NamedTuple):
     cycle_id: str
     stage: str
     deadlines: tuple[PlannedDeadline, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class RecordChanged:
+class RecordChanged(NamedTuple):
     """Something the cycle collects was added, changed or removed (evidence, an action...)."""
 
     cycle_id: str

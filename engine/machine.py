@@ -16,7 +16,7 @@ from transitions import Machine, MachineError
 
 from engine.calendar import SchoolCalendar, WeekdayCalendar
 from engine.cycle import Actor, Cycle
-from engine.deadlines import PlannedDeadline, plan_stage
+from engine.deadlines import PlannedDeadline, apply_plan, compile_stage
 from engine.errors import (
     CycleClosed,
     ForceNotAllowed,
@@ -33,7 +33,7 @@ from engine.events import (
     RecordChanged,
     TransitionFired,
 )
-from engine.requirements import Reason, evaluate
+from engine.requirements import LIBRARY, Reason, resolved_params
 from engine.template import ADMIN_ROLE, Template, Transition
 
 __all__ = ["Option", "WorkflowMachine", "payload_digest"]
@@ -59,8 +59,13 @@ class Option:
 
 def payload_digest(payload: Mapping[str, object]) -> str:
     """A sha256 of the payload's canonical JSON, so history can prove what was sent."""
+    if not payload:
+        return _EMPTY_DIGEST
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+_EMPTY_DIGEST = hashlib.sha256(b"{}").hexdigest()  # most moves carry no payload
 
 
 def _trigger(transition_id: str) -> str:
@@ -94,6 +99,16 @@ class WorkflowMachine:
             model_attribute="stage",
         )
         self._events = self._machine.events
+        # Worked out once per template version, not per move: deadline plans, each
+        # transition's requirement checks with their parameters, and role titles for reasons.
+        self._plans = {s.id: compile_stage(template, s.id) for s in template.stages}
+        self._checks = {
+            t.id: tuple(
+                (ref.name, LIBRARY[ref.name].check, resolved_params(ref)) for ref in t.requirements
+            )
+            for t in template.transitions
+        }
+        self._role_titles = {r.id: r.title or r.id for r in template.roles}
 
     def start(
         self,
@@ -123,7 +138,7 @@ class WorkflowMachine:
 
     def deadlines(self, cycle: Cycle) -> tuple[PlannedDeadline, ...]:
         """The current stage's deadlines for `cycle`."""
-        return plan_stage(self.template, cycle, cycle.stage, self.calendar)
+        return apply_plan(self._plans[cycle.stage], cycle, self.calendar)
 
     def is_terminal(self, cycle: Cycle) -> bool:
         return self.template.stage(cycle.stage).terminal
@@ -282,15 +297,17 @@ class WorkflowMachine:
         return None
 
     def _unmet(self, cycle: Cycle, t: Transition) -> list[Reason]:
-        reasons: list[Reason] = []
-        for ref in t.requirements:
-            reasons.extend(evaluate(self.template, cycle, ref))
-        return reasons
+        template = self.template
+        return [
+            Reason(name, message)
+            for name, check, params in self._checks[t.id]
+            for message in check(template, cycle, params)
+        ]
 
     def _blockers(self, cycle: Cycle, t: Transition, actor: Actor) -> list[Reason]:
         reasons: list[Reason] = []
         if self._role_for(t, actor) is None:
-            titles = {r.id: r.title or r.id for r in self.template.roles}
+            titles = self._role_titles
             allowed = " or ".join(titles.get(r, r) for r in t.roles)
             reasons.append(Reason("role_not_allowed", f"only the {allowed} may do this"))
         reasons.extend(self._unmet(cycle, t))

@@ -65,7 +65,8 @@ class _Reader:
         for key in raw:
             if key not in keys:
                 allowed = ", ".join(sorted(keys))
-                self.issue(_at(loc, str(key)), f"unknown key (allowed: {allowed})", "unknown_key")
+                where = _at(loc, str(key)) or "(top)"
+                self.issue(where, f"unknown key (allowed: {allowed})", "unknown_key")
         return raw
 
     def seq(self, raw: Mapping[str, Any], key: str, loc: str, required: bool) -> list[Any]:
@@ -92,7 +93,9 @@ class _Reader:
 
     def ident(self, raw: Mapping[str, Any], key: str, loc: str) -> str:
         value = self.text(raw, key, loc, required=True)
-        if value and not _ID.match(value):
+        # An empty id is an id given badly, not a missing one; fullmatch, because `$` also
+        # matches before a trailing newline.
+        if isinstance(raw.get(key), str) and not _ID.fullmatch(value):
             self.issue(
                 _at(loc, key),
                 f"{value!r} is not a valid id (letters, digits, '_', '-', '.'; at most 64)",
@@ -154,7 +157,7 @@ def parse_template(raw: object) -> tuple[Template | None, list[Issue]]:
             r.issue("(top)", "the template is empty", "missing")
         return None, r.issues
     fmt = top.get("format", FORMAT_VERSION)
-    if fmt != FORMAT_VERSION:
+    if isinstance(fmt, bool) or fmt != FORMAT_VERSION:
         r.issue(
             "format", f"unsupported format {fmt!r}; this engine reads {FORMAT_VERSION}", "format"
         )
@@ -334,7 +337,7 @@ def _transition(r: _Reader, raw: object, loc: str) -> Transition:
     return Transition(
         id=r.ident(m, "id", loc),
         sources=sources,
-        dest=r.text(m, "to", loc, required=True),
+        dest=r.ident(m, "to", loc),
         title=r.text(m, "title", loc, required=True),
         roles=roles,
         requirements=tuple(requirements),

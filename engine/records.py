@@ -130,7 +130,7 @@ def erase_evidence(
         raise UnknownRecord("evidence", evidence_id)
     del cycle.evidence[evidence_id]
     event = _changed(cycle, "evidence", evidence_id, "erased", actor, now)
-    return dataclasses.replace(event, note=_text("reason", reason))
+    return event._replace(note=_text("reason", reason))
 
 
 def set_focus(

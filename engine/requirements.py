@@ -14,7 +14,15 @@ from engine.cycle import Cycle
 from engine.issues import Issue
 from engine.template import Question, RequirementRef, Template
 
-__all__ = ["LIBRARY", "Param", "Reason", "RequirementDef", "check_params", "evaluate"]
+__all__ = [
+    "LIBRARY",
+    "Param",
+    "Reason",
+    "RequirementDef",
+    "check_params",
+    "evaluate",
+    "resolved_params",
+]
 
 ParamKind = Literal["count", "flag", "roles", "finding_kinds", "date"]
 _REQUIRED = object()

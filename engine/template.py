@@ -92,10 +92,11 @@ class Framework:
 
     sections: tuple[Section, ...] = ()
     scale: tuple[ScalePoint, ...] = ()
+    questions: tuple[Question, ...] = field(init=False, repr=False, compare=False)
+    """Every question of every section, in order (computed once: requirements read it often)."""
 
-    @property
-    def questions(self) -> tuple[Question, ...]:
-        return tuple(q for s in self.sections for q in s.questions)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "questions", tuple(q for s in self.sections for q in s.questions))
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import Literal
 
 __all__ = [
+    "ApiToken",
     "CycleSummary",
     "Grant",
     "HistoryEntry",
     "IdempotencyRecord",
     "Network",
     "Person",
+    "ReportShare",
     "School",
     "ScopeKind",
     "StoredTemplate",
@@ -137,3 +139,38 @@ class IdempotencyRecord:
     request_digest: str
     result: dict[str, object]
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """A bearer token as stored: only the sha256 of its secret, never the secret itself."""
+
+    id: str
+    person_id: str
+    name: str
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+    def usable_at(self, now: datetime) -> bool:
+        """Not revoked and not expired at `now`."""
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+ShareGranteeKind = Literal["person", "school", "network"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportShare:
+    """The host school letting someone else see its review report (a person, a school's
+    leadership, or a network's leads); `revoked_at` ends it."""
+
+    id: str
+    cycle_id: str
+    grantee_kind: ShareGranteeKind
+    grantee_id: str
+    shared_by: str
+    shared_at: datetime
+    revoked_at: datetime | None = None

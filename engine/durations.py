@@ -31,27 +31,39 @@ class Duration:
         delta: the fixed length, when the duration is an ISO 8601 duration.
         school_days: the number of school days, when counted through the school calendar.
         text: the duration as the template wrote it, for messages and diagrams.
+        nominal_days: of `delta`, the days and weeks as written (`PT36H` has none); None when
+            constructed without saying, then the whole days of `delta`.
     """
 
     delta: timedelta | None = None
     school_days: int | None = None
     text: str = ""
+    nominal_days: int | None = None
     whole_days: timedelta = field(init=False, repr=False, compare=False)
-    """The whole days of `delta` (kept at the same local time of day when applied)."""
+    """The days of `delta` kept at the same local time of day when applied (`nominal_days`)."""
     exact: timedelta = field(init=False, repr=False, compare=False)
     """The rest of `delta` (hours, minutes, seconds), applied as elapsed time."""
 
     def __post_init__(self) -> None:
         if (self.delta is None) == (self.school_days is None):
             raise ValueError("a duration is either fixed or in school days, exactly one")
-        # Split once here rather than on every deadline computed from it.
-        days = timedelta(days=self.delta.days) if self.delta is not None else timedelta(0)
+        # Split once here rather than on every deadline computed from it. Days count towards
+        # zero: `-PT12H` is twelve hours before, not a day before and twelve hours after.
+        days = timedelta(0)
+        if self.delta is not None:
+            nominal = self.nominal_days
+            if nominal is None:
+                whole = abs(self.delta).days
+                nominal = whole if self.delta >= timedelta(0) else -whole
+                object.__setattr__(self, "nominal_days", nominal)
+            days = timedelta(days=nominal)
         object.__setattr__(self, "whole_days", days)
         object.__setattr__(self, "exact", (self.delta - days) if self.delta is not None else days)
 
     def negated(self) -> Duration:
         if self.delta is not None:
-            return Duration(delta=-self.delta, text=f"-{self.text}")
+            nominal = None if self.nominal_days is None else -self.nominal_days
+            return Duration(delta=-self.delta, text=f"-{self.text}", nominal_days=nominal)
         assert self.school_days is not None
         return Duration(school_days=-self.school_days, text=f"-{self.text}")
 
@@ -91,6 +103,7 @@ def parse_duration(value: object) -> Duration:
         delta = None
     if delta is None or delta > _LONGEST:
         raise DurationError(f"{text!r} is longer than {_LONGEST.days // 366} years")
+    nominal = 7 * parts.get("weeks", 0) + parts.get("days", 0)
     if match.group("sign") == "-":
-        delta = -delta
-    return Duration(delta=delta, text=text)
+        delta, nominal = -delta, -nominal
+    return Duration(delta=delta, text=text, nominal_days=nominal)

@@ -10,18 +10,21 @@ from typing import Protocol, Self
 
 from engine.cycle import Cycle
 from engine.directory import (
+    ApiToken,
     CycleSummary,
     Grant,
     HistoryEntry,
     IdempotencyRecord,
     Network,
     Person,
+    ReportShare,
     School,
     StoredTemplate,
 )
 from engine.events import Event
 
 __all__ = [
+    "CredentialRepository",
     "CycleFilter",
     "CycleRepository",
     "DeadlineRepository",
@@ -29,6 +32,7 @@ __all__ = [
     "DirectoryRepository",
     "HistoryRepository",
     "IdempotencyStore",
+    "ShareRepository",
     "TemplateRepository",
     "UnitOfWork",
 ]
@@ -85,6 +89,9 @@ class CycleRepository(Protocol):
     def file_in_use(self, sha256: str) -> bool:
         """Whether any evidence still refers to this stored file."""
 
+    def member_of(self, person_id: str) -> set[str]:
+        """The ids of the cycles whose review team (or champion) includes the person."""
+
 
 class HistoryRepository(Protocol):
     def for_cycle(self, cycle_id: str) -> list[HistoryEntry]: ...
@@ -99,6 +106,9 @@ class DeadlineRepository(Protocol):
     def pending(
         self, *, cycle_id: str | None = None, due_before: datetime | None = None
     ) -> list[DeadlineRow]: ...
+
+    def for_cycle(self, cycle_id: str) -> list[DeadlineRow]:
+        """Every deadline of the cycle, whatever its status, oldest first."""
 
 
 class TemplateRepository(Protocol):
@@ -124,10 +134,43 @@ class DirectoryRepository(Protocol):
     def schools(self, network_id: str | None = None) -> list[School]: ...
     def add_person(self, person: Person) -> None: ...
     def get_person(self, person_id: str) -> Person: ...
+    def person_by_email(self, email: str) -> Person | None: ...
     def people(self, school_id: str | None = None) -> list[Person]: ...
     def add_grant(self, grant: Grant) -> None: ...
     def grants_for(self, person_id: str) -> list[Grant]: ...
     def remove_grant(self, grant_id: str) -> None: ...
+
+
+class CredentialRepository(Protocol):
+    """API tokens (stored as hashes of their secrets) and password hashes."""
+
+    def add_token(self, token: ApiToken) -> None: ...
+    def token_by_hash(self, token_hash: str) -> ApiToken | None: ...
+    def get_token(self, token_id: str) -> ApiToken:
+        """Raises NotFound."""
+
+    def tokens(self, person_id: str | None = None) -> list[ApiToken]: ...
+    def revoke_token(self, token_id: str, at: datetime) -> ApiToken:
+        """Revoke (idempotently: the first revocation time is kept). Raises NotFound."""
+
+    def touch_token(self, token_id: str, at: datetime) -> None: ...
+    def set_password(self, person_id: str, password_hash: str, at: datetime) -> None: ...
+    def password_hash(self, person_id: str) -> str | None: ...
+
+
+class ShareRepository(Protocol):
+    """Who the host school has let see a cycle's review report."""
+
+    def add(self, share: ReportShare) -> None: ...
+    def get(self, share_id: str) -> ReportShare:
+        """Raises NotFound."""
+
+    def for_cycle(self, cycle_id: str, *, active: bool = True) -> list[ReportShare]: ...
+    def revoke(self, share_id: str, at: datetime) -> ReportShare: ...
+    def cycles_shared_with(
+        self, person_id: str, school_ids: frozenset[str], network_ids: frozenset[str]
+    ) -> set[str]:
+        """Cycles with an active share to the person, one of the schools or networks."""
 
 
 class IdempotencyStore(Protocol):
@@ -144,6 +187,8 @@ class UnitOfWork(Protocol):
     templates: TemplateRepository
     directory: DirectoryRepository
     idempotency: IdempotencyStore
+    credentials: CredentialRepository
+    shares: ShareRepository
 
     def __enter__(self) -> Self: ...
 

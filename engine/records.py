@@ -128,9 +128,10 @@ def erase_evidence(
         raise RoleNotAllowed(cycle.id, "erase evidence", actor.roles, ERASE_ROLES)
     if evidence_id not in cycle.evidence:
         raise UnknownRecord("evidence", evidence_id)
+    note = _text("reason", reason)  # checked before anything changes
     del cycle.evidence[evidence_id]
     event = _changed(cycle, "evidence", evidence_id, "erased", actor, now)
-    return event._replace(note=_text("reason", reason))
+    return event._replace(note=note)
 
 
 def set_focus(

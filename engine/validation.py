@@ -19,7 +19,7 @@ def validate(raw: object) -> list[Issue]:
     """Every issue in a template mapping (structural and semantic); empty when it is valid."""
     template, issues = parse_template(raw)
     if template is not None:
-        issues = issues + check_template(template)
+        issues = _combined(issues, check_template(template))
     return issues
 
 
@@ -31,10 +31,17 @@ def build_template(raw: object) -> Template:
     """
     template, issues = parse_template(raw)
     if template is not None:
-        issues = issues + check_template(template)
+        issues = _combined(issues, check_template(template))
     if issues or template is None:
         raise InvalidTemplate(issues or [Issue("(top)", "not a template", "wrong_type")])
     return template
+
+
+def _combined(parsed: list[Issue], checked: list[Issue]) -> list[Issue]:
+    # A key left out reads as an empty value to the semantic checks (no `from`: no stage named);
+    # report that mistake once, as the parser worded it.
+    seen = {(i.location, i.code) for i in parsed}
+    return parsed + [i for i in checked if (i.location, i.code) not in seen]
 
 
 def check_template(t: Template) -> list[Issue]:

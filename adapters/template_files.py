@@ -70,6 +70,11 @@ class TemplateDocument:
                 child = node.value[i] if i < len(node.value) else None
             elif name and isinstance(node, yaml.MappingNode):
                 child = next((v for k, v in node.value if k.value == name), None)
+                if child is None and len(node.value) == 1:
+                    # A requirement `{name: {params}}`: its location skips the name.
+                    inner = node.value[0][1]
+                    if isinstance(inner, yaml.MappingNode):
+                        child = next((v for k, v in inner.value if k.value == name), None)
                 if child is None:  # an unknown or missing key: point at the mapping itself
                     break
             if child is None:

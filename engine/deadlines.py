@@ -5,6 +5,7 @@ The engine only computes; firing deadlines on time belongs to the scheduler adap
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, NamedTuple
 
@@ -20,6 +21,7 @@ __all__ = [
     "StagePlan",
     "action_deadlines",
     "action_flags",
+    "action_replan",
     "apply_plan",
     "compile_stage",
     "plan_stage",
@@ -167,6 +169,28 @@ def action_deadlines(
             action_id=action.id,
         ),
     )
+
+
+def action_replan(
+    cycle: Cycle,
+    action_id: str,
+    existing: Sequence[tuple[int, str, datetime, str]],
+    calendar: SchoolCalendar,
+) -> tuple[list[int], list[PlannedDeadline]]:
+    """Which of an action's deadline rows to cancel and which to add after it changed.
+
+    `existing` holds (id, key, due_at, status) of the action's rows that are not cancelled. A
+    row still right (same moment) is kept, whatever its status: editing an action's title
+    must not send its "due soon" reminder again. Shared by the SQL and in-memory stores.
+    """
+    action = cycle.actions.get(action_id)
+    planned = action_deadlines(cycle, action, calendar) if action is not None else ()
+    wanted = {(p.key, p.at) for p in planned}
+    have = {(key, at) for _, key, at, _ in existing}
+    cancel = [
+        i for i, key, at, status in existing if status == "pending" and (key, at) not in wanted
+    ]
+    return cancel, [p for p in planned if (p.key, p.at) not in have]
 
 
 def action_flags(action: Action, now: datetime, calendar: SchoolCalendar) -> tuple[bool, bool]:

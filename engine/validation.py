@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from engine.durations import Duration
 from engine.errors import InvalidTemplate
@@ -104,13 +104,38 @@ def check_template(t: Template) -> list[Issue]:
             out.append(Issue(f"{loc}.roles", "no role may fire this transition", "missing"))
         _known(out, f"{loc}.roles", tr.roles, roles, "role")
         for j, ref in enumerate(tr.requirements):
-            out.extend(
-                check_params(
-                    ref, f"{loc}.requires[{j}]", roles=roles, dates=dates, finding_kinds=kinds
-                )
+            found = check_params(
+                ref, f"{loc}.requires[{j}]", roles=roles, dates=dates, finding_kinds=kinds
             )
+            out.extend(found)
+            if ref.name == "signed_off" and not found:
+                out.extend(_signoffs_collected(t, tr.sources, ref.params, f"{loc}.requires[{j}]"))
 
     out.extend(_graph(t, stage_ids))
+    return out
+
+
+def _signoffs_collected(
+    t: Template, sources: Iterable[str], params: Mapping[str, object], loc: str
+) -> list[Issue]:
+    """A sign-off a transition needs must be one its source stage collects, or it can never fire."""
+    out: list[Issue] = []
+    roles = params.get("roles")
+    wanted = [str(r) for r in roles] if isinstance(roles, list) else []
+    for src in sources:
+        if not t.has_stage(src):
+            continue
+        given = t.stage(src).collects.get("signoffs", ())
+        missing = [r for r in wanted if r not in given]
+        if missing:
+            out.append(
+                Issue(
+                    f"{loc}.roles",
+                    f"stage {src!r} does not collect sign-offs from {', '.join(missing)}; "
+                    "add them under its collects.signoffs",
+                    "signoff_not_collected",
+                )
+            )
     return out
 
 

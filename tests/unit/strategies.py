@@ -254,6 +254,7 @@ def valid_templates(draw: st.DrawFn) -> Doc:
     transition_ids = draw(st.lists(ids(), min_size=len(shapes), max_size=len(shapes), unique=True))
     transitions: list[Doc] = []
     leaving: dict[int, list[str]] = {i: [] for i in range(n_open)}
+    needed: dict[int, set[str]] = {}
     for tid, (srcs, dest) in zip(transition_ids, shapes, strict=True):
         who = _some(draw, [*role_ids, ADMIN_ROLE], 1, 3)
         tr: Doc = {
@@ -274,6 +275,10 @@ def valid_templates(draw: st.DrawFn) -> Doc:
         for s in srcs:
             if s != dest:
                 leaving[s].append(tid)
+            # A sign-off a transition needs must be collectable in its source stage.
+            for ref in requires:
+                if isinstance(ref, dict) and "signed_off" in ref:
+                    needed.setdefault(s, set()).update(ref["signed_off"]["roles"])
 
     stages: list[Doc] = []
     for i, sid in enumerate(stage_ids):
@@ -294,6 +299,11 @@ def valid_templates(draw: st.DrawFn) -> Doc:
                 kind: _one_or_list(draw, _some(draw, [*role_ids, ADMIN_ROLE], 1, 4))
                 for kind in collected
             }
+        if needed.get(i):
+            collects = stage.setdefault("collects", {})
+            given = collects.get("signoffs", [])
+            given = [given] if isinstance(given, str) else list(given)
+            collects["signoffs"] = given + sorted(needed[i] - set(given))
         if i < n_open and draw(st.booleans()):
             stage["deadline"] = _deadline(draw, role_ids, date_ids, leaving[i])
         stages.append(stage)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -826,3 +827,24 @@ def test_the_parsed_template_keeps_what_was_written() -> None:
     assert template.finding_kinds == ("strength", "area_to_develop")
     assert template.key == "mini@1"
     assert template.role_ids == {"lead", "head", "admin"}
+
+
+def test_signed_off_roles_must_be_collected_by_the_source_stage() -> None:
+    doc = full_template()
+    agree = next(i for i, t in enumerate(doc["transitions"]) if t["id"] == "agree")
+    workshop = next(s for s in doc["stages"] if s["id"] == "workshop")
+    workshop["collects"]["signoffs"] = ["head"]
+    issue = issue_at(
+        validate(doc), f"transitions[{agree}].requires[2].roles", "signoff_not_collected"
+    )
+    assert "stage 'workshop' does not collect sign-offs from champion" in issue.message
+
+
+def test_yaml_line_of_a_requirement_parameter() -> None:
+    from adapters.template_files import read_document
+
+    text = (pathlib.Path(__file__).parents[2] / "workflows" / "spp-cycle.yaml").read_text()
+    broken = text.replace("- evidence_per_question: {min: 1}", "- evidence_per_question: {min: -1}")
+    [found] = read_document(broken, "spp.yaml").validate()
+    assert found.issue.location == "transitions[0].requires[1].min"
+    assert broken.splitlines()[found.line - 1].strip() == "- evidence_per_question: {min: -1}"

@@ -78,6 +78,18 @@ class Fired:
     at: datetime
     forced: bool
 
+    @classmethod
+    def from_dict(cls, r: dict[str, Any]) -> Fired:
+        return cls(
+            str(r["cycle_id"]),
+            str(r["transition"]),
+            str(r["from_stage"]),
+            str(r["to_stage"]),
+            int(r["version"]),
+            datetime.fromisoformat(str(r["at"])),
+            bool(r["forced"]),
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "cycle_id": self.cycle_id,
@@ -227,23 +239,25 @@ class Peerloop:
                 if seen is not None:
                     if seen.request_digest != request:
                         raise IdempotencyKeyReused(idempotency_key or "")
-                    r = seen.result
-                    return Fired(
-                        r["cycle_id"],
-                        r["transition"],
-                        r["from_stage"],
-                        r["to_stage"],
-                        r["version"],
-                        datetime.fromisoformat(r["at"]),
-                        r["forced"],
-                    )
+                    return Fired.from_dict(seen.result)
             version = cycle.version
             if expected_version is not None and expected_version != version:
                 raise StaleCycle(cycle_id, expected_version, version)
             machine = self.registry.machine(uow, cycle.template_id, cycle.template_version)
             source = cycle.stage
             events = machine.fire(cycle, transition, actor, now, body, force_reason=force_reason)
-            uow.cycles.save(cycle, version, events)
+            try:
+                uow.cycles.save(cycle, version, events)
+            except StaleCycle:
+                if key is None:
+                    raise
+                # Most likely the same request sent twice at once, and the twin won: answer
+                # with its outcome (or, if it was another change, with the conflict).
+                uow.rollback()
+                twin = self._replay(key, request, idempotency_key or "")
+                if twin is None:
+                    raise
+                return twin
             result = Fired(
                 cycle_id,
                 transition,
@@ -254,9 +268,32 @@ class Peerloop:
                 force_reason is not None,
             )
             if key is not None:
-                uow.idempotency.put(IdempotencyRecord(key, request, result.as_dict(), now))
+                try:
+                    uow.idempotency.put(IdempotencyRecord(key, request, result.as_dict(), now))
+                except Conflict:
+                    # The same request, sent twice at once, got here first: undo this one and
+                    # answer with the first one's outcome, so the retry has no second effect.
+                    uow.rollback()
+                    twin = self._replay(key, request, idempotency_key or "")
+                    if twin is None:
+                        raise
+                    return twin
             uow.commit()
         return result
+
+    def _replay(self, key: str, request: str, given: str) -> Fired | None:
+        """The stored outcome of an earlier identical request; None if there is none.
+
+        Raises:
+            IdempotencyKeyReused: the key was used for a different request.
+        """
+        with self.uow(readonly=True) as uow:
+            seen = uow.idempotency.get(key)
+        if seen is None:
+            return None
+        if seen.request_digest != request:
+            raise IdempotencyKeyReused(given)
+        return Fired.from_dict(seen.result)
 
     def erase_evidence(
         self, cycle_id: str, evidence_id: str, actor_of: Callable[[Cycle], Actor], reason: str

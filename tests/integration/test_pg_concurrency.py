@@ -60,3 +60,34 @@ def test_racing_writers_one_winner_per_round(request: pytest.FixtureRequest, nam
     seqs = [e.seq for e in entries]
     assert seqs == list(range(1, ROUNDS + 2)), "no gap and no duplicate in the history"
     assert [e.kind for e in entries] == ["started"] + ["transition"] * ROUNDS
+
+
+@pytest.mark.parametrize("name", ["postgres", "sqlite"])
+def test_same_idempotency_key_at_once_acts_once(request: pytest.FixtureRequest, name: str) -> None:
+    engine: Engine = request.getfixturevalue("pg_engine" if name == "postgres" else "sqlite_engine")
+    upgrade(engine)
+    app = seed(lambda **kw: SqlUnitOfWork(engine, **kw))
+    cycle = app.start_cycle("spp-cycle", "s_a", LEAD, cycle_id="twice")
+    barrier = threading.Barrier(WRITERS)
+    results: list[object] = []
+    lock = threading.Lock()
+
+    def retrying_client() -> None:
+        barrier.wait()
+        outcome: object
+        try:
+            outcome = app.fire(cycle.id, "pause", as_(LEAD), idempotency_key="retry-1")
+        except Exception as exc:  # any failure is what the test looks for
+            outcome = exc
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=retrying_client) for _ in range(WRITERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r == results[0] for r in results), results
+    assert app.cycle(cycle.id).version == cycle.version + 1
+    with app.uow(readonly=True) as uow:
+        assert [e.kind for e in uow.history.for_cycle(cycle.id)] == ["started", "transition"]

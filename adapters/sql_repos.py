@@ -286,6 +286,11 @@ class SqlDirectoryRepository:
     def get_person(self, person_id: str) -> Person:
         return Person(**self._one(PERSON, "person", person_id))
 
+    def person_by_email(self, email: str) -> Person | None:
+        q = sa.select(PERSON).where(sa.func.lower(PERSON.c.email) == email.strip().lower())
+        row = self.conn.execute(q).mappings().first()
+        return Person(**row) if row else None
+
     def people(self, school_id: str | None = None) -> list[Person]:
         q = sa.select(PERSON).order_by(PERSON.c.name)
         if school_id is not None:
@@ -328,11 +333,16 @@ class SqlIdempotencyStore:
         return IdempotencyRecord(**row) if row else None
 
     def put(self, record: IdempotencyRecord) -> None:
-        self.conn.execute(
-            IDEMPOTENCY.insert().values(
-                key=record.key,
-                request_digest=record.request_digest,
-                result=record.result,
-                created_at=record.created_at,
-            )
-        )
+        """Store the outcome. Raises Conflict if a concurrent request stored the key first."""
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    IDEMPOTENCY.insert().values(
+                        key=record.key,
+                        request_digest=record.request_digest,
+                        result=record.result,
+                        created_at=record.created_at,
+                    )
+                )
+        except IntegrityError as exc:
+            raise Conflict("idempotency key", record.key, "the key is already stored") from exc

@@ -10,25 +10,32 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Self
+from zoneinfo import ZoneInfo
 
 from engine.audit import GENESIS
+from engine.calendar import SchoolCalendar, WeekdayCalendar
 from engine.cycle import Cycle
+from engine.deadlines import PlannedDeadline, action_replan
 from engine.directory import (
+    ApiToken,
     CycleSummary,
     Grant,
     HistoryEntry,
     IdempotencyRecord,
     Network,
     Person,
+    ReportShare,
     School,
     StoredTemplate,
 )
 from engine.errors import Conflict, NotFound, StaleCycle
-from engine.events import DeadlinesCancelled, DeadlinesScheduled, Event
+from engine.events import DeadlinesCancelled, DeadlinesScheduled, Event, RecordChanged
 from engine.journal import chain_entries
 from engine.ports import CycleFilter, DeadlineRow
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
+
+_LONDON = WeekdayCalendar(ZoneInfo("Europe/London"))
 
 
 @dataclass
@@ -43,6 +50,9 @@ class _Data:
     people: dict[str, Person] = field(default_factory=dict)
     grants: dict[str, Grant] = field(default_factory=dict)
     idempotency: dict[str, IdempotencyRecord] = field(default_factory=dict)
+    tokens: dict[str, ApiToken] = field(default_factory=dict)
+    passwords: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    shares: dict[str, ReportShare] = field(default_factory=dict)
 
 
 class InMemoryStore:
@@ -54,8 +64,9 @@ class InMemoryStore:
 
 
 class _Cycles:
-    def __init__(self, d: _Data) -> None:
+    def __init__(self, d: _Data, calendar: SchoolCalendar | None = None) -> None:
         self.d = d
+        self.calendar = calendar or _LONDON
 
     def add(self, cycle: Cycle, events: Sequence[Event]) -> None:
         if cycle.id in self.d.cycles:
@@ -86,7 +97,9 @@ class _Cycles:
         if entries:
             self.d.heads[cycle.id] = (entries[-1].seq, entries[-1].hash)
         for event in events:
-            if isinstance(event, DeadlinesCancelled):
+            if isinstance(event, RecordChanged) and event.kind == "action":
+                self._replan_action(cycle, event.record_id, event.at)
+            elif isinstance(event, DeadlinesCancelled):
                 self.d.deadlines = [
                     dataclasses.replace(
                         r, status="cancelled", fired_at=event.at, note="the cycle left the stage"
@@ -99,22 +112,45 @@ class _Cycles:
                     for r in self.d.deadlines
                 ]
             elif isinstance(event, DeadlinesScheduled):
-                for p in event.deadlines:
-                    self.d.deadlines.append(
-                        DeadlineRow(
-                            id=len(self.d.deadlines) + 1,
-                            cycle_id=cycle.id,
-                            stage=p.stage,
-                            key=p.key,
-                            kind=p.kind,
-                            due_at=p.at,
-                            stage_due_at=p.stage_due_at,
-                            roles=p.roles,
-                            transition=p.transition,
-                            action_id=p.action_id,
-                            status="pending",
-                        )
-                    )
+                self._insert(cycle, event.deadlines)
+
+    def _insert(self, cycle: Cycle, planned: Sequence[PlannedDeadline]) -> None:
+        for p in planned:
+            self.d.deadlines.append(
+                DeadlineRow(
+                    id=len(self.d.deadlines) + 1,
+                    cycle_id=cycle.id,
+                    stage=p.stage,
+                    key=p.key,
+                    kind=p.kind,
+                    due_at=p.at,
+                    stage_due_at=p.stage_due_at,
+                    roles=p.roles,
+                    transition=p.transition,
+                    action_id=p.action_id,
+                    status="pending",
+                )
+            )
+
+    def _replan_action(self, cycle: Cycle, action_id: str, at: datetime) -> None:
+        existing = [
+            (r.id, r.key, r.due_at, r.status)
+            for r in self.d.deadlines
+            if r.cycle_id == cycle.id and r.action_id == action_id and r.status != "cancelled"
+        ]
+        cancel, add = action_replan(cycle, action_id, existing, self.calendar)
+        if cancel:
+            action = cycle.actions.get(action_id)
+            done = action is None or action.status in ("met", "not_met", "partially_met")
+            note = "the action is done" if done else "the action's due date changed"
+            gone = set(cancel)
+            self.d.deadlines = [
+                dataclasses.replace(r, status="cancelled", fired_at=at, note=note)
+                if r.id in gone
+                else r
+                for r in self.d.deadlines
+            ]
+        self._insert(cycle, add)
 
     def file_in_use(self, sha256: str) -> bool:
         return any(
@@ -122,6 +158,13 @@ class _Cycles:
             for c in self.d.cycles.values()
             for e in c.evidence.values()
         )
+
+    def member_of(self, person_id: str) -> set[str]:
+        return {
+            c.id
+            for c in self.d.cycles.values()
+            if person_id in c.team or (c.champion is not None and c.champion.person_id == person_id)
+        }
 
     def list(self, where: CycleFilter) -> list[CycleSummary]:
         out = []
@@ -289,6 +332,10 @@ class _Directory:
             raise NotFound("person", person_id)
         return self.d.people[person_id]
 
+    def person_by_email(self, email: str) -> Person | None:
+        wanted = email.strip().lower()
+        return next((p for p in self.d.people.values() if p.email.lower() == wanted), None)
+
     def people(self, school_id: str | None = None) -> list[Person]:
         found = [p for p in self.d.people.values() if school_id in (None, p.school_id)]
         return sorted(found, key=lambda p: p.name)
@@ -321,12 +368,109 @@ class _Idempotency:
         self.d.idempotency[record.key] = record
 
 
+class _Credentials:
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    def add_token(self, token: ApiToken) -> None:
+        if token.id in self.d.tokens or any(
+            t.token_hash == token.token_hash for t in self.d.tokens.values()
+        ):
+            raise Conflict("token", token.id, "the token clashes with one already stored")
+        if token.person_id not in self.d.people:
+            raise Conflict("token", token.id, f"no person {token.person_id!r}")
+        self.d.tokens[token.id] = token
+
+    def token_by_hash(self, token_hash: str) -> ApiToken | None:
+        return next((t for t in self.d.tokens.values() if t.token_hash == token_hash), None)
+
+    def get_token(self, token_id: str) -> ApiToken:
+        if token_id not in self.d.tokens:
+            raise NotFound("token", token_id)
+        return self.d.tokens[token_id]
+
+    def tokens(self, person_id: str | None = None) -> list[ApiToken]:
+        found = [t for t in self.d.tokens.values() if person_id in (None, t.person_id)]
+        return sorted(found, key=lambda t: (t.created_at, t.id))
+
+    def revoke_token(self, token_id: str, at: datetime) -> ApiToken:
+        token = self.get_token(token_id)
+        if token.revoked_at is None:
+            token = dataclasses.replace(token, revoked_at=at)
+            self.d.tokens[token_id] = token
+        return token
+
+    def touch_token(self, token_id: str, at: datetime) -> None:
+        if token_id in self.d.tokens:
+            self.d.tokens[token_id] = dataclasses.replace(self.d.tokens[token_id], last_used_at=at)
+
+    def set_password(self, person_id: str, password_hash: str, at: datetime) -> None:
+        self.d.passwords[person_id] = (password_hash, at)
+
+    def password_hash(self, person_id: str) -> str | None:
+        found = self.d.passwords.get(person_id)
+        return found[0] if found else None
+
+
+class _Shares:
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    def add(self, share: ReportShare) -> None:
+        if share.id in self.d.shares:
+            raise Conflict("share", share.id, f"share {share.id!r} clashes")
+        if share.cycle_id not in self.d.cycles:
+            raise Conflict("share", share.id, f"no cycle {share.cycle_id!r}")
+        self.d.shares[share.id] = share
+
+    def get(self, share_id: str) -> ReportShare:
+        if share_id not in self.d.shares:
+            raise NotFound("share", share_id)
+        return self.d.shares[share_id]
+
+    def for_cycle(self, cycle_id: str, *, active: bool = True) -> list[ReportShare]:
+        found = [
+            s
+            for s in self.d.shares.values()
+            if s.cycle_id == cycle_id and (not active or s.revoked_at is None)
+        ]
+        return sorted(found, key=lambda s: (s.shared_at, s.id))
+
+    def revoke(self, share_id: str, at: datetime) -> ReportShare:
+        share = self.get(share_id)
+        if share.revoked_at is None:
+            share = dataclasses.replace(share, revoked_at=at)
+            self.d.shares[share_id] = share
+        return share
+
+    def cycles_shared_with(
+        self, person_id: str, school_ids: frozenset[str], network_ids: frozenset[str]
+    ) -> set[str]:
+        return {
+            s.cycle_id
+            for s in self.d.shares.values()
+            if s.revoked_at is None
+            and (
+                (s.grantee_kind == "person" and s.grantee_id == person_id)
+                or (s.grantee_kind == "school" and s.grantee_id in school_ids)
+                or (s.grantee_kind == "network" and s.grantee_id in network_ids)
+            )
+        }
+
+
 class InMemoryUnitOfWork:
     """Works on a private copy of the store; `commit()` publishes it, anything else drops it."""
 
-    def __init__(self, store: InMemoryStore, *, readonly: bool = False) -> None:
+    def __init__(
+        self,
+        store: InMemoryStore,
+        *,
+        readonly: bool = False,
+        calendar: SchoolCalendar | None = None,
+    ) -> None:
         self.store = store
         self.readonly = readonly
+        self.calendar = calendar
 
     def __enter__(self) -> Self:
         # One unit of work at a time: the fake trades concurrency for obviously right semantics.
@@ -336,12 +480,14 @@ class InMemoryUnitOfWork:
 
     def _bind(self, work: _Data) -> None:
         self._work = work
-        self.cycles = _Cycles(work)
+        self.cycles = _Cycles(work, self.calendar)
         self.history = _History(work)
         self.deadlines = _Deadlines(work)
         self.templates = _Templates(work)
         self.directory = _Directory(work)
         self.idempotency = _Idempotency(work)
+        self.credentials = _Credentials(work)
+        self.shares = _Shares(work)
 
     def commit(self) -> None:
         self.store.data = copy.deepcopy(self._work)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -22,6 +23,7 @@ from adapters.tables import (
     TeamMemberRow,
 )
 from engine.audit import GENESIS
+from engine.calendar import SchoolCalendar, WeekdayCalendar
 from engine.cycle import (
     Action,
     Cycle,
@@ -33,6 +35,7 @@ from engine.cycle import (
     SignOff,
     SupportLink,
 )
+from engine.deadlines import PlannedDeadline, action_replan
 from engine.directory import CycleSummary, HistoryEntry
 from engine.errors import NotFound, StaleCycle
 from engine.events import (
@@ -44,7 +47,10 @@ from engine.events import (
 from engine.journal import chain_entries
 from engine.ports import CycleFilter
 
-__all__ = ["SqlCycleRepository", "history_values"]
+__all__ = ["LONDON", "SqlCycleRepository", "history_values"]
+
+LONDON = WeekdayCalendar(ZoneInfo("Europe/London"))
+"""The calendar action deadlines are counted in when none is given (English schools)."""
 
 C = CycleRow.__table__
 TEAM = TeamMemberRow.__table__
@@ -129,10 +135,16 @@ def history_values(entry: HistoryEntry) -> dict[str, Any]:
 
 
 class SqlCycleRepository:
-    """Cycles and what they collected, written in the caller's transaction."""
+    """Cycles and what they collected, written in the caller's transaction.
 
-    def __init__(self, conn: sa.Connection) -> None:
+    Args:
+        conn: the unit of work's connection.
+        calendar: counts action due dates (Europe/London weekdays when not given).
+    """
+
+    def __init__(self, conn: sa.Connection, calendar: SchoolCalendar | None = None) -> None:
         self.conn = conn
+        self.calendar = calendar or LONDON
         # The history head of each cycle as loaded: valid for as long as the version check
         # passes, because every change to a cycle bumps its version.
         self._heads: dict[str, tuple[int, str]] = {}
@@ -201,30 +213,65 @@ class SqlCycleRepository:
 
     def _write_deadlines(self, cycle: Cycle, events: Sequence[Event]) -> None:
         for event in events:
-            if isinstance(event, DeadlinesCancelled):
+            if isinstance(event, RecordChanged) and event.kind == "action":
+                self._replan_action(cycle, event.record_id, event.at)
+            elif isinstance(event, DeadlinesCancelled):
                 self.conn.execute(
                     _U_CANCEL, {"b_cycle": cycle.id, "b_stage": event.stage, "fired_at": event.at}
                 )
             elif isinstance(event, DeadlinesScheduled) and event.deadlines:
-                self.conn.execute(
-                    _I_DEADLINE,
-                    [
-                        {
-                            "cycle_id": cycle.id,
-                            "stage": d.stage,
-                            "key": d.key,
-                            "kind": d.kind,
-                            "due_at": d.at,
-                            "stage_due_at": d.stage_due_at,
-                            "roles": list(d.roles),
-                            "transition": d.transition,
-                            "action_id": d.action_id,
-                            "status": "pending",
-                            "note": "",
-                        }
-                        for d in event.deadlines
-                    ],
+                self._insert_deadlines(cycle, event.deadlines)
+
+    def _replan_action(self, cycle: Cycle, action_id: str, at: datetime) -> None:
+        """Keep an action's "due soon" and "overdue" rows in step with the action."""
+        existing = [
+            (r.id, r.key, r.due_at, r.status)
+            for r in self.conn.execute(
+                sa.select(
+                    DEADLINE.c.id, DEADLINE.c.key, DEADLINE.c.due_at, DEADLINE.c.status
+                ).where(
+                    DEADLINE.c.cycle_id == cycle.id,
+                    DEADLINE.c.action_id == action_id,
+                    DEADLINE.c.status != "cancelled",
                 )
+            ).all()
+        ]
+        cancel, add = action_replan(cycle, action_id, existing, self.calendar)
+        if cancel:
+            action = cycle.actions.get(action_id)
+            done = action is None or action.status in ("met", "not_met", "partially_met")
+            self.conn.execute(
+                DEADLINE.update()
+                .where(DEADLINE.c.id.in_(cancel), DEADLINE.c.status == "pending")
+                .values(
+                    status="cancelled",
+                    fired_at=at,
+                    note="the action is done" if done else "the action's due date changed",
+                )
+            )
+        if add:
+            self._insert_deadlines(cycle, add)
+
+    def _insert_deadlines(self, cycle: Cycle, planned: Sequence[PlannedDeadline]) -> None:
+        self.conn.execute(
+            _I_DEADLINE,
+            [
+                {
+                    "cycle_id": cycle.id,
+                    "stage": d.stage,
+                    "key": d.key,
+                    "kind": d.kind,
+                    "due_at": d.at,
+                    "stage_due_at": d.stage_due_at,
+                    "roles": list(d.roles),
+                    "transition": d.transition,
+                    "action_id": d.action_id,
+                    "status": "pending",
+                    "note": "",
+                }
+                for d in planned
+            ],
+        )
 
     def _sync(self, cycle: Cycle, kind: str, key: str) -> None:
         """Make the rows of one record match the aggregate (delete, then insert if present)."""
@@ -354,6 +401,12 @@ class SqlCycleRepository:
         """Whether any evidence still refers to this stored file."""
         q = sa.select(EVIDENCE.c.id).where(EVIDENCE.c.file_sha256 == sha256).limit(1)
         return self.conn.execute(q).first() is not None
+
+    def member_of(self, person_id: str) -> set[str]:
+        """The ids of the cycles whose review team (or champion) includes the person."""
+        team = sa.select(TEAM.c.cycle_id).where(TEAM.c.person_id == person_id)
+        champ = sa.select(C.c.id).where(C.c.champion["person_id"].as_string() == person_id)
+        return set(self.conn.execute(team).scalars()) | set(self.conn.execute(champ).scalars())
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -217,6 +217,8 @@ class DeadlineTableRow(SQLModel, table=True):
     fired_at: datetime | None = _when(nullable=True)
     claimed_by: str | None = Field(default=None, max_length=100)
     note: str = ""
+    # How late the sweep applied it (catch-up after downtime); None when on time.
+    late_seconds: int | None = None
 
 
 class HistoryRow(SQLModel, table=True):

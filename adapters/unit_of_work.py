@@ -8,6 +8,7 @@ from typing import Self
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from adapters.sql_access import SqlCredentialRepository, SqlShareRepository
 from adapters.sql_cycles import SqlCycleRepository
 from adapters.sql_repos import (
     SqlDeadlineRepository,
@@ -16,6 +17,7 @@ from adapters.sql_repos import (
     SqlIdempotencyStore,
     SqlTemplateRepository,
 )
+from engine.calendar import SchoolCalendar
 
 __all__ = ["SqlUnitOfWork"]
 
@@ -26,6 +28,7 @@ class SqlUnitOfWork:
     Args:
         engine: the database engine.
         readonly: a reading unit of work (on SQLite it does not take the write lock).
+        calendar: counts action due dates (Europe/London weekdays when not given).
     """
 
     cycles: SqlCycleRepository
@@ -34,10 +37,15 @@ class SqlUnitOfWork:
     templates: SqlTemplateRepository
     directory: SqlDirectoryRepository
     idempotency: SqlIdempotencyStore
+    credentials: SqlCredentialRepository
+    shares: SqlShareRepository
 
-    def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
+    def __init__(
+        self, engine: Engine, *, readonly: bool = False, calendar: SchoolCalendar | None = None
+    ) -> None:
         self.engine = engine
         self.readonly = readonly
+        self.calendar = calendar
         self._conn: sa.Connection | None = None
         self._tx: sa.RootTransaction | None = None
 
@@ -47,12 +55,14 @@ class SqlUnitOfWork:
             conn = conn.execution_options(readonly=True)
         self._conn = conn
         self._tx = conn.begin()
-        self.cycles = SqlCycleRepository(conn)
+        self.cycles = SqlCycleRepository(conn, self.calendar)
         self.history = SqlHistoryRepository(conn)
         self.deadlines = SqlDeadlineRepository(conn)
         self.templates = SqlTemplateRepository(conn)
         self.directory = SqlDirectoryRepository(conn)
         self.idempotency = SqlIdempotencyStore(conn)
+        self.credentials = SqlCredentialRepository(conn)
+        self.shares = SqlShareRepository(conn)
         return self
 
     @property

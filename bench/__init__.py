@@ -11,7 +11,13 @@ import importlib
 
 __all__ = ["MODULES", "load"]
 
-MODULES: tuple[str, ...] = ("bench.engine", "bench.persistence")
+MODULES: tuple[str, ...] = (
+    "bench.engine",
+    "bench.persistence",
+    "bench.compare",
+    "bench.scale",
+    "bench.deadlines",
+)
 """Modules that register benchmark groups, in the order the report lists them."""
 
 

@@ -167,6 +167,8 @@ def markdown(
             *("| " + " | ".join(_cells(r)) + " |" for r in rows),
             "",
         ]
+        if g.report:
+            out += [*g.report, ""]
     return "\n".join(out)
 
 
@@ -209,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = run_group(g, settings)
         results.append((g, rows))
         print(text_table(rows), end="\n\n", flush=True)
+        if g.report:
+            print("\n".join(g.report), end="\n\n", flush=True)
     details = machine_details(groups)
     for name, value in details:
         print(f"{name}: {value}")

@@ -16,7 +16,7 @@ import pstats
 import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "REGISTRY",
@@ -42,11 +42,14 @@ class Case:
         fn: one call of it; may do `calls` operations (e.g. a pause and a reopen) plus any
             cheap reset, so that it can be repeated forever from the same state.
         calls: operations per `fn()` call; times are reported per operation.
+        loops: a fixed number of `fn()` calls per round, instead of calibrating one; for
+            cases that use up fixtures (a pool of fresh cycles) and so cannot repeat forever.
     """
 
     label: str
     fn: Callable[[], object]
     calls: int = 1
+    loops: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +68,18 @@ up after the yield (temporary databases, schemas), as with `contextlib.contextma
 
 @dataclass(frozen=True, slots=True)
 class Group:
-    """A named set of comparisons, built fresh by `build` each time the group runs."""
+    """A named set of comparisons, built fresh by `build` each time the group runs.
+
+    `report` holds Markdown lines a builder adds while it runs, for figures that are not paired
+    ratios (query latency percentiles, memory); the report prints them after the group's table.
+    """
 
     name: str
     title: str
     build: Builder
     libraries: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    report: list[str] = field(default_factory=list)
 
 
 REGISTRY: dict[str, Group] = {}
@@ -196,7 +204,7 @@ def _run(g: Group, comparisons: list[Comparison], settings: Settings) -> list[Ro
     for c in comparisons:
         for case in (c.baseline, c.candidate):
             if id(case) not in loops:
-                loops[id(case)] = _calibrate(case, settings.round_seconds)
+                loops[id(case)] = case.loops or _calibrate(case, settings.round_seconds)
 
     def per_call(case: Case) -> float:
         n = loops[id(case)]
@@ -251,7 +259,7 @@ def profile_group(g: Group, seconds: float = 1.0, top: int = 20) -> str:
             if id(case) in seen:
                 continue
             seen.add(id(case))
-            loops = _calibrate(case, seconds)
+            loops = case.loops or _calibrate(case, seconds)
             profiler = cProfile.Profile()
             profiler.runcall(_loop, case.fn, loops)
             out.write(f"\n=== {g.name}: {case.label} ({loops} loops) ===\n")

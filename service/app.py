@@ -1,21 +1,175 @@
-"""The Litestar application factory."""
+"""The Litestar application factory: routes, dependencies, errors, OpenAPI and logging wired in
+one place."""
 
 from __future__ import annotations
 
-from litestar import Litestar, get
+import re
+
+import msgspec
+from litestar import Litestar, Router
+from litestar._openapi.schema_generation import SchemaCreator
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, Schema, SecurityScheme
+from litestar.routes import HTTPRoute
+from litestar.types import Message, Receive, Scope, Send
+from litestar.typing import FieldDefinition
 
 from service.bootstrap import Container
+from service.errors import handle_exception
+from service.metrics import Metrics
+from service.request_log import RequestLog
+from service.routes import (
+    actions,
+    cycles,
+    evidence,
+    findings,
+    grants,
+    judgements,
+    networks,
+    ops,
+    people,
+    schools,
+    shares,
+    signoffs,
+    support,
+    team,
+    templates,
+    tokens,
+    transitions,
+)
+from service.routes.common import (
+    authenticated,
+    check_media_type,
+    provide_principal,
+    provide_workspace,
+)
+from service.workspace import Workspace
 
-__all__ = ["create_app"]
+__all__ = ["JSON_BODY_LIMIT", "create_app"]
+
+JSON_BODY_LIMIT = 1024 * 1024
+"""The largest JSON body any route reads; uploads have their own limit (settings)."""
+
+_MULTIPART_OVERHEAD = 64 * 1024
+_SECURITY = [{"bearer": []}]
+
+_API = [
+    *templates.ROUTES,
+    *networks.ROUTES,
+    *schools.ROUTES,
+    *people.ROUTES,
+    *grants.ROUTES,
+    *[r for r in tokens.ROUTES if r is not tokens.login],
+    *cycles.ROUTES,
+    *transitions.ROUTES,
+    *evidence.ROUTES,
+    *judgements.ROUTES,
+    *findings.ROUTES,
+    *actions.ROUTES,
+    *support.ROUTES,
+    *signoffs.ROUTES,
+    *team.ROUTES,
+    *shares.ROUTES,
+]
 
 
 def create_app(container: Container) -> Litestar:
     """The HTTP app over a built container (see service.bootstrap.build)."""
+    metrics = Metrics()
+    workspace = Workspace(container.app, container.files)
+    upload = evidence.upload_route(container.settings.max_upload_bytes + _MULTIPART_OVERHEAD)
+    api = Router(
+        path="/",
+        route_handlers=[*_API, upload],
+        guards=[authenticated],
+        security=_SECURITY,
+        request_max_body_size=JSON_BODY_LIMIT,
+    )
+    public = Router(
+        path="/",
+        route_handlers=[*ops.ROUTES, tokens.login],
+        request_max_body_size=JSON_BODY_LIMIT,
+    )
+    app = Litestar(
+        route_handlers=[api, public],
+        dependencies={
+            "ws": Provide(provide_workspace, sync_to_thread=False),
+            "principal": Provide(provide_principal, sync_to_thread=False),
+        },
+        exception_handlers={Exception: handle_exception},
+        before_request=check_media_type,
+        openapi_config=OpenAPIConfig(
+            title="Peerloop",
+            version="0.1.0",
+            description="Peer-review cycles for school partnerships.",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="An API token from `peerloop tokens create`, POST /tokens "
+                        "or POST /auth/login.",
+                    )
+                }
+            ),
+        ),
+        plugins=[_StrictStructs()],
+        logging_config=None,
+        state=None,
+        on_shutdown=[container.close],
+        debug=False,
+    )
+    app.state["workspace"] = workspace
+    app.state["metrics"] = metrics
+    app.state["scheduler"] = getattr(container, "scheduler", None)
+    app.asgi_handler = RequestLog(_CorrectAllow(app), metrics)
+    return app
 
-    @get("/health", sync_to_thread=True)
-    def health() -> dict[str, str]:
-        with container.uow(readonly=True) as uow:
-            uow.templates.list()
-        return {"status": "ok", "database": "ok"}
 
-    return Litestar(route_handlers=[health], on_shutdown=[container.close])
+class _StrictStructs(StructSchemaPlugin):
+    """Request structs refuse unknown fields; say so in their schemas
+    (`additionalProperties: false`), which Litestar's own struct plugin leaves out."""
+
+    def to_openapi_schema(
+        self, field_definition: FieldDefinition, schema_creator: SchemaCreator
+    ) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        info = msgspec.inspect.type_info(field_definition.type_)
+        if isinstance(info, msgspec.inspect.StructType) and info.forbid_unknown_fields:
+            schema.additional_properties = False
+        return schema
+
+
+class _CorrectAllow:
+    """Answers OPTIONS with every method of the path.
+
+    Litestar makes a path's OPTIONS handler when the path's first handler is registered and it
+    keeps that first list (here GET /cycles alone, without POST) when more are added.
+    """
+
+    def __init__(self, app: Litestar) -> None:
+        self.inner = app.asgi_handler
+        self.allowed = {
+            re.sub(r":\w+}", "}", route.path): ", ".join(sorted(route.methods))
+            for route in app.routes
+            if isinstance(route, HTTPRoute)
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "OPTIONS":
+            await self.inner(scope, receive, send)
+            return
+
+        async def send_allow(message: Message) -> None:
+            allowed = self.allowed.get(str(scope.get("path_template", "")))
+            if message["type"] == "http.response.start" and allowed:
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+                message["headers"] = [*headers, (b"allow", allowed.encode())]  # type: ignore[typeddict-unknown-key]
+            await send(message)
+
+        await self.inner(scope, receive, send_allow)

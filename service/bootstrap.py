@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
+from adapters.calendar_files import load_calendars
 from adapters.clock import SystemClock
 from adapters.db import create_db_engine
 from adapters.files import FileStore
 from adapters.migrate import check_schema, upgrade
 from adapters.unit_of_work import SqlUnitOfWork
-from engine.calendar import WeekdayCalendar
 from service.handlers import Clock, Peerloop, TemplateRegistry
 from service.settings import Settings
 
@@ -30,7 +30,7 @@ class Container:
     files: FileStore
 
     def uow(self, **kw: Any) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, **kw)
+        return SqlUnitOfWork(self.engine, calendar=self.app.registry.calendar, **kw)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -58,9 +58,14 @@ def build(
     except BaseException:
         engine.dispose()
         raise
-    calendar = WeekdayCalendar(ZoneInfo(settings.timezone))
+    # The partnership's default term dates when loaded (`peerloop calendar import`), else
+    # Monday to Friday. Per-network calendars are stored too (adapters/calendar_files.py).
+    with engine.connect() as conn:
+        calendar = load_calendars(conn, ZoneInfo(settings.timezone)).for_network(None)
     app = Peerloop(
-        lambda **kw: SqlUnitOfWork(engine, **kw), clock or SystemClock(), TemplateRegistry(calendar)
+        lambda **kw: SqlUnitOfWork(engine, calendar=calendar, **kw),
+        clock or SystemClock(),
+        TemplateRegistry(calendar),
     )
     files = FileStore(settings.data_dir / "files", settings.max_upload_bytes)
     return Container(settings, engine, app, files)

@@ -242,3 +242,13 @@ def _register() -> None:
 
 
 _register()
+
+
+def _register_deadlines() -> None:
+    from service.cli_deadlines import calendar, deadlines
+
+    main.add_command(deadlines)
+    main.add_command(calendar)
+
+
+_register_deadlines()

@@ -22,6 +22,11 @@ class Settings:
         max_upload_bytes: the largest evidence file accepted.
         timezone: the schools' local time zone.
         log_format: `console` (readable) or `json`.
+        smtp_host, smtp_port, mail_from: outgoing mail (no host: email waits in the outbox).
+        mail_digest: hold reminders for one daily digest per person, sent at
+            `mail_digest_hour` local time (escalations still go at once).
+        jobs: run the deadline sweep and the outbox in this process (see service/jobs.py).
+        sweep_interval_seconds: the safety-net sweep interval.
     """
 
     data_dir: Path = Path("var")
@@ -36,6 +41,10 @@ class Settings:
     smtp_host: str = ""
     smtp_port: int = 25
     mail_from: str = "peerloop@localhost"
+    mail_digest: bool = False
+    mail_digest_hour: int = 7
+    jobs: bool = True
+    sweep_interval_seconds: float = 30.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -62,4 +71,8 @@ class Settings:
             smtp_host=e.get("PEERLOOP_SMTP_HOST", ""),
             smtp_port=int(e.get("PEERLOOP_SMTP_PORT", "25")),
             mail_from=e.get("PEERLOOP_MAIL_FROM", "peerloop@localhost"),
+            mail_digest=e.get("PEERLOOP_MAIL_DIGEST", "").lower() in ("1", "true", "yes"),
+            mail_digest_hour=int(e.get("PEERLOOP_MAIL_DIGEST_HOUR", "7")),
+            jobs=e.get("PEERLOOP_JOBS", "1").lower() in ("1", "true", "yes"),
+            sweep_interval_seconds=float(e.get("PEERLOOP_SWEEP_INTERVAL", "30")),
         )

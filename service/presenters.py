@@ -1,0 +1,342 @@
+"""Domain objects to response views, showing only the sections the caller may read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from engine.cycle import Finding, Judgement, Member
+from engine.directory import (
+    ApiToken,
+    CycleSummary,
+    Grant,
+    HistoryEntry,
+    Network,
+    Person,
+    ReportShare,
+    School,
+    StoredTemplate,
+)
+from engine.machine import Option
+from engine.ports import DeadlineRow
+from engine.records import collectable
+from engine.template import Template
+from service.schemas import (
+    ActionView,
+    CycleSummaryView,
+    CycleView,
+    DeadlineView,
+    EvidenceView,
+    FindingView,
+    GrantView,
+    HistoryEntryView,
+    JudgementView,
+    MemberView,
+    NetworkView,
+    OptionView,
+    PersonView,
+    ReasonView,
+    ReportView,
+    SchoolView,
+    ShareView,
+    SignOffView,
+    SupportLinkView,
+    TemplateSummary,
+    TemplateView,
+    TokenView,
+)
+from service.workspace import CycleContext
+
+__all__ = [
+    "cycle_summary",
+    "cycle_view",
+    "deadline_view",
+    "grant_view",
+    "history_view",
+    "network_view",
+    "option_view",
+    "person_view",
+    "report_view",
+    "school_view",
+    "share_view",
+    "template_summary",
+    "template_view",
+    "token_view",
+]
+
+
+def network_view(n: Network) -> NetworkView:
+    return NetworkView(id=n.id, name=n.name, chair_person_id=n.chair_person_id)
+
+
+def school_view(s: School) -> SchoolView:
+    return SchoolView(id=s.id, urn=s.urn, name=s.name, phase=s.phase, network_id=s.network_id)
+
+
+def person_view(p: Person) -> PersonView:
+    return PersonView(id=p.id, name=p.name, email=p.email, school_id=p.school_id)
+
+
+def grant_view(g: Grant) -> GrantView:
+    return GrantView(
+        id=g.id, person_id=g.person_id, role=g.role, scope_kind=g.scope_kind, scope_id=g.scope_id
+    )
+
+
+def token_view(t: ApiToken) -> TokenView:
+    return TokenView(
+        id=t.id,
+        person_id=t.person_id,
+        name=t.name,
+        created_at=t.created_at,
+        expires_at=t.expires_at,
+        revoked_at=t.revoked_at,
+        last_used_at=t.last_used_at,
+    )
+
+
+def share_view(s: ReportShare) -> ShareView:
+    return ShareView(
+        id=s.id,
+        cycle_id=s.cycle_id,
+        grantee_kind=s.grantee_kind,
+        grantee_id=s.grantee_id,
+        shared_by=s.shared_by,
+        shared_at=s.shared_at,
+        revoked_at=s.revoked_at,
+    )
+
+
+def template_summary(t: StoredTemplate) -> TemplateSummary:
+    return TemplateSummary(
+        template_id=t.template_id,
+        version=t.version,
+        title=t.title,
+        status=t.status,
+        source_format=t.source_format,
+        created_at=t.created_at,
+        published_at=t.published_at,
+    )
+
+
+def template_view(stored: StoredTemplate, t: Template) -> TemplateView:
+    return TemplateView(
+        template_id=stored.template_id,
+        version=stored.version,
+        title=stored.title,
+        status=stored.status,
+        source_format=stored.source_format,
+        created_at=stored.created_at,
+        published_at=stored.published_at,
+        description=t.description,
+        roles=[{"id": r.id, "title": r.title} for r in t.roles],
+        dates=[{"id": d.id, "title": d.title} for d in t.dates],
+        finding_kinds=list(t.finding_kinds),
+        scale=[{"id": p.id, "label": p.label} for p in t.framework.scale],
+        sections=[
+            {
+                "id": s.id,
+                "title": s.title,
+                "questions": [
+                    {"id": q.id, "text": q.text, "strand": q.strand} for q in s.questions
+                ],
+            }
+            for s in t.framework.sections
+        ],
+        stages=[
+            {
+                "id": s.id,
+                "title": s.title,
+                "description": s.description,
+                "initial": s.initial,
+                "terminal": s.terminal,
+                "collects": {k: list(v) for k, v in s.collects.items()},
+            }
+            for s in t.stages
+        ],
+        transitions=[
+            {
+                "id": tr.id,
+                "title": tr.title,
+                "from": list(tr.sources),
+                "to": tr.dest,
+                "roles": list(tr.roles),
+                "requires": [r.name for r in tr.requirements],
+            }
+            for tr in t.transitions
+        ],
+    )
+
+
+def cycle_summary(c: CycleSummary, now: datetime) -> CycleSummaryView:
+    return CycleSummaryView(
+        id=c.id,
+        template_id=c.template_id,
+        template_version=c.template_version,
+        host_school_id=c.host_school_id,
+        network_id=c.network_id,
+        stage=c.stage,
+        version=c.version,
+        stage_entered_at=c.stage_entered_at,
+        started_at=c.started_at,
+        next_due_at=c.next_due_at,
+        overdue=c.next_due_at is not None and c.next_due_at < now,
+    )
+
+
+def _member(m: Member) -> MemberView:
+    return MemberView(
+        person_id=m.person_id, role=m.role, school_id=m.school_id, network_id=m.network_id
+    )
+
+
+def _judgement(j: Judgement) -> JudgementView:
+    return JudgementView(
+        kind=j.kind,
+        question_id=j.question_id,
+        narrative=j.narrative,
+        grade=j.grade,
+        by=j.by,
+        at=j.at,
+    )
+
+
+def _finding(f: Finding) -> FindingView:
+    return FindingView(
+        id=f.id, kind=f.kind, text=f.text, question_id=f.question_id, by=f.by, at=f.at
+    )
+
+
+def cycle_view(ctx: CycleContext) -> CycleView:
+    c, sections = ctx.cycle, ctx.access.sections
+    stage = ctx.template.stage(c.stage)
+    files = "evidence_files" in sections
+    return CycleView(
+        id=c.id,
+        template_id=c.template_id,
+        template_version=c.template_version,
+        host_school_id=c.host_school_id,
+        network_id=c.network_id,
+        stage=c.stage,
+        stage_title=stage.title,
+        terminal=stage.terminal,
+        version=c.version,
+        stage_entered_at=c.stage_entered_at,
+        started_at=c.started_at,
+        dates=dict(c.dates),
+        team=[_member(m) for m in c.team.values()],
+        champion=_member(c.champion) if c.champion else None,
+        roles=sorted(ctx.access.actor.roles),
+        sections=sorted(sections),
+        collectable=collectable(ctx.template, c, ctx.access.actor),
+        focus=list(c.focus) if "self_review" in sections else None,
+        evidence=[
+            EvidenceView(
+                id=e.id,
+                question_id=e.question_id,
+                title=e.title,
+                added_by=e.added_by,
+                added_at=e.added_at,
+                file_name=e.file.original_name if e.file else None,
+                media_type=e.file.media_type if e.file else None,
+                size=e.file.size if e.file else None,
+                download=f"/cycles/{c.id}/evidence/{e.id}/file" if e.file and files else None,
+            )
+            for e in c.evidence.values()
+        ]
+        if "evidence" in sections
+        else None,
+        self_judgements=[_judgement(j) for j in c.judgements.values() if j.kind == "self"]
+        if "self_review" in sections
+        else None,
+        peer_judgements=[_judgement(j) for j in c.judgements.values() if j.kind == "peer"]
+        if "report" in sections
+        else None,
+        findings=[_finding(f) for f in c.findings.values()] if "report" in sections else None,
+        actions=[
+            ActionView(
+                id=a.id,
+                title=a.title,
+                owner=a.owner,
+                due=a.due,
+                success_criteria=a.success_criteria,
+                status=a.status,
+                status_note=a.status_note,
+            )
+            for a in c.actions.values()
+        ]
+        if "plan" in sections
+        else None,
+        support=[
+            SupportLinkView(
+                id=s.id,
+                supporting_school_id=s.supporting_school_id,
+                area=s.area,
+                activities=list(s.activities),
+            )
+            for s in c.support.values()
+        ]
+        if "plan" in sections
+        else None,
+        signoffs=[
+            SignOffView(stage=s.stage, role=s.role, person_id=s.person_id, at=s.at)
+            for s in c.signoffs.values()
+        ]
+        if "plan" in sections
+        else None,
+    )
+
+
+def report_view(ctx: CycleContext) -> ReportView:
+    c = ctx.cycle
+    return ReportView(
+        cycle_id=c.id,
+        host_school_id=c.host_school_id,
+        stage=c.stage,
+        focus=list(c.focus),
+        peer_judgements=[_judgement(j) for j in c.judgements.values() if j.kind == "peer"],
+        findings=[_finding(f) for f in c.findings.values()],
+    )
+
+
+def option_view(o: Option) -> OptionView:
+    return OptionView(
+        transition=o.transition,
+        title=o.title,
+        to_stage=o.to_stage,
+        allowed=o.allowed,
+        forceable=o.forceable,
+        reasons=[ReasonView(code=r.code, message=r.message) for r in o.reasons],
+    )
+
+
+def history_view(e: HistoryEntry) -> HistoryEntryView:
+    return HistoryEntryView(
+        seq=e.seq,
+        at=e.at,
+        kind=e.kind,
+        actor=e.actor,
+        role=e.role,
+        transition=e.transition,
+        from_stage=e.from_stage,
+        to_stage=e.to_stage,
+        forced=e.forced,
+        reason=e.reason,
+        detail=dict(e.detail),
+        hash=e.hash,
+    )
+
+
+def deadline_view(d: DeadlineRow) -> DeadlineView:
+    return DeadlineView(
+        id=d.id,
+        stage=d.stage,
+        key=d.key,
+        kind=d.kind,
+        due_at=d.due_at,
+        stage_due_at=d.stage_due_at,
+        roles=list(d.roles),
+        transition=d.transition,
+        action_id=d.action_id,
+        status=d.status,
+        fired_at=d.fired_at,
+    )

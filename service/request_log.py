@@ -1,0 +1,69 @@
+"""One structured log line and one metrics sample per HTTP request, whatever its outcome.
+
+Wraps the app's whole ASGI handler, so that requests Litestar answers before any route (an
+unknown path, a wrong method) are logged and counted like the rest.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.metrics import Metrics
+
+__all__ = ["RequestLog"]
+
+_log = structlog.get_logger("peerloop.http")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestLog:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        state: dict[str, Any] = scope.setdefault("state", {})  # type: ignore[typeddict-item]
+        state["request_id"] = request_id
+        status = 500
+        start = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+            await send(message)
+
+        # Bound for every line logged while answering (the transition line, errors); the
+        # request line names it itself, being written as the context closes.
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                seconds = time.perf_counter() - start
+                route = scope.get("path_template") or "unmatched"
+                method = scope.get("method", "")
+                self.metrics.request(method, str(route), status, seconds)
+                _log.info(
+                    "request",
+                    request_id=request_id,
+                    method=method,
+                    path=scope.get("path", ""),
+                    route=route,
+                    status=status,
+                    principal=state.get("principal"),
+                    duration_ms=round(seconds * 1000, 2),
+                )

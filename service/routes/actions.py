@@ -1,0 +1,145 @@
+"""Agreed actions and their follow-up status updates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post, put
+from litestar.params import JSONBody
+
+from engine import records
+from engine.cycle import Action
+from service.handlers import new_id
+from service.routes.common import (
+    READ,
+    RECORD,
+    Caller,
+    PathId,
+    Ws,
+    actor,
+    etag,
+    expected_version,
+    problems,
+)
+from service.schemas import ActionCreate, ActionStatusSet, ActionView
+
+__all__ = ["ROUTES"]
+
+TAGS = ["actions"]
+
+
+def _view(a: Action) -> ActionView:
+    return ActionView(
+        id=a.id,
+        title=a.title,
+        owner=a.owner,
+        due=a.due,
+        success_criteria=a.success_criteria,
+        status=a.status,
+        status_note=a.status_note,
+    )
+
+
+@get(
+    "/cycles/{cycle_id:str}/actions",
+    tags=TAGS,
+    summary="The action plan",
+    responses=problems(*READ),
+    sync_to_thread=True,
+)
+def list_actions(cycle_id: PathId, principal: Caller, ws: Ws) -> list[ActionView]:
+    ctx = ws.context(principal, cycle_id)
+    ctx.access.require("plan", cycle_id)
+    return [_view(a) for a in ctx.cycle.actions.values()]
+
+
+def _save(
+    request: Request[Any, Any, Any],
+    ws: Ws,
+    principal: Caller,
+    cycle_id: PathId,
+    action_id: str,
+    data: JSONBody[ActionCreate],
+    status: int,
+) -> Response[ActionView]:
+    cycle = ws.app.record(
+        cycle_id,
+        actor(ws, principal),
+        lambda t, c, a, now: records.save_action(
+            t, c, a, action_id, data.title, data.owner, data.due, data.success_criteria, now
+        ),
+        expected_version=expected_version(request, required=False),
+    )
+    return Response(
+        _view(cycle.actions[action_id]), status_code=status, headers={"ETag": etag(cycle.version)}
+    )
+
+
+@post(
+    "/cycles/{cycle_id:str}/actions",
+    tags=TAGS,
+    summary="Agree an action: what, who owns it, when it is due, how success shows",
+    responses=problems(*RECORD),
+    sync_to_thread=True,
+)
+def add_action(
+    request: Request[Any, Any, Any],
+    cycle_id: PathId,
+    data: JSONBody[ActionCreate],
+    principal: Caller,
+    ws: Ws,
+) -> Response[ActionView]:
+    return _save(request, ws, principal, cycle_id, new_id("act"), data, 201)
+
+
+@put(
+    "/cycles/{cycle_id:str}/actions/{action_id:str}",
+    tags=TAGS,
+    summary="Change an agreed action (its follow-up status is kept)",
+    responses=problems(*RECORD),
+    sync_to_thread=True,
+)
+def change_action(
+    request: Request[Any, Any, Any],
+    cycle_id: PathId,
+    action_id: PathId,
+    data: JSONBody[ActionCreate],
+    principal: Caller,
+    ws: Ws,
+) -> Response[ActionView]:
+    ctx = ws.context(principal, cycle_id)
+    if action_id not in ctx.cycle.actions:
+        from engine.errors import UnknownRecord
+
+        raise UnknownRecord("action", action_id)
+    return _save(request, ws, principal, cycle_id, action_id, data, 200)
+
+
+@post(
+    "/cycles/{cycle_id:str}/actions/{action_id:str}/status",
+    tags=TAGS,
+    summary="Record an action's follow-up status",
+    status_code=200,
+    responses=problems(*RECORD),
+    sync_to_thread=True,
+)
+def set_status(
+    request: Request[Any, Any, Any],
+    cycle_id: PathId,
+    action_id: PathId,
+    data: JSONBody[ActionStatusSet],
+    principal: Caller,
+    ws: Ws,
+) -> Response[ActionView]:
+    cycle = ws.app.record(
+        cycle_id,
+        actor(ws, principal),
+        lambda t, c, a, now: records.set_action_status(
+            t, c, a, action_id, data.status, data.note, now
+        ),
+        expected_version=expected_version(request, required=False),
+    )
+    return Response(_view(cycle.actions[action_id]), headers={"ETag": etag(cycle.version)})
+
+
+ROUTES = [list_actions, add_action, change_action, set_status]

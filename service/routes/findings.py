@@ -1,0 +1,77 @@
+"""Findings: the review team's strengths and areas to develop (or WWW / EBI)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import JSONBody
+
+from engine import records
+from service.handlers import new_id
+from service.routes.common import (
+    READ,
+    RECORD,
+    Caller,
+    PathId,
+    Ws,
+    actor,
+    etag,
+    expected_version,
+    problems,
+)
+from service.schemas import FindingCreate, FindingView
+
+__all__ = ["ROUTES"]
+
+TAGS = ["findings"]
+
+
+def _view(f: Any) -> FindingView:
+    return FindingView(
+        id=f.id, kind=f.kind, text=f.text, question_id=f.question_id, by=f.by, at=f.at
+    )
+
+
+@get(
+    "/cycles/{cycle_id:str}/findings",
+    tags=TAGS,
+    summary="The findings (part of the confidential report)",
+    responses=problems(*READ),
+    sync_to_thread=True,
+)
+def list_findings(cycle_id: PathId, principal: Caller, ws: Ws) -> list[FindingView]:
+    ctx = ws.context(principal, cycle_id)
+    ctx.access.require("report", cycle_id)
+    return [_view(f) for f in ctx.cycle.findings.values()]
+
+
+@post(
+    "/cycles/{cycle_id:str}/findings",
+    tags=TAGS,
+    summary="Record a finding",
+    responses=problems(*RECORD),
+    sync_to_thread=True,
+)
+def add_finding(
+    request: Request[Any, Any, Any],
+    cycle_id: PathId,
+    data: JSONBody[FindingCreate],
+    principal: Caller,
+    ws: Ws,
+) -> Response[FindingView]:
+    finding_id = new_id("f")
+    cycle = ws.app.record(
+        cycle_id,
+        actor(ws, principal),
+        lambda t, c, a, now: records.add_finding(
+            t, c, a, finding_id, data.kind, data.text, data.question_id, now
+        ),
+        expected_version=expected_version(request, required=False),
+    )
+    return Response(
+        _view(cycle.findings[finding_id]), status_code=201, headers={"ETag": etag(cycle.version)}
+    )
+
+
+ROUTES = [list_findings, add_finding]

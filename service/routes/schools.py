@@ -1,0 +1,61 @@
+"""Schools, known by their DfE URN."""
+
+from __future__ import annotations
+
+from litestar import Response, get, post
+from litestar.params import JSONBody
+
+from engine.directory import School
+from service.presenters import school_view
+from service.routes.common import READ, WRITE, Caller, PathId, QueryId, Ws, problems, require_admin
+from service.schemas import SchoolCreate, SchoolView
+
+__all__ = ["ROUTES"]
+
+TAGS = ["directory"]
+
+
+@get(
+    "/schools",
+    tags=TAGS,
+    summary="Schools (public information), optionally of one network",
+    responses=problems(*READ),
+    sync_to_thread=True,
+)
+def list_schools(
+    principal: Caller,
+    ws: Ws,
+    network: QueryId = None,
+) -> list[SchoolView]:
+    with ws.app.uow(readonly=True) as uow:
+        return [school_view(s) for s in uow.directory.schools(network)]
+
+
+@get(
+    "/schools/{school_id:str}",
+    tags=TAGS,
+    summary="A school",
+    responses=problems(*READ),
+    sync_to_thread=True,
+)
+def get_school(school_id: PathId, principal: Caller, ws: Ws) -> SchoolView:
+    with ws.app.uow(readonly=True) as uow:
+        return school_view(uow.directory.get_school(school_id))
+
+
+@post(
+    "/schools",
+    tags=TAGS,
+    summary="Add a school (admin)",
+    responses=problems(*WRITE),
+    sync_to_thread=True,
+)
+def add_school(data: JSONBody[SchoolCreate], principal: Caller, ws: Ws) -> Response[SchoolView]:
+    require_admin(principal)
+    s = ws.add_school(
+        School(data.id or f"sch-{data.urn}", data.urn, data.name, data.phase, data.network_id)
+    )
+    return Response(school_view(s), status_code=201, headers={"Location": f"/schools/{s.id}"})
+
+
+ROUTES = [list_schools, get_school, add_school]

@@ -1,0 +1,61 @@
+"""Sharing the review report: the host school's head decides who else sees it."""
+
+from __future__ import annotations
+
+from litestar import Response, delete, get, post
+from litestar.params import JSONBody
+
+from service.presenters import share_view
+from service.routes.common import READ, WRITE, Caller, PathId, Ws, actor, problems
+from service.schemas import ShareCreate, ShareView
+
+__all__ = ["ROUTES"]
+
+TAGS = ["sharing"]
+
+
+@get(
+    "/cycles/{cycle_id:str}/shares",
+    tags=TAGS,
+    summary="Who the report is shared with",
+    responses=problems(*READ),
+    sync_to_thread=True,
+)
+def list_shares(cycle_id: PathId, principal: Caller, ws: Ws) -> list[ShareView]:
+    ctx = ws.context(principal, cycle_id)
+    ctx.access.require("report", cycle_id)
+    return [share_view(s) for s in ctx.shares]
+
+
+@post(
+    "/cycles/{cycle_id:str}/shares",
+    tags=TAGS,
+    summary="Share the report with a person, a school's head, or a network's leads",
+    description="Only the host school's head may. The share is recorded in the cycle's history.",
+    responses=problems(*WRITE),
+    sync_to_thread=True,
+)
+def share(
+    cycle_id: PathId, data: JSONBody[ShareCreate], principal: Caller, ws: Ws
+) -> Response[ShareView]:
+    made = ws.share_report(cycle_id, actor(ws, principal), data.grantee_kind, data.grantee_id)
+    return Response(
+        share_view(made),
+        status_code=201,
+        headers={"Location": f"/cycles/{cycle_id}/shares/{made.id}"},
+    )
+
+
+@delete(
+    "/cycles/{cycle_id:str}/shares/{share_id:str}",
+    tags=TAGS,
+    summary="Stop sharing the report (recorded in history)",
+    status_code=200,
+    responses=problems(*WRITE),
+    sync_to_thread=True,
+)
+def unshare(cycle_id: PathId, share_id: PathId, principal: Caller, ws: Ws) -> ShareView:
+    return share_view(ws.revoke_share(cycle_id, share_id, actor(ws, principal)))
+
+
+ROUTES = [list_shares, share, unshare]

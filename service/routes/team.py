@@ -1,0 +1,101 @@
+"""The review team: putting people on a cycle's team (or making them its champion)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, delete, get, put
+from litestar.params import JSONBody
+
+from engine import records
+from service.routes.common import (
+    READ,
+    RECORD,
+    Caller,
+    PathId,
+    Ws,
+    actor,
+    etag,
+    expected_version,
+    problems,
+)
+from service.schemas import MemberSet, MemberView
+
+__all__ = ["ROUTES"]
+
+TAGS = ["team"]
+
+
+def _members(cycle: Any) -> list[MemberView]:
+    found = [*cycle.team.values(), *([cycle.champion] if cycle.champion else [])]
+    return [
+        MemberView(
+            person_id=m.person_id, role=m.role, school_id=m.school_id, network_id=m.network_id
+        )
+        for m in found
+    ]
+
+
+@get(
+    "/cycles/{cycle_id:str}/team",
+    tags=TAGS,
+    summary="The review team and the improvement champion",
+    responses=problems(*READ),
+    sync_to_thread=True,
+)
+def get_team(cycle_id: PathId, principal: Caller, ws: Ws) -> list[MemberView]:
+    return _members(ws.context(principal, cycle_id).cycle)
+
+
+@put(
+    "/cycles/{cycle_id:str}/team/{person_id:str}",
+    tags=TAGS,
+    summary="Put a person on the team as review lead or reviewer, or make them the champion",
+    description="The template's independence rules (no reviewer from the host school, a "
+    "champion who was not on the review) are checked when the cycle moves on.",
+    responses=problems(*RECORD),
+    sync_to_thread=True,
+)
+def assign(
+    request: Request[Any, Any, Any],
+    cycle_id: PathId,
+    person_id: PathId,
+    data: JSONBody[MemberSet],
+    principal: Caller,
+    ws: Ws,
+) -> Response[list[MemberView]]:
+    cycle = ws.assign(
+        cycle_id,
+        actor(ws, principal),
+        person_id,
+        data.role,
+        expected_version(request, required=False),
+    )
+    return Response(_members(cycle), headers={"ETag": etag(cycle.version)})
+
+
+@delete(
+    "/cycles/{cycle_id:str}/team/{person_id:str}",
+    tags=TAGS,
+    summary="Take a person off the team",
+    status_code=200,
+    responses=problems(*RECORD),
+    sync_to_thread=True,
+)
+def unassign(
+    request: Request[Any, Any, Any],
+    cycle_id: PathId,
+    person_id: PathId,
+    principal: Caller,
+    ws: Ws,
+) -> Response[list[MemberView]]:
+    cycle = ws.app.record(
+        cycle_id,
+        actor(ws, principal),
+        lambda t, c, a, now: records.remove_member(t, c, a, person_id, now),
+        expected_version=expected_version(request, required=False),
+    )
+    return Response(_members(cycle), headers={"ETag": etag(cycle.version)})
+
+
+ROUTES = [get_team, assign, unassign]

@@ -1,0 +1,227 @@
+"""Templates: validate or upload a version (YAML or JSON), list, read, publish, diagram."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.enums import MediaType
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.params import FromQuery, RawBody
+
+from adapters.template_files import MAX_TEMPLATE_BYTES, Located, read_document
+from engine.diagram import mermaid
+from engine.errors import NotFound
+from service.errors import MediaTypeRefused, TemplateRejected
+from service.presenters import template_summary, template_view
+from service.routes.common import (
+    READ,
+    WRITE,
+    Caller,
+    PathId,
+    PathVersion,
+    QueryId,
+    Ws,
+    problems,
+    require_admin,
+)
+from service.schemas import FieldError, TemplateSummary, TemplateUploaded, TemplateView
+
+__all__ = ["ROUTES"]
+
+TAGS = ["templates"]
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+JSON_TYPES = ("application/json",)
+
+
+@dataclass
+class _TemplateBody(Operation):
+    """The operation of a route that reads a template document as its raw body."""
+
+    def __post_init__(self) -> None:
+        text = Schema(type=OpenAPIType.STRING, max_length=MAX_TEMPLATE_BYTES)
+        self.request_body = RequestBody(
+            required=True,
+            description="A template document (see workflows/README.md), as YAML or JSON.",
+            content={
+                mt: OpenAPIMediaType(schema=text) for mt in (*YAML_TYPES[:1], "application/json")
+            },
+        )
+
+
+def _document_name(request: Request[Any, Any, Any]) -> str:
+    ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if ctype in JSON_TYPES or ctype.endswith("+json"):
+        return "template.json"
+    if ctype in YAML_TYPES or ctype in ("", "text/plain"):
+        return "template.yaml"
+    raise MediaTypeRefused(
+        f"a template is sent as YAML ({', '.join(YAML_TYPES)}) or JSON, not {ctype!r}"
+    )
+
+
+def _errors(issues: list[Located]) -> list[FieldError]:
+    return [
+        FieldError(
+            location=i.issue.location, message=i.issue.message, code=i.issue.code, line=i.line
+        )
+        for i in issues
+    ]
+
+
+def _check(request: Request[Any, Any, Any], body: bytes) -> str:
+    name = _document_name(request)
+    issues = read_document(body, name).validate()
+    if issues:
+        raise TemplateRejected(f"the template has {len(issues)} issue(s)", _errors(issues))
+    return name
+
+
+@post(
+    "/templates/validation",
+    tags=TAGS,
+    summary="Validate a template document without storing it",
+    description="Answers 200 when it is valid; 422 with every issue, each with its location "
+    "and line, when it is not.",
+    status_code=200,
+    responses=problems(*WRITE),
+    operation_class=_TemplateBody,
+    request_max_body_size=MAX_TEMPLATE_BYTES,
+    sync_to_thread=True,
+)
+def validate_template(
+    request: Request[Any, Any, Any], body: RawBody, principal: Caller
+) -> dict[str, Any]:
+    name = _check(request, body)
+    t = read_document(body, name).build()
+    return {"valid": True, "template_id": t.id, "version": t.version, "issues": []}
+
+
+@post(
+    "/templates",
+    tags=TAGS,
+    summary="Upload a template version (admin), as a draft or published at once",
+    description="The whole document is validated first: 422 lists every issue with its "
+    "location and line, and nothing is stored. A published version never changes (409).",
+    responses=problems(*WRITE),
+    operation_class=_TemplateBody,
+    request_max_body_size=MAX_TEMPLATE_BYTES,
+    sync_to_thread=True,
+)
+def upload_template(
+    request: Request[Any, Any, Any],
+    body: RawBody,
+    principal: Caller,
+    ws: Ws,
+    publish: FromQuery[bool] = False,
+) -> Response[TemplateUploaded]:
+    require_admin(principal)
+    name = _check(request, body)
+    stored = ws.app.upload_template(body, name, publish=publish)
+    s = template_summary(stored)
+    view = TemplateUploaded(
+        template_id=s.template_id,
+        version=s.version,
+        title=s.title,
+        status=s.status,
+        source_format=s.source_format,
+        created_at=s.created_at,
+        published_at=s.published_at,
+        valid=True,
+        issues=[],
+    )
+    return Response(
+        view,
+        status_code=201,
+        headers={"Location": f"/templates/{stored.template_id}/versions/{stored.version}"},
+    )
+
+
+@get(
+    "/templates",
+    tags=TAGS,
+    summary="Every template version",
+    responses=problems(*READ),
+    sync_to_thread=True,
+)
+def list_templates(principal: Caller, ws: Ws) -> list[TemplateSummary]:
+    with ws.app.uow(readonly=True) as uow:
+        return [template_summary(t) for t in uow.templates.list()]
+
+
+@get(
+    "/templates/{template_id:str}",
+    tags=TAGS,
+    summary="The versions of one template",
+    responses=problems(*READ),
+    sync_to_thread=True,
+)
+def template_versions(template_id: PathId, principal: Caller, ws: Ws) -> list[TemplateSummary]:
+    with ws.app.uow(readonly=True) as uow:
+        found = [template_summary(t) for t in uow.templates.list() if t.template_id == template_id]
+    if not found:
+        raise NotFound("template", template_id)
+    return found
+
+
+@get(
+    "/templates/{template_id:str}/versions/{version:int}",
+    tags=TAGS,
+    summary="A template version as the engine reads it",
+    responses=problems(*READ),
+    sync_to_thread=True,
+)
+def get_template(
+    template_id: PathId, version: PathVersion, principal: Caller, ws: Ws
+) -> TemplateView:
+    with ws.app.uow(readonly=True) as uow:
+        stored = uow.templates.get(template_id, version)
+    return template_view(stored, ws.app.template(template_id, version))
+
+
+@post(
+    "/templates/{template_id:str}/versions/{version:int}/publish",
+    tags=TAGS,
+    summary="Publish a draft version (admin); from then on it never changes",
+    status_code=200,
+    responses=problems(*WRITE),
+    sync_to_thread=True,
+)
+def publish_template(
+    template_id: PathId, version: PathVersion, principal: Caller, ws: Ws
+) -> TemplateSummary:
+    require_admin(principal)
+    return template_summary(ws.app.publish_template(template_id, version))
+
+
+@get(
+    "/templates/{template_id:str}/versions/{version:int}/diagram",
+    tags=TAGS,
+    summary="A Mermaid state diagram of the version, optionally highlighting a stage",
+    media_type=MediaType.TEXT,
+    responses=problems(*READ),
+    sync_to_thread=True,
+)
+def template_diagram(
+    template_id: PathId,
+    version: PathVersion,
+    principal: Caller,
+    ws: Ws,
+    stage: QueryId = None,
+) -> str:
+    template = ws.app.template(template_id, version)
+    if stage is not None and not template.has_stage(stage):
+        raise NotFound("stage", stage)
+    return mermaid(template, stage)
+
+
+ROUTES = [
+    validate_template,
+    upload_template,
+    list_templates,
+    template_versions,
+    get_template,
+    publish_template,
+    template_diagram,
+]

@@ -1,0 +1,93 @@
+"""API tokens: the admin issues and revokes them; anyone may list and revoke their own, or
+exchange their email and password for a short-lived one."""
+
+from __future__ import annotations
+
+from litestar import Response, delete, get, post
+from litestar.params import JSONBody
+
+from engine.directory import ApiToken
+from service.errors import Hidden
+from service.presenters import token_view
+from service.routes.common import READ, WRITE, Caller, PathId, QueryId, Ws, problems, require_admin
+from service.schemas import LoginRequest, TokenCreate, TokenCreated, TokenView
+
+__all__ = ["ROUTES"]
+
+TAGS = ["tokens"]
+
+
+def _created(token: ApiToken, secret: str) -> TokenCreated:
+    v = token_view(token)
+    return TokenCreated(
+        id=v.id,
+        person_id=v.person_id,
+        name=v.name,
+        created_at=v.created_at,
+        expires_at=v.expires_at,
+        revoked_at=v.revoked_at,
+        last_used_at=v.last_used_at,
+        secret=secret,
+    )
+
+
+@post(
+    "/tokens",
+    tags=TAGS,
+    summary="Issue a token for a person (admin); the secret is shown this once",
+    responses=problems(*WRITE),
+    sync_to_thread=True,
+)
+def create_token(data: JSONBody[TokenCreate], principal: Caller, ws: Ws) -> Response[TokenCreated]:
+    require_admin(principal)
+    token, secret = ws.create_token(data.person_id, data.name, data.expires_in_days)
+    return Response(_created(token, secret), status_code=201, headers={"Cache-Control": "no-store"})
+
+
+@get(
+    "/tokens",
+    tags=TAGS,
+    summary="Tokens: your own, or anyone's (optionally one person's) as the admin",
+    responses=problems(*READ),
+    sync_to_thread=True,
+)
+def list_tokens(
+    principal: Caller,
+    ws: Ws,
+    person: QueryId = None,
+) -> list[TokenView]:
+    if not principal.is_admin:
+        person = principal.id
+    with ws.app.uow(readonly=True) as uow:
+        return [token_view(t) for t in uow.credentials.tokens(person)]
+
+
+@delete(
+    "/tokens/{token_id:str}",
+    tags=TAGS,
+    summary="Revoke a token (the admin any, anyone their own); it stops working at once",
+    status_code=200,
+    responses=problems(*WRITE),
+    sync_to_thread=True,
+)
+def revoke_token(token_id: PathId, principal: Caller, ws: Ws) -> TokenView:
+    with ws.app.uow(readonly=True) as uow:
+        token = uow.credentials.get_token(token_id)
+    if not (principal.is_admin or token.person_id == principal.id):
+        raise Hidden("token", token_id)
+    return token_view(ws.revoke_token(token_id))
+
+
+@post(
+    "/auth/login",
+    tags=TAGS,
+    summary="Exchange an email and password for a token valid 12 hours",
+    responses=problems(400, 401, 413, 415, 422),
+    sync_to_thread=True,
+)
+def login(data: JSONBody[LoginRequest], ws: Ws) -> Response[TokenCreated]:
+    token, secret = ws.login(data.email, data.password)
+    return Response(_created(token, secret), status_code=201, headers={"Cache-Control": "no-store"})
+
+
+ROUTES = [create_token, list_tokens, revoke_token, login]

@@ -1,0 +1,34 @@
+"""Fixtures for HTTP tests: a seeded partnership on a SQLite file (or PostgreSQL)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.e2e.world import World, open_world
+from tests.integration.conftest import PG_URL, pg_ready
+
+__all__ = ["pg_ready"]
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    yield from open_world(tmp_path)
+
+
+@pytest.fixture
+def pg_world(pg_ready: None, tmp_path: Path) -> Iterator[World]:
+    """The same partnership on PostgreSQL, in a schema of its own dropped afterwards."""
+    schema = f"peerloop_e2e_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield from open_world(tmp_path, f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

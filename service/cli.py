@@ -52,8 +52,40 @@ def serve(host: str | None, port: int | None) -> None:
         _load_demo(container)
     app = create_app(container)
     host, port = host or settings.host, port or settings.port
+    if settings.demo:
+        _print_demo_tokens(container, f"http://{host}:{port}")
     log.info("peerloop.start", url=f"http://{host}:{port}", database=_safe_url(settings.url))
     uvicorn.run(app, host=host, port=port, log_config=None)
+
+
+def _print_demo_tokens(container: Container, url: str) -> None:
+    """Fresh tokens for one demo person per role, printed once (only their hashes are kept).
+
+    Earlier demo tokens are revoked, so only the ones on screen work.
+    """
+    from datetime import timedelta
+
+    from service.auth import issue_token
+    from service.demo import DEMO_PEOPLE
+
+    now = container.app.clock.now()
+    lines = []
+    with container.uow() as uow:
+        try:
+            uow.directory.get_person(DEMO_PEOPLE["admin"])
+        except NotFound:
+            return  # not the demo database
+        for old in uow.credentials.tokens():
+            if old.name == "demo" and old.revoked_at is None:
+                uow.credentials.revoke_token(old.id, now)
+        for role, person_id in DEMO_PEOPLE.items():
+            person = uow.directory.get_person(person_id)
+            _, secret = issue_token(uow, person_id, "demo", now, now + timedelta(days=7))
+            lines.append(f"  {role:<22} {person.name:<18} {secret}")
+        uow.commit()
+    click.echo(f"\nPeerloop demo at {url}  (API reference: {url}/reference)", err=True)
+    click.echo("Demo tokens (valid 7 days; use as `Authorization: Bearer TOKEN`):", err=True)
+    click.echo("\n".join(lines) + "\n", err=True)
 
 
 def _is_empty(container: Container) -> bool:
@@ -62,11 +94,10 @@ def _is_empty(container: Container) -> bool:
 
 
 def _load_demo(container: Container) -> None:
-    from service.demo import load_demo
+    from service.demo import DEMO_STEPS, load_demo
 
-    steps = 3 + 15  # directory, templates, cycles
     with click.progressbar(
-        length=steps, label="Loading the demo partnership", file=sys.stderr
+        length=DEMO_STEPS, label="Loading the demo partnership", file=sys.stderr
     ) as bar:
         summary = load_demo(container.app, container.app.clock.now(), lambda _: bar.update(1))
     stages = sorted(set(summary.cycles.values()))
@@ -246,9 +277,11 @@ _register()
 
 def _register_deadlines() -> None:
     from service.cli_deadlines import calendar, deadlines
+    from service.cli_tokens import tokens
 
     main.add_command(deadlines)
     main.add_command(calendar)
+    main.add_command(tokens)
 
 
 _register_deadlines()

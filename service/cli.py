@@ -285,3 +285,7 @@ def _register_deadlines() -> None:
 
 
 _register_deadlines()
+
+
+if __name__ == "__main__":
+    main()

@@ -28,11 +28,16 @@ class Container:
     engine: Engine
     app: Peerloop
     files: FileStore
+    scheduler: Any = None
+    """The deadline and outbox jobs (service.jobs.Jobs) when this process runs them."""
 
     def uow(self, **kw: Any) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, calendar=self.app.registry.calendar, **kw)
 
     def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler = None
         self.engine.dispose()
 
 

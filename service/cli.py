@@ -50,6 +50,10 @@ def serve(host: str | None, port: int | None) -> None:
         raise click.ClickException(str(exc)) from exc
     if settings.demo and _is_empty(container):
         _load_demo(container)
+    from service.jobs import start_jobs
+
+    # Deadlines fire from this process; several replicas may each run them (rows are claimed).
+    container.scheduler = start_jobs(container)
     app = create_app(container)
     host, port = host or settings.host, port or settings.port
     if settings.demo:

@@ -48,9 +48,9 @@ def configure_logging(fmt: str = "console", level: int = logging.INFO) -> None:
         lg = logging.getLogger(name)
         lg.handlers[:] = []
         lg.propagate = True
-    # Our own request log line replaces uvicorn's access log; `transitions` narrates every
-    # state change at INFO, which our transition log line already covers.
-    for name in ("uvicorn.access", "transitions", "alembic.runtime.migration"):
+    # Our own request log line replaces uvicorn's access log; `transitions` and APScheduler
+    # narrate every step at INFO, which our transition and sweep log lines already cover.
+    for name in ("uvicorn.access", "transitions", "alembic.runtime.migration", "apscheduler"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 

@@ -53,7 +53,7 @@ def serve(host: str | None, port: int | None) -> None:
     from service.jobs import start_jobs
 
     # Deadlines fire from this process; several replicas may each run them (rows are claimed).
-    container.scheduler = start_jobs(container)
+    container.scheduler = start_jobs(container) if settings.jobs else None
     app = create_app(container)
     host, port = host or settings.host, port or settings.port
     if settings.demo:

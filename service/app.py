@@ -10,6 +10,7 @@ from litestar import Litestar, Router
 from litestar._openapi.schema_generation import SchemaCreator
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.di import Provide
+from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, Schema, SecurityScheme
@@ -54,7 +55,7 @@ JSON_BODY_LIMIT = 1024 * 1024
 """The largest JSON body any route reads; uploads have their own limit (settings)."""
 
 _MULTIPART_OVERHEAD = 64 * 1024
-_SECURITY = [{"bearer": []}]
+_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 _API = [
     *templates.ROUTES,
@@ -126,7 +127,7 @@ def create_app(container: Container) -> Litestar:
     )
     app.state["workspace"] = workspace
     app.state["metrics"] = metrics
-    app.state["scheduler"] = getattr(container, "scheduler", None)
+    app.state["scheduler"] = lambda: getattr(container, "scheduler", None)  # read when asked
     app.asgi_handler = RequestLog(_CorrectAllow(app), metrics)
     return app
 
@@ -161,7 +162,7 @@ class _CorrectAllow:
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") != "OPTIONS":
+        if scope["type"] != ScopeType.HTTP or scope.get("method") != "OPTIONS":
             await self.inner(scope, receive, send)
             return
 
@@ -169,7 +170,7 @@ class _CorrectAllow:
             allowed = self.allowed.get(str(scope.get("path_template", "")))
             if message["type"] == "http.response.start" and allowed:
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
-                message["headers"] = [*headers, (b"allow", allowed.encode())]  # type: ignore[typeddict-unknown-key]
+                message["headers"] = [*headers, (b"allow", allowed.encode())]
             await send(message)
 
         await self.inner(scope, receive, send_allow)

@@ -125,6 +125,8 @@ PROBLEMS: Mapping[type[BaseException], Mapped] = {
     CalendarExhausted: Mapped(409, "calendar-exhausted", "The school calendar runs out"),
     Conflict: Mapped(409, "conflict", "Conflict"),
     StaleCycle: Mapped(412, "stale-cycle", "The cycle has changed"),
+    # reading a body: a form field that is not UTF-8 text (Litestar decodes form fields)
+    UnicodeDecodeError: Mapped(400, "bad-request", "The body could not be read"),
     # adapters
     FileTooLarge: Mapped(413, "file-too-large", "The file is too large"),
     # service
@@ -278,8 +280,11 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         headers: dict[str, str] = {}
         if mapped.status == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="peerloop"'
+        detail = str(exc)
+        if isinstance(exc, UnicodeDecodeError):
+            detail = f"the body holds a field that is not UTF-8 text (byte {exc.start})"
         return problem_response(
-            request, mapped.status, mapped.slug, mapped.title, str(exc), headers, **_extras(exc)
+            request, mapped.status, mapped.slug, mapped.title, detail, headers, **_extras(exc)
         )
     if isinstance(exc, HTTPException):
         return _http_exception(request, exc)

@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 import structlog
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.metrics import Metrics
@@ -28,12 +29,12 @@ class RequestLog:
         self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-        state: dict[str, Any] = scope.setdefault("state", {})  # type: ignore[typeddict-item]
+        state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
         status = 500
         start = time.perf_counter()
@@ -44,7 +45,7 @@ class RequestLog:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+                message["headers"] = headers
             await send(message)
 
         # Bound for every line logged while answering (the transition line, errors); the
@@ -56,7 +57,7 @@ class RequestLog:
                 seconds = time.perf_counter() - start
                 route = scope.get("path_template") or "unmatched"
                 method = scope.get("method", "")
-                self.metrics.request(method, str(route), status, seconds)
+                self.metrics.request(str(method), str(route), status, seconds)
                 _log.info(
                     "request",
                     request_id=request_id,

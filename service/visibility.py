@@ -25,8 +25,10 @@ the action plan; the admin runs the platform and can erase evidence, but reads n
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from engine.cycle import Actor, Cycle
 from engine.directory import Person, ReportShare
@@ -162,18 +164,8 @@ def visible_cycle_filters(
     return filters
 
 
-def _narrow(where: CycleFilter, **kw: object) -> CycleFilter:
-    fields = {
-        "network_id": where.network_id,
-        "school_id": where.school_id,
-        "stage": where.stage,
-        "template_id": where.template_id,
-        "ids": where.ids,
-        "overdue_at": where.overdue_at,
-        "limit": where.limit,
-    }
-    fields.update(kw)
-    return CycleFilter(**fields)  # type: ignore[arg-type]
+def _narrow(where: CycleFilter, **kw: Any) -> CycleFilter:
+    return dataclasses.replace(where, **kw)
 
 
 def can_see_person(principal: Principal, person: Person) -> bool:

@@ -9,6 +9,7 @@ from litestar.params import JSONBody
 
 from engine import records
 from engine.cycle import Action
+from engine.errors import UnknownRecord
 from service.handlers import new_id
 from service.routes.common import (
     READ,
@@ -109,8 +110,6 @@ def change_action(
 ) -> Response[ActionView]:
     ctx = ws.context(principal, cycle_id)
     if action_id not in ctx.cycle.actions:
-        from engine.errors import UnknownRecord
-
         raise UnknownRecord("action", action_id)
     return _save(request, ws, principal, cycle_id, action_id, data, 200)
 

@@ -42,7 +42,8 @@ def health(request: Request[Any, Any, Any], ws: Ws) -> Response[HealthView]:
     except Exception as exc:  # the point is to report it, not to fail
         _log.warning("health.database", error=type(exc).__name__)
         database = "unavailable"
-    scheduler = request.app.state.get("scheduler")
+    scheduler_of = request.app.state.get("scheduler")
+    scheduler = scheduler_of() if callable(scheduler_of) else None
     running = scheduler is not None and bool(getattr(scheduler, "running", False))
     view = HealthView(
         status="ok" if database == "ok" else "unavailable",

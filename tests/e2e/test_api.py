@@ -4,14 +4,17 @@ templates, the directory, logs, metrics, health, OpenAPI and the reference page.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 import structlog
+import yaml
 
 from tests.e2e.flows import ok, spp_to, start
 from tests.e2e.world import WORKFLOWS, World, open_world
@@ -269,10 +272,6 @@ def test_templates_upload_publish_diagram_and_start(world: World) -> None:
     assert created["template_version"] == 2
     # JSON documents are templates too
     as_json = source.replace("version: 2", "version: 3")
-    import json
-
-    import yaml
-
     doc = json.dumps(yaml.safe_load(as_json))
     up = ok(
         world.post(
@@ -403,6 +402,8 @@ def test_health_reports_database_and_scheduler(
         "database": "ok",
         "scheduler": "not running",
     }
+    monkeypatch.setattr(world.container, "scheduler", SimpleNamespace(running=True))
+    assert ok(world.get(None, "/health"))["scheduler"] == "running"
     ws = world.app.state["workspace"]
 
     def down(**_: Any) -> Any:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from engine.directory import Grant, Person
 from tests.e2e.flows import PDF, evidence, ok, spp_self_review, spp_to, start
 from tests.e2e.world import World, open_world
 
@@ -432,8 +433,6 @@ CASES = [(s, who) for s in SPECS for who in PRINCIPALS]
 def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ctx]:
     for w in open_world(tmp_path_factory.mktemp("matrix")):
         with w.container.uow() as uow:  # someone outside the matrix to share with
-            from engine.directory import Grant, Person
-
             uow.directory.add_person(Person("p-head-y", "Yew Head", "y@x.example", "sch-y"))
             uow.directory.add_grant(Grant("g-y", "p-head-y", "school_lead", "school", "sch-y"))
             uow.commit()

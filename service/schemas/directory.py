@@ -1,0 +1,148 @@
+"""Bodies of the directory (networks, schools, people, grants), tokens and templates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from msgspec import Meta
+
+from service.schemas.fields import NO_NUL, Email, Id, Name, Role, ScopeKind, _In, _Out
+from service.schemas.problems import FieldError
+
+__all__ = [
+    "GrantCreate",
+    "GrantView",
+    "LoginRequest",
+    "NetworkCreate",
+    "NetworkView",
+    "PasswordSet",
+    "PersonCreate",
+    "PersonView",
+    "SchoolCreate",
+    "SchoolView",
+    "TemplateSummary",
+    "TemplateUploaded",
+    "TemplateView",
+    "TokenCreate",
+    "TokenCreated",
+    "TokenView",
+]
+
+
+class NetworkCreate(_In, kw_only=True):
+    id: Id | None = None
+    name: Name
+    chair_person_id: Id | None = None
+
+
+class NetworkView(_Out, kw_only=True):
+    id: str
+    name: str
+    chair_person_id: str | None
+
+
+class SchoolCreate(_In, kw_only=True):
+    id: Id | None = None
+    urn: Annotated[str, Meta(pattern=r"^[0-9]{5,8}$")]
+    name: Name
+    phase: Annotated[str, Meta(min_length=1, max_length=64, pattern=NO_NUL)]
+    network_id: Id | None = None
+
+
+class SchoolView(_Out, kw_only=True):
+    id: str
+    urn: str
+    name: str
+    phase: str
+    network_id: str | None
+
+
+class PersonCreate(_In, kw_only=True):
+    id: Id | None = None
+    name: Name
+    email: Email
+    school_id: Id | None = None
+
+
+class PersonView(_Out, kw_only=True):
+    id: str
+    name: str
+    email: str
+    school_id: str | None
+
+
+class GrantCreate(_In, kw_only=True):
+    person_id: Id
+    role: Role
+    scope_kind: ScopeKind
+    scope_id: Id | None = None
+
+
+class GrantView(_Out, kw_only=True):
+    id: str
+    person_id: str
+    role: str
+    scope_kind: str
+    scope_id: str | None
+
+
+class TokenCreate(_In, kw_only=True):
+    person_id: Id
+    name: Annotated[str, Meta(min_length=1, max_length=200, pattern=NO_NUL)] = "api"
+    expires_in_days: Annotated[int, Meta(ge=1, le=366)] = 90
+
+
+class TokenView(_Out, kw_only=True):
+    id: str
+    person_id: str
+    name: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class TokenCreated(TokenView, kw_only=True):
+    """The token with its secret: shown this once, never stored."""
+
+    secret: str
+
+
+class LoginRequest(_In, kw_only=True):
+    email: Annotated[str, Meta(min_length=3, max_length=320, pattern=NO_NUL)]
+    password: Annotated[str, Meta(min_length=1, max_length=256, pattern=NO_NUL)]
+
+
+class PasswordSet(_In, kw_only=True):
+    password: Annotated[str, Meta(min_length=12, max_length=256, pattern=NO_NUL)]
+
+
+class TemplateSummary(_Out, kw_only=True):
+    template_id: str
+    version: int
+    title: str
+    status: str
+    source_format: str
+    created_at: datetime
+    published_at: datetime | None
+
+
+class TemplateUploaded(TemplateSummary, kw_only=True):
+    """A stored template version with its validation report (valid, so no issues)."""
+
+    valid: bool
+    issues: list[FieldError]
+
+
+class TemplateView(TemplateSummary, kw_only=True):
+    """A template version as the engine reads it."""
+
+    description: str
+    roles: list[dict[str, str]]
+    dates: list[dict[str, str]]
+    finding_kinds: list[str]
+    scale: list[dict[str, str]]
+    sections: list[dict[str, Any]]
+    stages: list[dict[str, Any]]
+    transitions: list[dict[str, Any]]

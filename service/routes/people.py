@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Response, get, post, put
 from litestar.params import JSONBody
 
+from adapters.ics_feed import person_feed
 from engine.directory import Person
 from service.errors import Forbidden, Hidden
 from service.handlers import new_id
@@ -108,4 +109,25 @@ def set_password(person_id: PathId, data: JSONBody[PasswordSet], principal: Call
     ws.set_password(person_id, data.password)
 
 
-ROUTES = [me, list_people, get_person, person_grants, add_person, set_password]
+@get(
+    "/people/me/deadlines.ics",
+    tags=TAGS,
+    summary="Your deadlines as an iCalendar feed",
+    description="Stage due dates and action due dates of the cycles you hold a role on, for "
+    "the calendar you already use.",
+    responses=problems(*READ),
+    sync_to_thread=True,
+    media_type="text/calendar",
+)
+def my_deadlines_feed(principal: Caller, ws: Ws) -> Response[bytes]:
+    tz = ws.app.registry.calendar.tz
+    with ws.app.uow(readonly=True) as uow:
+        data = person_feed(uow.connection, principal.person.id, ws.now, tz)  # type: ignore[attr-defined]
+    return Response(
+        data,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": 'inline; filename="peerloop-deadlines.ics"'},
+    )
+
+
+ROUTES = [me, my_deadlines_feed, list_people, get_person, person_grants, add_person, set_password]

@@ -445,3 +445,17 @@ def test_openapi_declares_problems_and_the_reference_page_works_offline(world: W
     # and the bundled pages that would load scripts from a CDN are not served
     for path in ("/schema/swagger", "/schema/redoc", "/schema/elements"):
         assert world.get(None, path).status_code == 404
+
+
+def test_deadline_feed_is_a_calendar_of_my_cycles(followed: tuple[World, str]) -> None:
+    w, c = followed
+    response = w.get("head_own", "/people/me/deadlines.ics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/calendar")
+    body = response.text
+    assert body.startswith("BEGIN:VCALENDAR") and "END:VCALENDAR" in body
+    assert "BEGIN:VEVENT" in body and c in body
+    outsider = w.get("head_other_net", "/people/me/deadlines.ics")
+    assert outsider.status_code == 200
+    assert c not in outsider.text, "another network's head sees none of this cycle's deadlines"
+    assert w.get(None, "/people/me/deadlines.ics").status_code == 401

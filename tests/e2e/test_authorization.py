@@ -524,6 +524,7 @@ def test_matrix_covers_every_route_and_role(ctx: Ctx) -> None:
         ("POST", "/templates/validation"),
         ("GET", "/templates/{template_id}"),
         ("GET", "/people"),
+        ("GET", "/people/me/deadlines.ics"),
         ("PUT", "/people/{person_id}/password"),
         ("GET", "/networks/{network_id}"),
         ("GET", "/schools/{school_id}"),

@@ -269,7 +269,7 @@ def _captured(engine: Engine, fn: Callable[[], int]) -> list[tuple[str, Any]]:
     libraries=("SQLAlchemy", "psycopg"),
     notes=(
         "Data: PEERLOOP_BENCH_SCALE cycles (default 100,000; the full run is"
-        " `PEERLOOP_BENCH_SCALE=1000000 python -m bench scale`, about 30 minutes) generated with"
+        " `PEERLOOP_BENCH_SCALE=1000000 python -m bench scale`, about 50 minutes) generated with"
         " COPY into a schema of their own, migrated by Peerloop's own migrations: about 25"
         " cycles per school, networks of about 10 schools of uneven size, 78 % closed over ten"
         " years, 5 % withdrawn, 1 % on hold and 16 % across the six working stages; each cycle"

@@ -16,6 +16,7 @@ from adapters.template_files import read_file
 from engine.diagram import mermaid
 from engine.errors import InvalidTemplate, NotFound
 from service.bootstrap import Container, build
+from service.cli_data import open_container
 from service.handlers import export_school, verify_history
 from service.logging import configure_logging
 from service.settings import Settings
@@ -120,15 +121,12 @@ def demo() -> None:
 @demo.command("load")
 def demo_load() -> None:
     """Load the demo partnership into an empty database."""
-    container = _container()
-    try:
+    with open_container() as container:
         if not _is_empty(container):
             raise click.ClickException(
                 "the database already holds data; the demo needs an empty one"
             )
         _load_demo(container)
-    finally:
-        container.close()
 
 
 def _safe_url(url: str) -> str:
@@ -162,13 +160,9 @@ def audit() -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Check every cycle's hash-chained history; exit 1 and say where if anything was altered."""
-    container = _container()
-    try:
-        with container.uow(readonly=True) as uow:
-            ids = uow.history.cycle_ids()
-            problems = verify_history(uow, ids)
-    finally:
-        container.close()
+    with open_container() as container, container.uow(readonly=True) as uow:
+        ids = uow.history.cycle_ids()
+        problems = verify_history(uow, ids)
     for p in problems:
         click.echo(str(p))
     if problems:
@@ -192,27 +186,14 @@ def export() -> None:
 )
 def export_school_cmd(school_id: str, output: Path | None) -> None:
     """Everything held about one school, as JSON."""
-    container = _container()
-    try:
-        with container.uow(readonly=True) as uow:
-            data = export_school(uow, school_id, container.app.clock.now())
-    except NotFound as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        container.close()
+    with open_container() as container, container.uow(readonly=True) as uow:
+        data = export_school(uow, school_id, container.app.clock.now())
     text = json.dumps(data, indent=2, ensure_ascii=False)
     if output is None:
         click.echo(text)
     else:
         output.write_text(text + "\n", encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
-
-
-def _container() -> Container:
-    try:
-        return build(_settings())
-    except SchemaOutOfDate as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 @main.group()

@@ -23,7 +23,7 @@ from service.handlers import new_id, to_plain
 from service.schools_csv import read_gias_csv
 from service.settings import Settings
 
-__all__ = ["cycles", "people", "schools", "templates_publish"]
+__all__ = ["cycles", "open_container", "people", "schools", "templates_publish"]
 
 _json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print JSON instead of a table."
@@ -31,7 +31,8 @@ _json_option = click.option(
 
 
 @contextmanager
-def _container() -> Iterator[Container]:
+def open_container() -> Iterator[Container]:
+    """The wired application for one command; refusals become clean CLI errors."""
     try:
         container = build(Settings.from_env())
     except SchemaOutOfDate as exc:
@@ -94,7 +95,7 @@ def schools_import(file: Path, network_id: str | None, skip_invalid: bool) -> No
         )
         sys.exit(1)
     added = known = 0
-    with _container() as c, c.uow() as uow:
+    with open_container() as c, c.uow() as uow:
         if network_id is not None:
             uow.directory.get_network(network_id)
         urns = {s.urn for s in uow.directory.schools()}
@@ -116,7 +117,7 @@ def schools_import(file: Path, network_id: str | None, skip_invalid: bool) -> No
 @_json_option
 def schools_list(network_id: str | None, as_json: bool) -> None:
     """List schools."""
-    with _container() as c, c.uow(readonly=True) as uow:
+    with open_container() as c, c.uow(readonly=True) as uow:
         rows = [to_plain(s) for s in uow.directory.schools(network_id)]
     _print(rows, ["id", "urn", "name", "phase", "network_id"], as_json, "Schools")  # type: ignore[arg-type]
 
@@ -141,7 +142,7 @@ def people_add(name: str, email: str, school_id: str | None, grants: tuple[str, 
     """Add a person, with any role grants."""
     parsed = [_grant(g) for g in grants]
     pid = new_id("p")
-    with _container() as c, c.uow() as uow:
+    with open_container() as c, c.uow() as uow:
         if school_id is not None:
             uow.directory.get_school(school_id)
         uow.directory.add_person(Person(pid, name.strip(), email.strip().lower(), school_id))
@@ -184,7 +185,7 @@ def cycles_list(
     as_json: bool,
 ) -> None:
     """List cycles, with filters."""
-    with _container() as c:
+    with open_container() as c:
         found = c.app.cycles(
             CycleFilter(
                 network_id=network_id,
@@ -212,7 +213,7 @@ def cycles_list(
 @_json_option
 def cycles_show(cycle_id: str, as_json: bool) -> None:
     """Show one cycle: its stage, what it collected, and its history."""
-    with _container() as c:
+    with open_container() as c:
         cycle = c.app.cycle(cycle_id)
         with c.uow(readonly=True) as uow:
             history = uow.history.for_cycle(cycle_id)
@@ -260,7 +261,7 @@ def templates_publish(templates: click.Group) -> None:
     @click.option("--draft", is_flag=True, help="Store as a draft, not published.")
     def publish(file: Path, draft: bool) -> None:
         """Validate a template FILE and store it as a published version (or a draft)."""
-        with _container() as c:
+        with open_container() as c:
             try:
                 stored = c.app.upload_template(file.read_bytes(), file.name, publish=not draft)
             except InvalidTemplate as exc:

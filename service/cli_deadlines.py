@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
@@ -17,29 +15,15 @@ from rich.table import Table
 
 from adapters.calendar_files import CalendarFileError, read_ics, read_yaml, save_calendar
 from adapters.ics_feed import person_feed
-from adapters.migrate import SchemaOutOfDate
 from adapters.outbox import outbox_counts
 from adapters.tables import DeadlineTableRow
 from engine.errors import NotFound
-from service.bootstrap import Container, build
+from service.cli_data import open_container
 from service.jobs import build_dispatcher, build_sweeper
-from service.settings import Settings
 
 __all__ = ["calendar", "deadlines"]
 
 D = DeadlineTableRow.__table__
-
-
-@contextmanager
-def _container() -> Iterator[Container]:
-    try:
-        container = build(Settings.from_env())
-    except SchemaOutOfDate as exc:
-        raise click.ClickException(str(exc)) from exc
-    try:
-        yield container
-    finally:
-        container.close()
 
 
 def _when(text: str, tz: ZoneInfo) -> datetime:
@@ -74,7 +58,7 @@ def deadlines_list(
     due_before: str | None, cycle_id: str | None, status: str, as_json: bool
 ) -> None:
     """List deadlines, soonest first."""
-    with _container() as c:
+    with open_container() as c:
         tz = ZoneInfo(c.settings.timezone)
         q = sa.select(D).order_by(D.c.due_at, D.c.id)
         if status != "all":
@@ -116,7 +100,7 @@ def deadlines_list(
 )
 def deadlines_sweep(dispatch: bool) -> None:
     """Apply every deadline due now, once (safe next to running replicas)."""
-    with _container() as c:
+    with open_container() as c:
         sweeper = build_sweeper(c)
         result = sweeper.sweep()
         r = result.as_dict()
@@ -144,7 +128,7 @@ def deadlines_sweep(dispatch: bool) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
 def deadlines_feed(person_id: str, output: Path | None) -> None:
     """A person's deadlines as an ICS calendar feed."""
-    with _container() as c:
+    with open_container() as c:
         tz = ZoneInfo(c.settings.timezone)
         try:
             with c.engine.connect() as conn:
@@ -181,7 +165,7 @@ def calendar_import(file: Path, network: str | None) -> None:
                 raise click.BadParameter("a YAML file names its networks itself", "--network")
     except CalendarFileError as exc:
         raise click.ClickException(f"{file}: {exc}") from exc
-    with _container() as c, c.engine.begin() as conn:
+    with open_container() as c, c.engine.begin() as conn:
         for net, spec in specs.items():
             save_calendar(conn, net, spec)
     for net, spec in specs.items():

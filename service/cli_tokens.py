@@ -8,7 +8,7 @@ from datetime import timedelta
 import click
 
 from service.auth import issue_token
-from service.cli_data import _container
+from service.cli_data import open_container
 
 __all__ = ["tokens"]
 
@@ -32,7 +32,7 @@ def tokens() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def tokens_create(person_id: str, name: str, days: int, as_json: bool) -> None:
     """Create a token for PERSON_ID and print its secret (shown only this once)."""
-    with _container() as c, c.uow() as uow:
+    with open_container() as c, c.uow() as uow:
         now = c.app.clock.now()
         token, secret = issue_token(uow, person_id, name, now, now + timedelta(days=days))
         uow.commit()
@@ -56,7 +56,7 @@ def tokens_create(person_id: str, name: str, days: int, as_json: bool) -> None:
 @click.argument("token_id")
 def tokens_revoke(token_id: str) -> None:
     """Revoke a token at once."""
-    with _container() as c, c.uow() as uow:
+    with open_container() as c, c.uow() as uow:
         uow.credentials.revoke_token(token_id, c.app.clock.now())
         uow.commit()
     click.echo(f"revoked {token_id}")

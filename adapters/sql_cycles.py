@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from adapters.aggregate_cache import AggregateCache, copy_cycle
 from adapters.sql_dashboard import cycle_summaries
 from adapters.tables import (
     ActionRow,
@@ -69,6 +70,7 @@ HISTORY = HistoryRow.__table__
 # The hot path's statements, built once: constructing a statement costs more than running it.
 _CID = sa.bindparam("cid")
 _Q_CYCLE = sa.select(C).where(C.c.id == _CID)
+_Q_HEAD = sa.select(C.c.version, C.c.history_count, C.c.history_head).where(C.c.id == _CID)
 _Q_TEAM = sa.select(TEAM).where(TEAM.c.cycle_id == _CID)
 _Q_EVIDENCE = sa.select(EVIDENCE).where(EVIDENCE.c.cycle_id == _CID).order_by(EVIDENCE.c.added_at)
 _Q_JUDGEMENT = sa.select(JUDGEMENT).where(JUDGEMENT.c.cycle_id == _CID)
@@ -76,6 +78,11 @@ _Q_FINDING = sa.select(FINDING).where(FINDING.c.cycle_id == _CID).order_by(FINDI
 _Q_ACTION = sa.select(ACTION).where(ACTION.c.cycle_id == _CID).order_by(ACTION.c.id)
 _Q_SUPPORT = sa.select(SUPPORT).where(SUPPORT.c.cycle_id == _CID).order_by(SUPPORT.c.id)
 _Q_SIGNOFF = sa.select(SIGNOFF).where(SIGNOFF.c.cycle_id == _CID)
+_Q_ACTIVITY = (
+    sa.select(ACTIVITY)
+    .where(ACTIVITY.c.link_id.in_(sa.bindparam("links", expanding=True)))
+    .order_by(ACTIVITY.c.link_id, ACTIVITY.c.seq)
+)
 _U_CYCLE = C.update().where(
     C.c.id == sa.bindparam("b_id"), C.c.version == sa.bindparam("b_expected")
 )
@@ -141,11 +148,20 @@ class SqlCycleRepository:
     Args:
         conn: the unit of work's connection.
         calendar: counts action due dates (Europe/London weekdays when not given).
+        cache: committed cycles shared between units of work; what this one writes reaches
+            it only when the unit of work commits (`committed`).
     """
 
-    def __init__(self, conn: sa.Connection, calendar: SchoolCalendar | None = None) -> None:
+    def __init__(
+        self,
+        conn: sa.Connection,
+        calendar: SchoolCalendar | None = None,
+        cache: AggregateCache | None = None,
+    ) -> None:
         self.conn = conn
         self.calendar = calendar or LONDON
+        self.cache = cache
+        self._written: dict[str, tuple[Cycle, str]] = {}
         # The history head of each cycle as loaded: valid for as long as the version check
         # passes, because every change to a cycle bumps its version.
         self._heads: dict[str, tuple[int, str]] = {}
@@ -168,6 +184,7 @@ class SqlCycleRepository:
             )
         )
         self._heads[cycle.id] = (len(entries), entries[-1].hash if entries else GENESIS)
+        self._remember(cycle)
         for kind, key in _records_touched(events):
             self._sync(cycle, kind, key)
         self._write_history(entries)
@@ -195,10 +212,23 @@ class SqlCycleRepository:
                 raise NotFound("cycle", cycle.id)
             raise StaleCycle(cycle.id, expected_version, actual)
         self._heads[cycle.id] = new_head
+        self._remember(cycle)
         for kind, key in _records_touched(events):
             self._sync(cycle, kind, key)
         self._write_history(entries)
         self._write_deadlines(cycle, events)
+
+    def _remember(self, cycle: Cycle) -> None:
+        # A copy as written now: the caller may go on changing its cycle without saving.
+        if self.cache is not None:
+            self._written[cycle.id] = (copy_cycle(cycle), self._heads[cycle.id][1])
+
+    def committed(self) -> None:
+        """The unit of work committed: what it wrote is now what the database holds."""
+        if self.cache is not None:
+            for cycle, head in self._written.values():
+                self.cache.put(cycle, head)
+        self._written.clear()
 
     def _load_head(self, cycle_id: str) -> tuple[int, str]:
         row = self.conn.execute(
@@ -412,8 +442,25 @@ class SqlCycleRepository:
     # -- reading -----------------------------------------------------------------------------
 
     def get(self, cycle_id: str) -> Cycle:
-        conn = self.conn
         key = {"cid": cycle_id}
+        if self.cache is not None:
+            # One narrow read decides whether the cached records are still the stored ones.
+            found = self.conn.execute(_Q_HEAD, key).first()
+            if found is None:
+                raise NotFound("cycle", cycle_id)
+            version, count, head = int(found[0]), int(found[1]), str(found[2])
+            cached = self.cache.get(cycle_id, version, head)
+            if cached is not None:
+                self._heads[cycle_id] = (count, head)
+                return cached
+        cycle = self._load(cycle_id, key)
+        if self.cache is not None and cycle_id not in self._written:
+            # (What this unit of work wrote itself is not committed yet.)
+            self.cache.put(copy_cycle(cycle), self._heads[cycle_id][1])
+        return cycle
+
+    def _load(self, cycle_id: str, key: dict[str, str]) -> Cycle:
+        conn = self.conn
         row = conn.execute(_Q_CYCLE, key).mappings().first()
         if row is None:
             raise NotFound("cycle", cycle_id)
@@ -467,12 +514,8 @@ class SqlCycleRepository:
         links = conn.execute(_Q_SUPPORT, key).mappings().all()
         if links:
             acts: dict[str, list[str]] = {}
-            q = (
-                sa.select(ACTIVITY)
-                .where(ACTIVITY.c.link_id.in_([lk["id"] for lk in links]))
-                .order_by(ACTIVITY.c.link_id, ACTIVITY.c.seq)
-            )
-            for r in conn.execute(q).mappings():
+            ids = {"links": [lk["id"] for lk in links]}
+            for r in conn.execute(_Q_ACTIVITY, ids).mappings():
                 acts.setdefault(r["link_id"], []).append(r["text"])
             for lk in links:
                 cycle.support[lk["id"]] = SupportLink(

@@ -8,6 +8,7 @@ from typing import Self
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from adapters.aggregate_cache import AggregateCache, cache_for
 from adapters.sql_access import SqlCredentialRepository, SqlShareRepository
 from adapters.sql_cycles import SqlCycleRepository
 from adapters.sql_repos import (
@@ -29,6 +30,8 @@ class SqlUnitOfWork:
         engine: the database engine.
         readonly: a reading unit of work (on SQLite it does not take the write lock).
         calendar: counts action due dates (Europe/London weekdays when not given).
+        cache: committed cycles kept between units of work (by default the one shared by
+            every unit of work on `engine`; see adapters.aggregate_cache).
     """
 
     cycles: SqlCycleRepository
@@ -41,9 +44,15 @@ class SqlUnitOfWork:
     shares: SqlShareRepository
 
     def __init__(
-        self, engine: Engine, *, readonly: bool = False, calendar: SchoolCalendar | None = None
+        self,
+        engine: Engine,
+        *,
+        readonly: bool = False,
+        calendar: SchoolCalendar | None = None,
+        cache: AggregateCache | None = None,
     ) -> None:
         self.engine = engine
+        self.cache = cache if cache is not None else cache_for(engine)
         self.readonly = readonly
         self.calendar = calendar
         self._conn: sa.Connection | None = None
@@ -55,7 +64,7 @@ class SqlUnitOfWork:
             conn = conn.execution_options(readonly=True)
         self._conn = conn
         self._tx = conn.begin()
-        self.cycles = SqlCycleRepository(conn, self.calendar)
+        self.cycles = SqlCycleRepository(conn, self.calendar, self.cache)
         self.history = SqlHistoryRepository(conn)
         self.deadlines = SqlDeadlineRepository(conn)
         self.templates = SqlTemplateRepository(conn)
@@ -73,6 +82,7 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         assert self._tx is not None, "use the unit of work in a `with` block"
         self._tx.commit()
+        self.cycles.committed()
 
     def rollback(self) -> None:
         if self._tx is not None and self._tx.is_active:

@@ -28,6 +28,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
+from adapters.db import StorageUnavailable
 from adapters.files import FileTooLarge
 from engine.errors import (
     CalendarExhausted,
@@ -129,6 +130,7 @@ PROBLEMS: Mapping[type[BaseException], Mapped] = {
     UnicodeDecodeError: Mapped(400, "bad-request", "The body could not be read"),
     # adapters
     FileTooLarge: Mapped(413, "file-too-large", "The file is too large"),
+    StorageUnavailable: Mapped(503, "storage-unavailable", "The database is unavailable; retry"),
     # service
     Unauthenticated: Mapped(401, "unauthenticated", "Authentication needed"),
     Forbidden: Mapped(403, "forbidden", "Not allowed"),

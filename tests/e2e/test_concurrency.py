@@ -7,10 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+import sqlalchemy as sa
 
 from tests.e2e.flows import ok, start
 from tests.e2e.world import World, open_world
+from tests.integration.conftest import PG_URL
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -120,3 +123,19 @@ def test_a_retry_with_its_idempotency_key_has_no_second_effect(world: World) -> 
     assert [(e["transition"], e["reason"]) for e in forced] == [
         ("reopen", "The head asked for it by phone")
     ]
+
+
+def test_a_database_connection_lost_mid_use_is_a_503_then_recovers(pg_world: World) -> None:
+    """A connection the server dropped a moment after its last use (a restart, a failover) is
+    answered with a 503 problem, nothing half-written, and the next request gets a new one."""
+    who = next(iter(pg_world.tokens))
+    assert pg_world.get(who, "/cycles").status_code == 200
+    with pg_world.container.engine.connect() as conn:
+        pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    lost = pg_world.get(who, "/cycles")
+    assert lost.status_code == 503
+    assert lost.headers["content-type"].startswith("application/problem+json")
+    assert lost.json()["type"].endswith("storage-unavailable")
+    assert pg_world.get(who, "/cycles").status_code == 200

@@ -84,6 +84,12 @@ class AggregateCache:
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
+    def resize(self, size: int) -> None:
+        with self._lock:
+            self.size = size
+            while len(self._entries) > max(size, 0):
+                self._entries.popitem(last=False)
+
     def discard(self, cycle_id: str) -> None:
         with self._lock:
             self._entries.pop(cycle_id, None)
@@ -96,10 +102,15 @@ _CACHES: weakref.WeakKeyDictionary[Engine, AggregateCache] = weakref.WeakKeyDict
 _CACHES_LOCK = threading.Lock()
 
 
-def cache_for(engine: Engine) -> AggregateCache:
-    """The cache shared by every unit of work on `engine` (one database, one cache)."""
+def cache_for(engine: Engine, size: int | None = None) -> AggregateCache:
+    """The cache shared by every unit of work on `engine` (one database, one cache).
+
+    `size` sets how many cycles it keeps (0: none); by default it stays as it is.
+    """
     with _CACHES_LOCK:
         cache = _CACHES.get(engine)
         if cache is None:
-            cache = _CACHES[engine] = AggregateCache()
+            cache = _CACHES[engine] = AggregateCache(DEFAULT_SIZE if size is None else size)
+        elif size is not None:
+            cache.resize(size)
         return cache

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
+from adapters.aggregate_cache import cache_for
 from adapters.calendar_files import load_calendars
 from adapters.clock import SystemClock
 from adapters.db import create_db_engine
@@ -32,7 +33,9 @@ class Container:
     """The deadline and outbox jobs (service.jobs.Jobs) when this process runs them."""
 
     def uow(self, **kw: Any) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, calendar=self.app.registry.calendar, **kw)
+        return SqlUnitOfWork(
+            self.engine, calendar=self.app.registry.calendar, cache=cache_for(self.engine), **kw
+        )
 
     def close(self) -> None:
         if self.scheduler is not None:
@@ -67,8 +70,9 @@ def build(
     # Monday to Friday. Per-network calendars are stored too (adapters/calendar_files.py).
     with engine.connect() as conn:
         calendar = load_calendars(conn, ZoneInfo(settings.timezone)).for_network(None)
+    cache = cache_for(engine, settings.cycle_cache)
     app = Peerloop(
-        lambda **kw: SqlUnitOfWork(engine, calendar=calendar, **kw),
+        lambda **kw: SqlUnitOfWork(engine, calendar=calendar, cache=cache, **kw),
         clock or SystemClock(),
         TemplateRegistry(calendar),
     )

@@ -45,6 +45,7 @@ class Settings:
     mail_digest_hour: int = 7
     jobs: bool = True
     sweep_interval_seconds: float = 30.0
+    cycle_cache: int = 4096
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -75,4 +76,5 @@ class Settings:
             mail_digest_hour=int(e.get("PEERLOOP_MAIL_DIGEST_HOUR", "7")),
             jobs=e.get("PEERLOOP_JOBS", "1").lower() in ("1", "true", "yes"),
             sweep_interval_seconds=float(e.get("PEERLOOP_SWEEP_INTERVAL", "30")),
+            cycle_cache=int(e.get("PEERLOOP_CYCLE_CACHE", "4096")),
         )

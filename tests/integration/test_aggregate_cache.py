@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
-from adapters.aggregate_cache import AggregateCache, copy_cycle
+from adapters.aggregate_cache import AggregateCache, cache_for, copy_cycle
 from adapters.clock import FixedClock
 from adapters.db import create_db_engine
 from adapters.migrate import upgrade
@@ -273,3 +273,24 @@ def test_cache_hands_out_copies_and_forgets_the_least_recently_used() -> None:
     assert cache.get("c1", 1, "h") is not None
     assert copy_cycle(_cycle("c9")) == _cycle("c9")
     assert AggregateCache(0).get("c1", 1, "h") is None
+
+
+def test_the_size_setting_reaches_the_cache_and_zero_turns_it_off(tmp_path: Path) -> None:
+    from service.bootstrap import build
+    from service.settings import Settings
+
+    settings = Settings.from_env({"PEERLOOP_DATA_DIR": str(tmp_path), "PEERLOOP_CYCLE_CACHE": "0"})
+    container = build(settings)
+    try:
+        app = seed(container.uow)
+        cid = app.start_cycle("spp-cycle", "s_a", LEAD).id
+        container.app.cycle(cid)
+        cache = cache_for(container.engine)
+        assert cache.size == 0
+        assert len(cache) == 0
+        cache.resize(1)
+        container.app.cycle(cid)
+        container.app.cycle(cid)
+        assert (len(cache), cache.hits) == (1, 1)
+    finally:
+        container.close()

@@ -17,6 +17,7 @@ MODULES: tuple[str, ...] = (
     "bench.compare",
     "bench.scale",
     "bench.deadlines",
+    "bench.http_load",
 )
 """Modules that register benchmark groups, in the order the report lists them."""
 

@@ -1,13 +1,15 @@
-"""`python -m bench [GROUP ...]`: run benchmark groups, print a table, write docs/benchmarks.md."""
+"""`python -m bench [GROUP ...]`: run benchmark groups, print a table, update docs/benchmarks.md."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import platform
+import re
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -27,22 +29,41 @@ a bare `transitions` trigger on a machine configured as ours).
 
 How a group is timed:
 
-- each case is calibrated to a loop count that runs for about {round_ms:.0f} ms, then warmed up
-  for {warmups};
-- then {repeat} timed rounds; in each round every candidate runs its loops right next to its
-  baseline's, the two in alternating order from round to round, and the comparisons in an order
-  rotated each round; the garbage collector is off while a loop runs (as in `timeit`);
-- a ratio is taken per round (candidate / its baseline of the same round), and the table gives
-  the **median** of the {repeat} ratios with their [min, max]; per-call microseconds, also as
-  median [min, max], are shown for orientation only.
+- each case is calibrated to a loop count that runs for about a tenth of a second (cases that use
+  up fixtures, or run a load for a set number of requests, fix their own count), then warmed up
+  for one untimed round;
+- then the timed rounds (7 by default); in each round every candidate runs its loops right next
+  to its baseline's, the two in alternating order from round to round, and the comparisons in an
+  order rotated each round; the garbage collector is off while a loop runs (as in `timeit`);
+- a ratio is taken per round (candidate / its baseline of the same round), and the tables give
+  the **median** of the rounds' ratios with their [min, max]; per-call microseconds, also as
+  median [min, max], are shown for orientation only. A ratio below 1 is faster than the baseline.
 
 A target, where given, is met when the median ratio is at or below it. Even a median ratio
 moves between runs on a shared machine (by up to a quarter in ours, with other work on the
 cores), so read a change as real only when it clearly exceeds that and the [min, max] spread.
+Each section ends with what it was measured on: the date, the machine, the load average before
+and after the group ran, the library versions, the commit and the rounds.
 
-Regenerate this file with `make bench` (or `.venv/bin/python -m bench`); `python -m bench
-engine` runs one group and prints without writing; `--profile` prints a cProfile of each case.
+Regenerate the whole file with `make bench` (or `.venv/bin/python -m bench`; over an hour).
+`python -m bench GROUP...` runs those groups and replaces only their sections, keeping the
+others and rebuilding the summary from the sections present; `--no-write` prints only;
+`--profile` prints a cProfile of each case.
 """
+
+SUMMARY_INTRO = """\
+The headline ratios of every group below, from its section (each measured on the date shown):
+candidate time over its baseline's in the same run, median [min, max] over the rounds; below 1
+is faster than the baseline."""
+
+HEADERS = ["case", "µs/call", "baseline", "baseline µs/call", "ratio", "target", "status"]
+SUMMARY_HEADERS = ["group", "case", "baseline", "ratio", "target", "status", "measured"]
+
+_SECTION = re.compile(
+    r"^<!-- bench:group:(?P<name>[\w.-]+) -->\n(?P<body>.*?)\n<!-- /bench:group:(?P=name) -->$",
+    re.DOTALL | re.MULTILINE,
+)
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")
 
 
 def _cpu_model() -> str:
@@ -79,19 +100,35 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
-def machine_details(groups: Sequence[Group]) -> list[tuple[str, str]]:
-    """What the numbers were measured on, as (name, value) pairs."""
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, or "unknown" where the OS has none."""
+    try:
+        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except (AttributeError, OSError):
+        return "unknown"
+
+
+def machine_details(
+    g: Group, settings: Settings, commit: str, load_before: str, load_after: str, seconds: float
+) -> list[tuple[str, str]]:
+    """What a group's numbers were measured on, as (name, value) pairs."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     cores = f"{os.cpu_count()} logical" + (f", {usable} usable" if usable is not None else "")
-    libraries = sorted({lib for g in groups for lib in g.libraries}, key=str.lower)
+    rounds = (
+        f"{settings.repeat} timed after {settings.warmup} warm-up; calibrated cases run about "
+        f"{settings.round_seconds * 1000:.0f} ms a round"
+    )
     return [
         ("date", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
         ("CPU", _cpu_model()),
         ("cores", cores),
+        ("load average (1, 5, 15 min)", f"{load_before} before; {load_after} after"),
         ("OS", platform.platform()),
         ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
-        *((lib, _version(lib)) for lib in libraries),
-        ("commit", _git_commit()),
+        *((lib, _version(lib)) for lib in sorted(g.libraries, key=str.lower)),
+        ("commit", commit),
+        ("rounds", rounds),
+        ("took", f"{seconds:.0f} s"),
     ]
 
 
@@ -122,9 +159,6 @@ def _cells(row: Row) -> list[str]:
     ]
 
 
-HEADERS = ["case", "µs/call", "baseline", "baseline µs/call", "ratio", "target", "status"]
-
-
 def text_table(rows: Sequence[Row]) -> str:
     table = [HEADERS, *(_cells(r) for r in rows)]
     widths = [max(len(line[i]) for line in table) for i in range(len(HEADERS))]
@@ -133,43 +167,183 @@ def text_table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
-def markdown(
-    results: Sequence[tuple[Group, list[Row]]],
-    details: Sequence[tuple[str, str]],
-    settings: Settings,
-) -> str:
-    out = [
-        "# Benchmarks",
+def _md_row(cells: Sequence[str]) -> str:
+    # A "|" inside a cell would split it when the table is read back for the summary.
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
+def _md_cells(line: str) -> list[str]:
+    inner = line.strip().removeprefix("|").removesuffix("|")
+    return [c.strip().replace("\\|", "|") for c in _CELL_SPLIT.split(inner)]
+
+
+def section(g: Group, rows: Sequence[Row], details: Sequence[tuple[str, str]]) -> str:
+    """A group's section of the report, without its markers."""
+    out = [f"## {g.title}", ""]
+    if g.notes:
+        out += [*(f"- {note}" for note in g.notes), ""]
+    out += [
+        _md_row(HEADERS),
+        "|" + "|".join("---" if i in (0, 2, 6) else "--:" for i in range(len(HEADERS))) + "|",
+        *(_md_row(_cells(r)) for r in rows),
         "",
-        "<!-- Generated by `python -m bench`; edit bench/__main__.py instead. -->",
-        "",
-        "## Method",
-        "",
-        METHOD.format(
-            round_ms=settings.round_seconds * 1000,
-            warmups=f"{settings.warmup} untimed round{'' if settings.warmup == 1 else 's'}",
-            repeat=settings.repeat,
-        ),
-        "## Machine",
+    ]
+    if g.report:
+        out += [*g.report, ""]
+    out += [
+        "Measured on:",
         "",
         "| | |",
         "|---|---|",
-        *(f"| {name} | {value} |" for name, value in details),
-        "",
+        *(_md_row([name, value]) for name, value in details),
     ]
-    for g, rows in results:
-        out += [f"## {g.title}", ""]
-        out += [f"- {note}" for note in g.notes]
-        out += [
-            "",
-            "| " + " | ".join(HEADERS) + " |",
-            "|" + "|".join("---" if i in (0, 2, 6) else "--:" for i in range(len(HEADERS))) + "|",
-            *("| " + " | ".join(_cells(r)) + " |" for r in rows),
-            "",
-        ]
-        if g.report:
-            out += [*g.report, ""]
     return "\n".join(out)
+
+
+# --- the report file: sections kept apart, merged, summarised (text in, text out) ---
+
+
+def parse_sections(text: str, titles: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The group sections of a report, by name, in the file's order.
+
+    A report written before sections had markers is one whole run under a single `## Machine`
+    table: its `## <title>` sections are taken for the groups `titles` (title -> name) knows,
+    each with that machine table appended, so that a partial run does not drop them.
+    """
+    found = {m["name"]: m["body"].strip("\n") for m in _SECTION.finditer(text)}
+    if found or not titles:
+        return found
+    return _legacy_sections(text, titles)
+
+
+def _legacy_sections(text: str, titles: Mapping[str, str]) -> dict[str, str]:
+    blocks: list[tuple[str, list[str]]] = []
+    for line in text.splitlines():
+        if line.startswith("## "):
+            blocks.append((line[3:].strip(), []))
+        elif blocks:
+            blocks[-1][1].append(line)
+    machine = next((body for title, body in blocks if title == "Machine"), [])
+    machine_table = [line for line in machine if line.startswith("|")]
+    sections = {}
+    for title, body in blocks:
+        name = titles.get(title)
+        if name is None:
+            continue
+        lines = [f"## {title}", *body]
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if machine_table:
+            lines += ["", "Measured on (in a whole run, before sections were kept apart):", ""]
+            lines += machine_table
+        sections[name] = "\n".join(lines)
+    return sections
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """One row of the summary, read back from a section's table."""
+
+    group: str
+    case: str
+    baseline: str
+    ratio: str
+    target: str
+    status: str
+    measured: str
+
+
+def section_rows(body: str) -> list[dict[str, str]]:
+    """The rows of a section's ratio table, as header -> cell."""
+    lines = body.splitlines()
+    header = _md_row(HEADERS)
+    try:
+        start = lines.index(header)
+    except ValueError:
+        return []
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells = _md_cells(line)
+        if len(cells) == len(HEADERS):
+            rows.append(dict(zip(HEADERS, cells, strict=True)))
+    return rows
+
+
+def _measured(body: str) -> str:
+    for line in body.splitlines():
+        if line.startswith("| date |"):
+            return _md_cells(line)[1]
+    return "unknown"
+
+
+def headlines(name: str, body: str, declared: Sequence[str] = ()) -> list[Headline]:
+    """The summary rows of one section: the `declared` cases, else those with a target, else
+    every case."""
+    rows = section_rows(body)
+    if declared:
+        chosen = [r for r in rows if r["case"] in declared]
+    else:
+        chosen = [r for r in rows if r["target"] != "-"] or rows
+    when = _measured(body)
+    return [
+        Headline(name, r["case"], r["baseline"], r["ratio"], r["target"], r["status"], when)
+        for r in chosen
+    ]
+
+
+def document(
+    sections: Mapping[str, str], declared: Mapping[str, Sequence[str]] | None = None
+) -> str:
+    """The whole report: the summary built from `sections` (name -> body, in order), the
+    method, then each section between its markers."""
+    declared = declared or {}
+    summary = [
+        h for name, body in sections.items() for h in headlines(name, body, declared.get(name, ()))
+    ]
+    out = [
+        "# Benchmarks",
+        "",
+        "<!-- Generated by `python -m bench`; edit bench/__main__.py instead. A partial run",
+        "replaces its groups' sections and rebuilds the summary from every section present. -->",
+        "",
+        "## Summary",
+        "",
+        SUMMARY_INTRO,
+        "",
+        _md_row(SUMMARY_HEADERS),
+        "|---|---|---|--:|--:|---|---|",
+        *(
+            _md_row([h.group, h.case, h.baseline, h.ratio, h.target, h.status, h.measured])
+            for h in summary
+        ),
+        "",
+        "## Method",
+        "",
+        METHOD,
+    ]
+    for name, body in sections.items():
+        out += [f"<!-- bench:group:{name} -->", body, f"<!-- /bench:group:{name} -->", ""]
+    return "\n".join(out)
+
+
+def merge(
+    existing: str | None,
+    fresh: Mapping[str, str],
+    order: Sequence[str],
+    titles: Mapping[str, str] | None = None,
+    declared: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """The report with `fresh` sections (name -> body) replacing the ones `existing` has.
+
+    Sections come in `order` (the registered groups), then any other section `existing` holds
+    (a group registered elsewhere), in the order they had: nothing already measured is lost.
+    """
+    kept = parse_sections(existing, titles) if existing else {}
+    combined = {**kept, **fresh}
+    names = [n for n in order if n in combined] + [n for n in combined if n not in order]
+    return document({n: combined[n] for n in names}, declared)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -182,11 +356,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=DEFAULTS.repeat, help="timed rounds")
     parser.add_argument(
         "--round-seconds", type=float, default=DEFAULTS.round_seconds,
-        help="about how long each case runs per round",
+        help="about how long each calibrated case runs per round",
     )  # fmt: skip
     parser.add_argument(
         "--output", type=Path,
-        help=f"write the report here (default: {REPORT.relative_to(ROOT)} when all groups run)",
+        help=f"the report to write or update (default: {REPORT.relative_to(ROOT)})",
     )  # fmt: skip
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument(
@@ -196,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [name for name in args.groups if name not in REGISTRY]
     if unknown:
         parser.error(f"unknown group(s) {', '.join(unknown)}; known: {', '.join(REGISTRY)}")
-    groups = [REGISTRY[name] for name in (args.groups or REGISTRY)]
+    groups = [REGISTRY[name] for name in dict.fromkeys(args.groups or REGISTRY)]
 
     if args.profile:
         for g in groups:
@@ -204,26 +378,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     settings = Settings(repeat=args.repeat, round_seconds=args.round_seconds)
+    output = None if args.no_write else (args.output or REPORT)
     began = time.perf_counter()
-    results = []
+    commit = _git_commit()  # the code this process imported, before the tree moves on
+    fresh: dict[str, str] = {}
     for g in groups:
-        print(f"## {g.title}")
+        print(f"## {g.title}", flush=True)
+        before, started = load_average(), time.perf_counter()
         rows = run_group(g, settings)
-        results.append((g, rows))
+        took = time.perf_counter() - started
+        details = machine_details(g, settings, commit, before, load_average(), took)
         print(text_table(rows), end="\n\n", flush=True)
         if g.report:
-            print("\n".join(g.report), end="\n\n", flush=True)
-    details = machine_details(groups)
-    for name, value in details:
-        print(f"{name}: {value}")
+            print("\n".join(g.report), end="\n\n")
+        print("\n".join(f"{name}: {value}" for name, value in details), end="\n\n", flush=True)
+        fresh[g.name] = section(g, rows, details)
+        if output is not None:
+            # Merged after each group, re-reading the file: an interrupted run keeps what it
+            # measured, and sections another run wrote meanwhile are kept.
+            _write(output, fresh, full=False)
+    if output is not None and not args.groups:
+        _write(output, fresh, full=True)
     print(f"took {time.perf_counter() - began:.1f} s")
-
-    output = args.output or (REPORT if not args.groups else None)
-    if output is not None and not args.no_write:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(markdown(results, details, settings))
+    if output is not None:
         print(f"wrote {output}")
     return 0
+
+
+def _write(output: Path, fresh: Mapping[str, str], *, full: bool) -> None:
+    """Merge the `fresh` sections into `output`; `full` drops every other section."""
+    existing = None if full or not output.exists() else output.read_text()
+    text = merge(
+        existing,
+        fresh,
+        list(REGISTRY),
+        {g.title: g.name for g in REGISTRY.values()},
+        {g.name: g.headline for g in REGISTRY.values()},
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
 
 
 if __name__ == "__main__":

@@ -44,12 +44,16 @@ class Case:
         calls: operations per `fn()` call; times are reported per operation.
         loops: a fixed number of `fn()` calls per round, instead of calibrating one; for
             cases that use up fixtures (a pool of fresh cycles) and so cannot repeat forever.
+        begin: called once right before the timed rounds (after calibration and warm-up), so
+            that a case which records figures of its own (latencies) can drop what the untimed
+            calls left.
     """
 
     label: str
     fn: Callable[[], object]
     calls: int = 1
     loops: int | None = None
+    begin: Callable[[], object] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,8 @@ class Group:
 
     `report` holds Markdown lines a builder adds while it runs, for figures that are not paired
     ratios (query latency percentiles, memory); the report prints them after the group's table.
+    `headline` names the cases (by label) that the report's summary lists; without it the
+    summary lists the cases that have a target, or every case when none has.
     """
 
     name: str
@@ -80,6 +86,7 @@ class Group:
     libraries: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     report: list[str] = field(default_factory=list)
+    headline: tuple[str, ...] = ()
 
 
 REGISTRY: dict[str, Group] = {}
@@ -92,18 +99,22 @@ def group(
     title: str,
     libraries: Sequence[str] = (),
     notes: Sequence[str] = (),
+    headline: Sequence[str] = (),
 ) -> Callable[[Builder], Builder]:
     """Register the decorated function as the benchmark group `name`.
 
     The function builds its fixtures (untimed) and returns the comparisons to time, or yields
     them once and cleans up after the yield.
-    `libraries` are distribution names whose versions go into the report.
+    `libraries` are distribution names whose versions go into the report; `headline` the
+    labels of the cases the report's summary lists (see `Group`).
     """
 
     def register(build: Builder) -> Builder:
         if name in REGISTRY:
             raise ValueError(f"benchmark group {name!r} is registered twice")
-        REGISTRY[name] = Group(name, title, build, tuple(libraries), tuple(notes))
+        REGISTRY[name] = Group(
+            name, title, build, tuple(libraries), tuple(notes), headline=tuple(headline)
+        )
         return build
 
     return register
@@ -214,6 +225,12 @@ def _run(g: Group, comparisons: list[Comparison], settings: Settings) -> list[Ro
         for c in comparisons:
             per_call(c.baseline)
             per_call(c.candidate)
+    begun: set[int] = set()
+    for c in comparisons:
+        for case in (c.baseline, c.candidate):
+            if case.begin is not None and id(case) not in begun:
+                begun.add(id(case))
+                case.begin()
     samples: list[tuple[list[float], list[float]]] = [([], []) for _ in comparisons]
     for r in range(settings.repeat):
         # A ratio pairs a candidate with a baseline timed right next to it, in alternating

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bench.__main__ import document, headlines, merge, parse_sections, section
 from bench.common import Group, Row, Stats
+from bench.report import document, headlines, merge, parse_sections, section
 
 ORDER = ["engine", "persistence", "deadlines", "http"]
 

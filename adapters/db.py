@@ -69,7 +69,8 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     # real transaction. Writers take the write lock up front (IMMEDIATE): a deferred reader that
     # later writes after another commit fails at once in WAL mode instead of waiting its turn.
     readonly = conn.get_execution_options().get("readonly", False)
-    conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+    # Straight to the driver: this runs for every unit of work, and needs no result.
+    conn.connection.driver_connection.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

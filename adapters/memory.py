@@ -200,7 +200,7 @@ class _Cycles:
                     min(dues) if dues else None,
                 )
             )
-        return out[: where.limit]
+        return sorted(out, key=where.order_key)[: where.limit]
 
 
 class _History:
@@ -209,6 +209,22 @@ class _History:
 
     def for_cycle(self, cycle_id: str) -> list[HistoryEntry]:
         return list(self.d.history.get(cycle_id, []))
+
+    def for_school(
+        self,
+        school_id: str,
+        *,
+        limit: int = 500,
+        after: tuple[datetime, str, int] | None = None,
+    ) -> list[HistoryEntry]:
+        hosted = {c.id for c in self.d.cycles.values() if c.host_school_id == school_id}
+        entries = sorted(
+            (e for cid in hosted for e in self.d.history.get(cid, [])),
+            key=lambda e: (e.at, e.cycle_id, e.seq),
+        )
+        if after is not None:
+            entries = [e for e in entries if (e.at, e.cycle_id, e.seq) > after]
+        return entries[:limit]
 
     def head(self, cycle_id: str) -> tuple[int, str] | None:
         return self.d.heads.get(cycle_id)
@@ -222,16 +238,25 @@ class _Deadlines:
         self.d = d
 
     def pending(
-        self, *, cycle_id: str | None = None, due_before: datetime | None = None
+        self,
+        *,
+        cycle_id: str | None = None,
+        due_before: datetime | None = None,
+        limit: int | None = 500,
+        after: tuple[datetime, int] | None = None,
     ) -> list[DeadlineRow]:
-        rows = [
-            r
-            for r in self.d.deadlines
-            if r.status == "pending"
-            and (cycle_id is None or r.cycle_id == cycle_id)
-            and (due_before is None or r.due_at < due_before)
-        ]
-        return sorted(rows, key=lambda r: (r.due_at, r.id))
+        rows = sorted(
+            (
+                r
+                for r in self.d.deadlines
+                if r.status == "pending"
+                and (cycle_id is None or r.cycle_id == cycle_id)
+                and (due_before is None or r.due_at < due_before)
+                and (after is None or (r.due_at, r.id) > after)
+            ),
+            key=lambda r: (r.due_at, r.id),
+        )
+        return rows if limit is None else rows[:limit]
 
     def for_cycle(self, cycle_id: str) -> list[DeadlineRow]:
         return [r for r in self.d.deadlines if r.cycle_id == cycle_id]

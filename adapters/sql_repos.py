@@ -50,6 +50,10 @@ GRANT = GrantRow.__table__
 IDEMPOTENCY = IdempotencyRow.__table__
 
 
+_ENTRY_COLUMNS = [c for c in HISTORY.c if c.name != "id"]
+"""History's columns but its row id: HistoryEntry's fields, in the same order."""
+
+
 class SqlHistoryRepository:
     """Reads history; entries are only ever inserted, by the cycle repository."""
 
@@ -63,6 +67,34 @@ class SqlHistoryRepository:
             HistoryEntry(**{k: v for k, v in r.items() if k != "id"})
             for r in self.conn.execute(q).mappings()
         ]
+
+    def for_school(
+        self,
+        school_id: str,
+        *,
+        limit: int = 500,
+        after: tuple[datetime, str, int] | None = None,
+    ) -> list[HistoryEntry]:
+        # One statement over the school's cycles (host_school_id's index, then each cycle's
+        # rows by history's cycle_id index), rather than one query per cycle.
+        q = (
+            sa.select(*_ENTRY_COLUMNS)
+            .join(CYCLE, CYCLE.c.id == HISTORY.c.cycle_id)
+            .where(CYCLE.c.host_school_id == school_id)
+        )
+        if after is not None:
+            at, cycle_id, seq = after
+            q = q.where(
+                sa.or_(
+                    HISTORY.c.at > at,
+                    sa.and_(HISTORY.c.at == at, HISTORY.c.cycle_id > cycle_id),
+                    sa.and_(
+                        HISTORY.c.at == at, HISTORY.c.cycle_id == cycle_id, HISTORY.c.seq > seq
+                    ),
+                )
+            )
+        q = q.order_by(HISTORY.c.at, HISTORY.c.cycle_id, HISTORY.c.seq).limit(limit)
+        return [HistoryEntry(*r) for r in self.conn.execute(q)]
 
     def head(self, cycle_id: str) -> tuple[int, str] | None:
         row = self.conn.execute(
@@ -99,14 +131,26 @@ class SqlDeadlineRepository:
         self.conn = conn
 
     def pending(
-        self, *, cycle_id: str | None = None, due_before: datetime | None = None
+        self,
+        *,
+        cycle_id: str | None = None,
+        due_before: datetime | None = None,
+        limit: int | None = 500,
+        after: tuple[datetime, int] | None = None,
     ) -> list[DeadlineRow]:
         q = sa.select(DEADLINE).where(DEADLINE.c.status == "pending")
         if cycle_id is not None:
             q = q.where(DEADLINE.c.cycle_id == cycle_id)
         if due_before is not None:
             q = q.where(DEADLINE.c.due_at < due_before)
-        q = q.order_by(DEADLINE.c.due_at, DEADLINE.c.id)
+        if after is not None:
+            # `due_at >= x` bounds the range scan of (status, due_at); the OR only breaks ties.
+            due_at, row_id = after
+            q = q.where(
+                DEADLINE.c.due_at >= due_at,
+                sa.or_(DEADLINE.c.due_at > due_at, DEADLINE.c.id > row_id),
+            )
+        q = q.order_by(DEADLINE.c.due_at, DEADLINE.c.id).limit(limit)
         return [_deadline(r) for r in self.conn.execute(q).mappings()]
 
     def for_cycle(self, cycle_id: str) -> list[DeadlineRow]:

@@ -101,7 +101,8 @@ class CycleRow(SQLModel, table=True):
             ["template_id", "template_version"],
             ["template_version.template_id", "template_version.version"],
         ),
-        sa.Index("ix_cycle_network_stage", "network_id", "stage"),
+        # A network's cycles at a stage, in the dashboard's (start) order, without a sort.
+        sa.Index("ix_cycle_network_stage_started", "network_id", "stage", "started_at", "id"),
     )
     id: str = Field(primary_key=True, max_length=64)
     template_id: str = Field(max_length=64, index=True)
@@ -200,9 +201,31 @@ class SignOffRow(SQLModel, table=True):
     at: datetime = _when()
 
 
+OPEN_DUE = sa.text("status = 'pending' AND kind = 'due'")
+"""The rows of the partial indexes on deadline (the migration spells the same condition)."""
+
+
 class DeadlineTableRow(SQLModel, table=True):
     __tablename__ = "deadline"
-    __table_args__ = (sa.Index("ix_deadline_status_due", "status", "due_at"),)
+    __table_args__ = (
+        sa.Index("ix_deadline_status_due", "status", "due_at"),
+        # Pending due times (one a cycle, of its current stage) are a small slice of the
+        # table: by cycle for a cycle's next due time, by time for the most overdue first.
+        sa.Index(
+            "ix_deadline_pending_due",
+            "cycle_id",
+            "due_at",
+            postgresql_where=OPEN_DUE,
+            sqlite_where=OPEN_DUE,
+        ),
+        sa.Index(
+            "ix_deadline_pending_due_at",
+            "due_at",
+            "cycle_id",
+            postgresql_where=OPEN_DUE,
+            sqlite_where=OPEN_DUE,
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: str = Field(foreign_key="cycle.id", index=True)
     stage: str = Field(max_length=64)

@@ -1,8 +1,10 @@
 """Dashboard queries at scale: up to 1,000,000 cycles in PostgreSQL, through Peerloop's own
-repositories, with and without the indexes we propose, and the memory of a process running them.
+repositories, with and without the dashboard indexes' migration, and the memory of a process
+running them.
 
-`PEERLOOP_BENCH_SCALE` sets how many cycles (default 100,000; the full run is 1,000,000).
-`python -m bench.scale probe URL N` is the memory probe run in a fresh process at each size.
+`PEERLOOP_BENCH_SCALE` sets how many cycles (default 100,000; the full run is 1,000,000);
+`PEERLOOP_BENCH_SCALE_SCHEMA` names a schema to keep (and reuse when it holds that many).
+`python -m bench.scale probe URL` is the memory probe run in a fresh process at each size.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from sqlalchemy.engine import Engine
 
 from adapters.clock import FixedClock
 from adapters.db import create_db_engine
-from adapters.migrate import upgrade
+from adapters.migrate import downgrade, upgrade
 from adapters.unit_of_work import SqlUnitOfWork
 from bench.common import REGISTRY, Case, Comparison, group
 from bench.persistence import PG_URL
@@ -43,51 +45,33 @@ from engine.calendar import WeekdayCalendar
 from engine.ports import CycleFilter
 from service.handlers import Peerloop, TemplateRegistry
 
-__all__ = ["PROPOSED_INDEXES", "scale"]
+__all__ = ["dashboard_queries", "scale"]
 
 SPP = Path(__file__).resolve().parents[1] / "workflows" / "spp-cycle.yaml"
 TARGET_MS = 50.0
 RUNS = 200
 RUN_BUDGET_S = 30.0
 """Stop a query's timed runs early once they have taken this long (slow plans at 1M)."""
-
-PROPOSED_INDEXES = {
-    "ix_cycle_network_stage_started": (
-        "CREATE INDEX ix_cycle_network_stage_started ON cycle (network_id, stage, started_at, id)"
-    ),
-    "ix_deadline_pending_due": (
-        "CREATE INDEX ix_deadline_pending_due ON deadline (cycle_id, due_at) "
-        "WHERE status = 'pending' AND kind = 'due'"
-    ),
-    "ix_deadline_pending_due_at": (
-        "CREATE INDEX ix_deadline_pending_due_at ON deadline (due_at, cycle_id) "
-        "WHERE status = 'pending' AND kind = 'due'"
-    ),
-}
-"""What the dashboard queries need beyond the migrations' indexes (created only in the bench
-schema here, to measure them; the real ones belong in a migration)."""
-
-
-_SCHOOL_HISTORY = sa.text(
-    "SELECT h.* FROM history h JOIN cycle c ON c.id = h.cycle_id"
-    " WHERE c.host_school_id = :school ORDER BY c.started_at, c.id, h.id"
-)
-"""What a `HistoryRepository.for_school` could send instead of one query per cycle."""
-
-_OVERDUE_FIRST = sa.text(
-    "WITH overdue AS MATERIALIZED (SELECT DISTINCT cycle_id FROM deadline"
-    " WHERE status = 'pending' AND kind = 'due' AND due_at < :now)"
-    " SELECT c.id, c.template_id, c.template_version, c.host_school_id, c.network_id, c.stage,"
-    " c.version, c.stage_entered_at, c.started_at, (SELECT min(d.due_at) FROM deadline d"
-    " WHERE d.cycle_id = c.id AND d.kind = 'due' AND d.status = 'pending') AS next_due_at"
-    " FROM cycle c JOIN overdue o ON o.cycle_id = c.id ORDER BY c.started_at, c.id LIMIT 500"
-)
-"""`cycles.list(overdue_at=...)` with the overdue cycles found first: the planner otherwise
-walks every cycle in start order and probes its deadlines, since overdue ones are the newest."""
+INDEXES_REVISION = "0004"
+"""The migration that adds the dashboard's indexes: the comparison runs without it, then with."""
+KEEP_SCHEMA = "PEERLOOP_BENCH_SCALE_SCHEMA"
+"""A schema to generate into and keep, or to reuse when it already holds the data (the data
+takes tens of minutes to generate at 1M; iterate on the queries against a kept one)."""
 
 
 def _sizes(n: int) -> list[int]:
     return sorted({s for s in (10_000, 100_000, 1_000_000) if s < n} | {n})
+
+
+def _page_cursors(engine: Engine, every: int = 500) -> list[tuple[Any, int]]:
+    """(due_at, id) of every `every`-th overdue pending deadline: where later pages start."""
+    q = sa.text(
+        "SELECT due_at, id FROM deadline WHERE status = 'pending' AND due_at < :now"
+        " ORDER BY due_at, id"
+    )
+    with engine.connect() as c:
+        rows = c.execute(q, {"now": NOW}).all()
+    return [(r[0], r[1]) for r in rows[every - 1 :: every]] or [(NOW, 0)]
 
 
 def dashboard_queries(
@@ -99,10 +83,11 @@ def dashboard_queries(
 ) -> dict[str, Callable[[], int]]:
     """Each dashboard query as the service runs it: a read-only unit of work, the repository.
 
-    Each run picks a network, stage or school at random from those given.
+    Each run picks a network, stage, school or page at random from those given.
     """
     rng = random.Random(seed)
     stages = stages or [*STAGES, "closed"]
+    cursors = _page_cursors(engine)
 
     def uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, readonly=True)
@@ -112,36 +97,54 @@ def dashboard_queries(
             where = CycleFilter(network_id=rng.choice(networks), stage=rng.choice(stages))
             return len(u.cycles.list(where))
 
-    def overdue() -> int:
-        with uow() as u:
-            return len(u.cycles.list(CycleFilter(overdue_at=NOW)))
+    def overdue(limit: int) -> Callable[[], int]:
+        def run() -> int:
+            with uow() as u:
+                return len(u.cycles.list(CycleFilter(overdue_at=NOW, limit=limit)))
 
-    def pending() -> int:
-        with uow() as u:
-            return len(u.deadlines.pending(due_before=NOW))
+        return run
 
-    def school_history() -> int:
+    def overdue_in_network() -> int:
         with uow() as u:
-            found = u.cycles.list(CycleFilter(school_id=rng.choice(schools), limit=100_000))
-            return sum(len(u.history.for_cycle(c.id)) for c in found)
+            return len(u.cycles.list(CycleFilter(network_id=rng.choice(networks), overdue_at=NOW)))
 
-    def school_history_joined() -> int:
-        with uow() as u:
-            return len(u.connection.execute(_SCHOOL_HISTORY, {"school": rng.choice(schools)}).all())
+    def pending(limit: int, later: bool = False) -> Callable[[], int]:
+        def run() -> int:
+            after = rng.choice(cursors) if later else None
+            with uow() as u:
+                return len(u.deadlines.pending(due_before=NOW, limit=limit, after=after))
 
-    def overdue_first() -> int:
-        with uow() as u:
-            return len(u.connection.execute(_OVERDUE_FIRST, {"now": NOW}).all())
+        return run
+
+    def school_history(limit: int) -> Callable[[], int]:
+        def run() -> int:
+            with uow() as u:
+                return len(u.history.for_school(rng.choice(schools), limit=limit))
+
+        return run
 
     return {
-        "cycles of a network by stage: `cycles.list(network_id, stage)`": by_stage,
-        "overdue cycles, all networks: `cycles.list(overdue_at=now)`": overdue,
-        "(sketch, not in Peerloop) overdue cycles, overdue ids first": overdue_first,
-        "overdue deadlines, all networks: `deadlines.pending(due_before=now)`": pending,
-        "one school's history: `cycles.list(school_id)` + `history.for_cycle` each": (
-            school_history
+        "cycles of a network at a stage: `cycles.list(network_id, stage)`": by_stage,
+        "overdue cycles, most overdue first, page of 100 (the API's default):"
+        " `cycles.list(overdue_at=now, limit=100)`": overdue(100),
+        "overdue cycles, most overdue first, page of 500 (the API's largest):"
+        " `cycles.list(overdue_at=now)`": overdue(500),
+        "overdue cycles of a network: `cycles.list(network_id, overdue_at=now)`": (
+            overdue_in_network
         ),
-        "(sketch, not in Peerloop) one school's history in one statement": school_history_joined,
+        "overdue deadlines, first page of 100: `deadlines.pending(due_before=now, limit=100)`": (
+            pending(100)
+        ),
+        "overdue deadlines, a later page of 100: `deadlines.pending(due_before=now, limit=100,"
+        " after=...)`": pending(100, later=True),
+        "overdue deadlines, first page of 500 (the default): `deadlines.pending(due_before=now)`": (
+            pending(500)
+        ),
+        "one school's history, page of 100: `history.for_school(school_id, limit=100)`": (
+            school_history(100)
+        ),
+        "one school's history, page of 500 (the default; about all of it):"
+        " `history.for_school(school_id)`": school_history(500),
     }
 
 
@@ -191,10 +194,17 @@ def _grow(
             copies[2].write(buf.history.getvalue())
             deadlines += buf.deadlines
             histories += buf.histories
-    with psycopg.connect(url, autocommit=True) as conn:
-        for table, _ in tables:
-            conn.execute(f"ANALYZE {table}")
+    _vacuum(url)
     return deadlines, histories
+
+
+def _vacuum(url: str) -> None:
+    """VACUUM ANALYZE the big tables: statistics, and the visibility map that index-only scans
+    need. Autovacuum does this in a live database, but at its own moment, which would make a
+    bench run's plans depend on when it ran."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        for table in ("cycle", "deadline", "history"):
+            conn.execute(f"VACUUM ANALYZE {table}")
 
 
 def _probe(url: str, cycles: int) -> dict[str, float]:
@@ -233,18 +243,16 @@ def probe_main(url: str) -> None:
                 "rss_before_mib": before / 1024,
                 "rss_after_mib": after / 1024,
                 "peak_mib": peak / 1024,
-                "pending_rows": next(v for k, v in rows.items() if "pending(" in k),
+                "pending_rows": next(v for k, v in rows.items() if "pending(due_before=now)`" in k),
+                "history_rows": next(v for k, v in rows.items() if "for_school(school_id)`" in k),
             }
         )
     )
 
 
-def _row(name: str, without: tuple, with_: tuple) -> str:
-    def cell(r: tuple) -> str:
-        flag = "" if r[1] < TARGET_MS else " **over**"
-        return f"{r[0]:.1f} / {r[1]:.1f}{flag} (max {r[2]:.0f}, {r[4]} runs)"
-
-    return f"| {name} | {with_[3]:,} | {cell(without)} | {cell(with_)} |"
+def _cell(r: tuple) -> str:
+    flag = "" if r[1] < TARGET_MS else " **over**"
+    return f"{r[0]:.1f} / {r[1]:.1f}{flag} (max {r[2]:.0f}, {r[4]} runs)"
 
 
 def _captured(engine: Engine, fn: Callable[[], int]) -> list[tuple[str, Any]]:
@@ -269,20 +277,22 @@ def _captured(engine: Engine, fn: Callable[[], int]) -> list[tuple[str, Any]]:
     libraries=("SQLAlchemy", "psycopg"),
     notes=(
         "Data: PEERLOOP_BENCH_SCALE cycles (default 100,000; the full run is"
-        " `PEERLOOP_BENCH_SCALE=1000000 python -m bench scale`, about 50 minutes) generated with"
-        " COPY into a schema of their own, migrated by Peerloop's own migrations: about 25"
-        " cycles per school, networks of about 10 schools of uneven size, 78 % closed over ten"
-        " years, 5 % withdrawn, 1 % on hold and 16 % across the six working stages; each cycle"
-        " has the deadlines the SPP template plans for every stage it entered (past ones fired"
-        " or cancelled, the current stage's pending, about one in eight overdue) and a history"
-        " of its start, 1-5 records per stage and each move. The schema is dropped afterwards.",
+        " `PEERLOOP_BENCH_SCALE=1000000 python -m bench scale`) generated with COPY into a schema"
+        " of their own, migrated by Peerloop's own migrations: about 25 cycles per school,"
+        " networks of about 10 schools of uneven size, 78 % closed over ten years, 5 % withdrawn,"
+        " 1 % on hold and 16 % across the six working stages; each cycle has the deadlines the SPP"
+        " template plans for every stage it entered (past ones fired or cancelled, the current"
+        " stage's pending, about one in eight overdue) and a history of its start, 1-5 records"
+        " per stage and each move. Then VACUUM ANALYZE. The schema is dropped afterwards (kept"
+        f" and reused when `{KEEP_SCHEMA}` names it).",
         "Each query runs as the service runs it: a read-only `SqlUnitOfWork` and the repository"
-        " method, on random networks, stages and schools; latency is p50 / p95 in ms over"
-        f" {RUNS} runs (fewer if they take over {RUN_BUDGET_S:.0f} s), first with the"
-        " migrations' indexes only, then with the proposed ones (below). Target: p95 under"
+        " method with the page size its row names, on random networks, stages, schools and"
+        f" pages; latency is p50 / p95 in ms over {RUNS} runs (fewer if they take over"
+        f" {RUN_BUDGET_S:.0f} s), with every migration, then without the indexes of migration"
+        f" {INDEXES_REVISION} (downgraded, measured, upgraded again). Target: p95 under"
         f" {TARGET_MS:.0f} ms.",
         "The table's ratios are each repository call against the same SQL statements (captured"
-        " from it) sent through psycopg directly, with the proposed indexes in place.",
+        " from it) sent through psycopg directly.",
         "Memory: a fresh process runs every dashboard query 30 times at each size; RSS before"
         " and after, and its peak.",
     ),
@@ -291,10 +301,11 @@ def scale() -> Iterator[list[Comparison]]:
     n = int(os.environ.get("PEERLOOP_BENCH_SCALE", "100000"))
     report = REGISTRY["scale"].report
     report.clear()
-    schema = f"bench_scale_{uuid.uuid4().hex[:10]}"
+    kept = os.environ.get(KEEP_SCHEMA)
+    schema = kept or f"bench_scale_{uuid.uuid4().hex[:10]}"
     try:
         with psycopg.connect(PG_URL, autocommit=True, connect_timeout=3) as admin:
-            admin.execute(f'CREATE SCHEMA "{schema}"')
+            admin.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     except psycopg.Error as exc:
         print(f"(scale skipped: PostgreSQL unavailable: {exc})")
         yield []
@@ -307,70 +318,99 @@ def scale() -> Iterator[list[Comparison]]:
     finally:
         engine.dispose()
         raw.close()
-        with psycopg.connect(PG_URL, autocommit=True) as admin:
-            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        if not kept:
+            with psycopg.connect(PG_URL, autocommit=True) as admin:
+                admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _populate(
+    engine: Engine, raw: psycopg.Connection[Any], url: str, n: int
+) -> tuple[list[dict[str, float]], str]:
+    """Migrate and generate n cycles (probing memory at each size) unless the schema holds them.
+
+    Returns the memory probes and a line on the data.
+    """
+    upgrade(engine)
+    memory: list[dict[str, float]] = []
+    with engine.connect() as c:
+        present = c.execute(sa.text("SELECT count(*) FROM cycle")).scalar_one()
+    if present == n:
+        print(f"  reusing {n:,} cycles", flush=True)
+        memory.append(_probe(url, n))
+    elif present:
+        raise RuntimeError(f"the schema holds {present:,} cycles, not {n:,}: drop it or change N")
+    else:
+        app = Peerloop(
+            lambda **kw: SqlUnitOfWork(engine, **kw),
+            FixedClock(NOW),
+            TemplateRegistry(WeekdayCalendar()),
+        )
+        app.upload_template(SPP.read_bytes(), SPP.name, publish=True)
+        rng = random.Random(20261123)
+        networks, schools = directory_rows(n, rng)
+        _copy(raw, "network", "id, name", "".join(f"{k}\tNLC {k}\n" for k in networks))
+        _copy(
+            raw,
+            "school",
+            "id, urn, name, phase, network_id",
+            "".join(f"{s}\t{s[4:]}\tSchool {s}\tPrimary\t{k}\n" for s, k in schools),
+        )
+        raw.commit()
+        done = 0
+        for size in _sizes(n):
+            began = time.perf_counter()
+            _grow(url, done, size, schools, rng)
+            done = size
+            print(
+                f"  {size:,} cycles: generated in {time.perf_counter() - began:.0f} s", flush=True
+            )
+            memory.append(_probe(url, size))
+    with engine.connect() as c:
+        counts = [
+            c.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in ("cycle", "deadline", "history", "network", "school")
+        ]
+    line = (
+        f"**{counts[0]:,} cycles**, {counts[1]:,} deadlines, {counts[2]:,} history rows,"
+        f" {counts[3]:,} networks, {counts[4]:,} schools."
+    )
+    return memory, line
 
 
 def _measure(
     engine: Engine, raw: psycopg.Connection[Any], url: str, n: int, report: list[str]
 ) -> list[Comparison]:
-    upgrade(engine)
-    app = Peerloop(
-        lambda **kw: SqlUnitOfWork(engine, **kw),
-        FixedClock(NOW),
-        TemplateRegistry(WeekdayCalendar()),
-    )
-    app.upload_template(SPP.read_bytes(), SPP.name, publish=True)
-    rng = random.Random(20261123)
-    networks, schools = directory_rows(n, rng)
-    _copy(raw, "network", "id, name", "".join(f"{k}\tNLC {k}\n" for k in networks))
-    _copy(
-        raw,
-        "school",
-        "id, urn, name, phase, network_id",
-        "".join(f"{s}\t{s[4:]}\tSchool {s}\tPrimary\t{k}\n" for s, k in schools),
-    )
-    raw.commit()
-    queries = dashboard_queries(engine, networks, [s for s, _ in schools])
-    memory: list[dict[str, float]] = []
-    done = deadlines = histories = 0
-    for size in _sizes(n):
-        began = time.perf_counter()
-        d, h = _grow(url, done, size, schools, rng)
-        deadlines, histories, done = deadlines + d, histories + h, size
-        print(
-            f"  {size:,} cycles, {deadlines:,} deadlines, {histories:,} history rows: "
-            f"generated in {time.perf_counter() - began:.0f} s",
-            flush=True,
-        )
-        memory.append(_probe(url, size))
-    without = {name: _latency(fn) for name, fn in queries.items()}
-    for ddl in PROPOSED_INDEXES.values():
-        raw.execute(ddl)
-    raw.execute("ANALYZE cycle")
-    raw.execute("ANALYZE deadline")
-    raw.commit()
+    memory, data = _populate(engine, raw, url, n)
+    with engine.connect() as c:
+        networks = list(c.execute(sa.text("SELECT id FROM network")).scalars())
+        schools = list(c.execute(sa.text("SELECT id FROM school")).scalars())
+    queries = dashboard_queries(engine, networks, schools)
     with_ = {name: _latency(fn) for name, fn in queries.items()}
+    downgrade(engine, f"{INDEXES_REVISION}-1")
+    without = {name: _latency(fn) for name, fn in queries.items()}
+    began = time.perf_counter()
+    upgrade(engine)
+    build_s = time.perf_counter() - began
 
     report += [
-        f"**{n:,} cycles**, {deadlines:,} deadlines, {histories:,} history rows,"
-        f" {len(networks):,} networks, {len(schools):,} schools.",
+        data,
         "",
-        "| query | rows (mean) | p50 / p95 ms, migrations' indexes | p50 / p95 ms, with the"
-        " proposed indexes |",
+        "| query | rows (mean) | p50 / p95 ms | p50 / p95 ms without migration"
+        f" {INDEXES_REVISION}'s indexes |",
         "|---|--:|--:|--:|",
-        *(_row(name, without[name], with_[name]) for name in queries),
+        *(
+            f"| {name} | {with_[name][3]:,} | {_cell(with_[name])} | {_cell(without[name])} |"
+            for name in queries
+        ),
         "",
-        "Proposed indexes (measured here in the bench schema only):",
-        "",
-        *(f"- `{ddl}`" for ddl in PROPOSED_INDEXES.values()),
+        f"Migration {INDEXES_REVISION} (its indexes) took {build_s:.0f} s on this data.",
         "",
         "| cycles | RSS before queries, MiB | RSS after 30 runs of each, MiB | peak RSS, MiB |"
-        " rows from `pending()` |",
-        "|--:|--:|--:|--:|--:|",
+        " rows from `pending()` | rows from `for_school()` |",
+        "|--:|--:|--:|--:|--:|--:|",
         *(
             f"| {m['cycles']:,} | {m['rss_before_mib']:.0f} | {m['rss_after_mib']:.0f} |"
-            f" {m['peak_mib']:.0f} | {int(m['pending_rows']):,} |"
+            f" {m['peak_mib']:.0f} | {int(m['pending_rows']):,} | {int(m['history_rows']):,} |"
             for m in memory
         ),
     ]

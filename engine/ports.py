@@ -40,7 +40,12 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class CycleFilter:
-    """Which cycles to list; every field given narrows the list."""
+    """Which cycles to list; every field given narrows the list.
+
+    The list is in start order (`started_at`, then id), except with `overdue_at`: then the most
+    overdue come first (`next_due_at`, then id), so that a page of `limit` rows holds the
+    cycles that most need attention.
+    """
 
     network_id: str | None = None
     school_id: str | None = None
@@ -49,6 +54,12 @@ class CycleFilter:
     ids: frozenset[str] | None = None
     overdue_at: datetime | None = None
     limit: int = 500
+
+    def order_key(self, summary: CycleSummary) -> tuple[datetime, str]:
+        """Where a listed cycle goes in the list this filter asks for (merge pages with it)."""
+        if self.overdue_at is not None and summary.next_due_at is not None:
+            return (summary.next_due_at, summary.id)
+        return (summary.started_at, summary.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +107,19 @@ class CycleRepository(Protocol):
 class HistoryRepository(Protocol):
     def for_cycle(self, cycle_id: str) -> list[HistoryEntry]: ...
 
+    def for_school(
+        self,
+        school_id: str,
+        *,
+        limit: int = 500,
+        after: tuple[datetime, str, int] | None = None,
+    ) -> list[HistoryEntry]:
+        """A page of the history of every cycle the school hosts, oldest first.
+
+        Ordered by (`at`, `cycle_id`, `seq`). Pass the last entry's (at, cycle_id, seq) as
+        `after` for the next page; a page shorter than `limit` is the last.
+        """
+
     def head(self, cycle_id: str) -> tuple[int, str] | None:
         """(entry count, last hash) as recorded on the cycle."""
 
@@ -104,8 +128,18 @@ class HistoryRepository(Protocol):
 
 class DeadlineRepository(Protocol):
     def pending(
-        self, *, cycle_id: str | None = None, due_before: datetime | None = None
-    ) -> list[DeadlineRow]: ...
+        self,
+        *,
+        cycle_id: str | None = None,
+        due_before: datetime | None = None,
+        limit: int | None = 500,
+        after: tuple[datetime, int] | None = None,
+    ) -> list[DeadlineRow]:
+        """A page of pending deadlines (every kind), soonest first: by (`due_at`, `id`).
+
+        Pass the last row's (due_at, id) as `after` for the next page; a page shorter than
+        `limit` is the last. `limit=None` returns every row (for one cycle's few).
+        """
 
     def for_cycle(self, cycle_id: str) -> list[DeadlineRow]:
         """Every deadline of the cycle, whatever its status, oldest first."""

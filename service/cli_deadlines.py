@@ -53,9 +53,14 @@ def deadlines() -> None:
     default="pending",
     show_default=True,
 )
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    help="Only the first N (a large database holds hundreds of thousands pending).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def deadlines_list(
-    due_before: str | None, cycle_id: str | None, status: str, as_json: bool
+    due_before: str | None, cycle_id: str | None, status: str, limit: int | None, as_json: bool
 ) -> None:
     """List deadlines, soonest first."""
     with open_container() as c:
@@ -67,6 +72,7 @@ def deadlines_list(
             q = q.where(D.c.due_at < _when(due_before, tz))
         if cycle_id:
             q = q.where(D.c.cycle_id == cycle_id)
+        q = q.limit(limit)
         with c.engine.connect() as conn:
             rows = [dict(r) for r in conn.execute(q).mappings()]
     if as_json:

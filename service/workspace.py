@@ -114,7 +114,7 @@ class Workspace:
             for f in filters:
                 for c in uow.cycles.list(f):
                     found[c.id] = c
-        rows = sorted(found.values(), key=lambda c: (c.started_at, c.id))
+        rows = sorted(found.values(), key=where.order_key)
         return rows[: where.limit]
 
     def history(self, cycle_id: str) -> list[HistoryEntry]:

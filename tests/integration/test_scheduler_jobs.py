@@ -191,6 +191,8 @@ def test_deadlines_list_and_sweep_by_hand(cli, tmp_path: Path) -> None:
     before = (start + timedelta(weeks=5)).date().isoformat()
     early = json.loads(cli("deadlines", "list", "--json", "--due-before", before).output)
     assert [r["key"] for r in early] == ["reminder:0"]
+    first = json.loads(cli("deadlines", "list", "--json", "--limit", "2").output)
+    assert [r["key"] for r in first] == ["reminder:0", "reminder:1"]
     table = cli("deadlines", "list", "--cycle", cycle.id)
     assert "reminder:0" in table.output and "self_review" in table.output
 

@@ -29,7 +29,13 @@ from engine.directory import (
     StoredTemplate,
 )
 from engine.errors import Conflict, NotFound, StaleCycle
-from engine.events import DeadlinesCancelled, DeadlinesScheduled, Event, RecordChanged
+from engine.events import (
+    DeadlinesCancelled,
+    DeadlinesScheduled,
+    Event,
+    RecordChanged,
+    stage_due,
+)
 from engine.journal import chain_entries
 from engine.ports import CycleFilter, DeadlineRow
 
@@ -44,6 +50,7 @@ class _Data:
     heads: dict[str, tuple[int, str]] = field(default_factory=dict)
     history: dict[str, list[HistoryEntry]] = field(default_factory=dict)
     deadlines: list[DeadlineRow] = field(default_factory=list)
+    stage_due: dict[str, datetime | None] = field(default_factory=dict)
     templates: dict[tuple[str, int], StoredTemplate] = field(default_factory=dict)
     networks: dict[str, Network] = field(default_factory=dict)
     schools: dict[str, School] = field(default_factory=dict)
@@ -91,6 +98,9 @@ class _Cycles:
         self._journal(cycle, events)
 
     def _journal(self, cycle: Cycle, events: Sequence[Event]) -> None:
+        changed, due = stage_due(events)
+        if changed:
+            self.d.stage_due[cycle.id] = due
         count, head = self.d.heads[cycle.id]
         entries = chain_entries(cycle.id, events, count, head)
         self.d.history[cycle.id].extend(entries)
@@ -179,12 +189,8 @@ class _Cycles:
                 continue
             if where.ids is not None and c.id not in where.ids:
                 continue
-            dues = [
-                r.due_at
-                for r in self.d.deadlines
-                if r.cycle_id == c.id and r.kind == "due" and r.status == "pending"
-            ]
-            if where.overdue_at is not None and not any(d < where.overdue_at for d in dues):
+            due = self.d.stage_due.get(c.id)
+            if where.overdue_at is not None and (due is None or due >= where.overdue_at):
                 continue
             out.append(
                 CycleSummary(
@@ -197,7 +203,7 @@ class _Cycles:
                     c.version,
                     c.stage_entered_at,
                     c.started_at,
-                    min(dues) if dues else None,
+                    due,
                 )
             )
         return sorted(out, key=where.order_key)[: where.limit]

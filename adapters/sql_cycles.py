@@ -45,6 +45,7 @@ from engine.events import (
     DeadlinesScheduled,
     Event,
     RecordChanged,
+    stage_due,
 )
 from engine.journal import chain_entries
 from engine.ports import CycleFilter
@@ -180,6 +181,7 @@ class SqlCycleRepository:
                 started_at=cycle.started_at,
                 history_count=len(entries),
                 history_head=entries[-1].hash if entries else GENESIS,
+                stage_due_at=stage_due(events)[1],
                 **_cycle_values(cycle),
             )
         )
@@ -196,16 +198,17 @@ class SqlCycleRepository:
             head = self._load_head(cycle.id)
         entries = chain_entries(cycle.id, events, head[0], head[1])
         new_head = (entries[-1].seq, entries[-1].hash) if entries else head
-        result = self.conn.execute(
-            _U_CYCLE,
-            {
-                "b_id": cycle.id,
-                "b_expected": expected_version,
-                "history_count": new_head[0],
-                "history_head": new_head[1],
-                **_cycle_values(cycle),
-            },
-        )
+        values = {
+            "b_id": cycle.id,
+            "b_expected": expected_version,
+            "history_count": new_head[0],
+            "history_head": new_head[1],
+            **_cycle_values(cycle),
+        }
+        due_changed, due = stage_due(events)
+        if due_changed:
+            values["stage_due_at"] = due
+        result = self.conn.execute(_U_CYCLE, values)
         if result.rowcount != 1:
             actual = self.conn.execute(sa.select(C.c.version).where(C.c.id == cycle.id)).scalar()
             if actual is None:

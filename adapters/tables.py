@@ -103,6 +103,8 @@ class CycleRow(SQLModel, table=True):
         ),
         # A network's cycles at a stage, in the dashboard's (start) order, without a sort.
         sa.Index("ix_cycle_network_stage_started", "network_id", "stage", "started_at", "id"),
+        # Overdue cycles, most overdue first, a page at a time.
+        sa.Index("ix_cycle_stage_due", "stage_due_at", "id"),
     )
     id: str = Field(primary_key=True, max_length=64)
     template_id: str = Field(max_length=64, index=True)
@@ -118,6 +120,8 @@ class CycleRow(SQLModel, table=True):
     champion: dict[str, str] | None = Field(default=None, sa_column=sa.Column(sa.JSON()))
     history_count: int = 0
     history_head: str = Field(max_length=64)
+    stage_due_at: datetime | None = _when(nullable=True)
+    """When the current stage is due (events.stage_due); past it, the cycle is overdue."""
 
 
 class TeamMemberRow(SQLModel, table=True):
@@ -201,31 +205,9 @@ class SignOffRow(SQLModel, table=True):
     at: datetime = _when()
 
 
-OPEN_DUE = sa.text("status = 'pending' AND kind = 'due'")
-"""The rows of the partial indexes on deadline (the migration spells the same condition)."""
-
-
 class DeadlineTableRow(SQLModel, table=True):
     __tablename__ = "deadline"
-    __table_args__ = (
-        sa.Index("ix_deadline_status_due", "status", "due_at"),
-        # Pending due times (one a cycle, of its current stage) are a small slice of the
-        # table: by cycle for a cycle's next due time, by time for the most overdue first.
-        sa.Index(
-            "ix_deadline_pending_due",
-            "cycle_id",
-            "due_at",
-            postgresql_where=OPEN_DUE,
-            sqlite_where=OPEN_DUE,
-        ),
-        sa.Index(
-            "ix_deadline_pending_due_at",
-            "due_at",
-            "cycle_id",
-            postgresql_where=OPEN_DUE,
-            sqlite_where=OPEN_DUE,
-        ),
-    )
+    __table_args__ = (sa.Index("ix_deadline_status_due", "status", "due_at"),)
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: str = Field(foreign_key="cycle.id", index=True)
     stage: str = Field(max_length=64)

@@ -174,11 +174,14 @@ def _cycle(
 
     entry(started, "started", "\\N", "\\N", STAGES[0], "{}")
     t = started
+    stage_due = "\\N"
     for k in range(visited):
         stage, leave, _, planned = _SPP[k]
         left = t + day * spans[k] if (final is not None or k < visited - 1) else None
         for key, kind, after, fires in planned:
             due = t + day * after
+            if left is None and kind == "due":
+                stage_due = _ts(due)
             if left is None:  # the current stage: a due date stays pending until it is left
                 status, fired = (
                     ("pending", "\\N") if kind == "due" or due > NOW else ("fired", _ts(due))
@@ -206,7 +209,7 @@ def _cycle(
     stage_now = final or STAGES[visited - 1]
     buf.cycle.write(
         f"{cid}\tspp-cycle\t1\t{school}\t{network}\t{stage_now}\t{seq}\t{_ts(t)}\t"
-        f"{_ts(started)}\t{{}}\t[]\t\\N\t{seq}\t{prev}\n"
+        f"{_ts(started)}\t{{}}\t[]\t\\N\t{seq}\t{prev}\t{stage_due}\n"
     )
     buf.history.write("".join(hist))
     buf.histories += len(hist)
@@ -214,7 +217,8 @@ def _cycle(
 
 CYCLE_COLUMNS = (
     "id, template_id, template_version, host_school_id, network_id, stage, version, "
-    "stage_entered_at, started_at, dates, focus, champion, history_count, history_head"
+    "stage_entered_at, started_at, dates, focus, champion, history_count, history_head, "
+    "stage_due_at"
 )
 DEADLINE_COLUMNS = (
     "cycle_id, stage, key, kind, due_at, stage_due_at, roles, transition, action_id, status, "

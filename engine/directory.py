@@ -90,6 +90,7 @@ class CycleSummary:
     stage_entered_at: datetime
     started_at: datetime
     next_due_at: datetime | None = None
+    """When the current stage is due (None: it has no due time); past it, the cycle is overdue."""
 
 
 @dataclass(frozen=True, slots=True)

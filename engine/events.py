@@ -6,7 +6,7 @@ which matters on the transition hot path (see bench/engine.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import NamedTuple
@@ -20,6 +20,7 @@ __all__ = [
     "Event",
     "RecordChanged",
     "TransitionFired",
+    "stage_due",
 ]
 
 
@@ -76,3 +77,20 @@ class RecordChanged(NamedTuple):
 
 
 Event = CycleStarted | TransitionFired | DeadlinesCancelled | DeadlinesScheduled | RecordChanged
+
+
+def stage_due(events: Iterable[Event]) -> tuple[bool, datetime | None]:
+    """Whether these events change when the cycle's current stage is due, and to what.
+
+    A stage's due time is what makes a cycle overdue: it holds until the cycle leaves the
+    stage, whatever the deadlines' own rows say (a `due` row has fired once its time passed).
+    Leaving a stage clears it; planning a stage sets it (None for a stage with no due time).
+    """
+    changed, due = False, None
+    for event in events:
+        if isinstance(event, DeadlinesCancelled):
+            changed, due = True, None
+        elif isinstance(event, DeadlinesScheduled):
+            changed = True
+            due = next((d.at for d in event.deadlines if d.kind == "due"), None)
+    return changed, due

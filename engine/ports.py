@@ -42,9 +42,9 @@ __all__ = [
 class CycleFilter:
     """Which cycles to list; every field given narrows the list.
 
-    The list is in start order (`started_at`, then id), except with `overdue_at`: then the most
-    overdue come first (`next_due_at`, then id), so that a page of `limit` rows holds the
-    cycles that most need attention.
+    The list is in start order (`started_at`, then id), except with `overdue_at` (cycles still
+    in a stage whose due time is before it): then the most overdue come first (`next_due_at`,
+    then id), so that a page of `limit` rows holds the cycles that most need attention.
     """
 
     network_id: str | None = None

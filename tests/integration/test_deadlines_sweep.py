@@ -464,3 +464,39 @@ def test_no_reminder_about_an_action_of_a_closed_cycle(world: World) -> None:
     assert notes["action:a1:overdue"].endswith("the cycle is closed")
     assert notes["action:a1:soon"].endswith("the cycle is closed")
     assert action_mail(w) == []
+
+
+# -- overdue on the dashboard --------------------------------------------------------------------
+
+
+def test_a_cycle_stays_overdue_after_its_due_deadline_fires_until_it_moves_on(
+    world: World,
+) -> None:
+    from engine.ports import CycleFilter
+
+    w = world
+    cycle = w.app.start_cycle("spp-cycle", "s_a", LEAD)
+    due = w.row(cycle.id, "due")["due_at"]
+
+    def overdue(at: datetime) -> list[tuple[str, datetime | None]]:
+        return [(s.id, s.next_due_at) for s in w.app.cycles(CycleFilter(overdue_at=at))]
+
+    assert overdue(due) == []  # due, not yet past it
+    assert [s.next_due_at for s in w.app.cycles(CycleFilter())] == [due]
+    w.clock.set(due + timedelta(hours=1))
+    w.sweeper().sweep()
+    assert w.row(cycle.id, "due")["status"] == "fired"
+    assert overdue(w.clock.now()) == [(cycle.id, due)]  # the fired row does not clear it
+
+    w.to_stage(cycle.id, "submit_self_review")
+    assert overdue(w.clock.now()) == []
+    [summary] = w.app.cycles(CycleFilter())
+    assert summary.stage == "pre_review"
+    assert summary.next_due_at is None  # pre-review is due the day before the visit: no date yet
+    visit = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    w.record(
+        cycle.id, lambda t, c, a, now: R.set_date(t, c, a, "visit_date", visit, now, CAL), LEAD
+    )
+    [summary] = w.app.cycles(CycleFilter())
+    assert summary.next_due_at == w.row(cycle.id, "due")["due_at"]
+    assert summary.next_due_at is not None and summary.next_due_at < visit

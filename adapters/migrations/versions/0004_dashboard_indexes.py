@@ -1,17 +1,19 @@
-"""dashboard indexes
+"""dashboard: a cycle's stage due time, and indexes for the network dashboard
 
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-01
 
-The dashboard's reads at a million cycles (docs/benchmarks-scale-1m.md): a network's cycles at
-a stage in start order, and the pending due times of the deadline table by cycle and by time
-(partial: only `status = 'pending' AND kind = 'due'`, a few percent of the rows). The
-(network_id, stage) index is a prefix of the new cycle index, so it goes.
+`cycle.stage_due_at` is when the cycle's current stage is due: a cycle is overdue while it is
+past that and still in the stage. It lives on the cycle row, written with the stage, because
+the deadline rows cannot say it on their own: a stage's `due` row fires (and stops being
+pending) once its time passes, while the cycle stays overdue until it moves on. Existing
+cycles get it from the latest uncancelled `due` row of their current stage.
 
-The indexes are built in the migration's transaction, which blocks writes to `cycle` and
-`deadline` while they build: 10-15 s at a million cycles (20 million deadline rows) on the
-benchmark machine.
+Indexes (docs/benchmarks-scale-1m.md): a network's cycles at a stage in start order, and the
+overdue cycles most overdue first. The (network_id, stage) index is a prefix of the new cycle
+index, so it goes. They are built in the migration's transaction, which blocks writes to
+`cycle` while they build (seconds at a million cycles).
 """
 
 from __future__ import annotations
@@ -21,45 +23,35 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from adapters.tables import UTCDateTime
+
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-OPEN_DUE = sa.text("status = 'pending' AND kind = 'due'")
-
 
 def upgrade() -> None:
+    with op.batch_alter_table("cycle", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("stage_due_at", UTCDateTime(timezone=True), nullable=True))
+    op.execute(
+        "UPDATE cycle SET stage_due_at = (SELECT max(d.due_at) FROM deadline d"
+        " WHERE d.cycle_id = cycle.id AND d.stage = cycle.stage AND d.kind = 'due'"
+        " AND d.action_id IS NULL AND d.status <> 'cancelled')"
+    )
     with op.batch_alter_table("cycle", schema=None) as batch_op:
         batch_op.create_index(
             "ix_cycle_network_stage_started",
             ["network_id", "stage", "started_at", "id"],
             unique=False,
         )
+        batch_op.create_index("ix_cycle_stage_due", ["stage_due_at", "id"], unique=False)
         batch_op.drop_index("ix_cycle_network_stage")
-
-    with op.batch_alter_table("deadline", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_deadline_pending_due",
-            ["cycle_id", "due_at"],
-            unique=False,
-            postgresql_where=OPEN_DUE,
-            sqlite_where=OPEN_DUE,
-        )
-        batch_op.create_index(
-            "ix_deadline_pending_due_at",
-            ["due_at", "cycle_id"],
-            unique=False,
-            postgresql_where=OPEN_DUE,
-            sqlite_where=OPEN_DUE,
-        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("deadline", schema=None) as batch_op:
-        batch_op.drop_index("ix_deadline_pending_due_at")
-        batch_op.drop_index("ix_deadline_pending_due")
-
     with op.batch_alter_table("cycle", schema=None) as batch_op:
         batch_op.create_index("ix_cycle_network_stage", ["network_id", "stage"], unique=False)
+        batch_op.drop_index("ix_cycle_stage_due")
         batch_op.drop_index("ix_cycle_network_stage_started")
+        batch_op.drop_column("stage_due_at")

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 
 from adapters.clock import FixedClock
 from adapters.db import create_db_engine
-from adapters.migrate import downgrade, upgrade
+from adapters.migrate import upgrade
 from adapters.unit_of_work import SqlUnitOfWork
 from bench.common import REGISTRY, Case, Comparison, group
 from bench.persistence import PG_URL
@@ -53,7 +53,17 @@ RUNS = 200
 RUN_BUDGET_S = 30.0
 """Stop a query's timed runs early once they have taken this long (slow plans at 1M)."""
 INDEXES_REVISION = "0004"
-"""The migration that adds the dashboard's indexes: the comparison runs without it, then with."""
+"""The migration that adds the dashboard's indexes: the comparison runs without them, then with."""
+_WITHOUT_INDEXES = (
+    "DROP INDEX ix_cycle_stage_due",
+    "DROP INDEX ix_cycle_network_stage_started",
+    "CREATE INDEX ix_cycle_network_stage ON cycle (network_id, stage)",
+)
+_WITH_INDEXES = (
+    "DROP INDEX ix_cycle_network_stage",
+    "CREATE INDEX ix_cycle_network_stage_started ON cycle (network_id, stage, started_at, id)",
+    "CREATE INDEX ix_cycle_stage_due ON cycle (stage_due_at, id)",
+)
 KEEP_SCHEMA = "PEERLOOP_BENCH_SCALE_SCHEMA"
 """A schema to generate into and keep, or to reuse when it already holds the data (the data
 takes tens of minutes to generate at 1M; iterate on the queries against a kept one)."""
@@ -289,7 +299,7 @@ def _captured(engine: Engine, fn: Callable[[], int]) -> list[tuple[str, Any]]:
         " method with the page size its row names, on random networks, stages, schools and"
         f" pages; latency is p50 / p95 in ms over {RUNS} runs (fewer if they take over"
         f" {RUN_BUDGET_S:.0f} s), with every migration, then without the indexes of migration"
-        f" {INDEXES_REVISION} (downgraded, measured, upgraded again). Target: p95 under"
+        f" {INDEXES_REVISION} (dropped, measured, built again). Target: p95 under"
         f" {TARGET_MS:.0f} ms.",
         "The table's ratios are each repository call against the same SQL statements (captured"
         " from it) sent through psycopg directly.",
@@ -377,6 +387,12 @@ def _populate(
     return memory, line
 
 
+def _ddl(engine: Engine, statements: tuple[str, ...]) -> None:
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+
+
 def _measure(
     engine: Engine, raw: psycopg.Connection[Any], url: str, n: int, report: list[str]
 ) -> list[Comparison]:
@@ -386,10 +402,11 @@ def _measure(
         schools = list(c.execute(sa.text("SELECT id FROM school")).scalars())
     queries = dashboard_queries(engine, networks, schools)
     with_ = {name: _latency(fn) for name, fn in queries.items()}
-    downgrade(engine, f"{INDEXES_REVISION}-1")
+    # Only the indexes go: the migration's column is what the overdue query reads.
+    _ddl(engine, _WITHOUT_INDEXES)
     without = {name: _latency(fn) for name, fn in queries.items()}
     began = time.perf_counter()
-    upgrade(engine)
+    _ddl(engine, _WITH_INDEXES)
     build_s = time.perf_counter() - began
 
     report += [

@@ -228,9 +228,10 @@ class DeadlineTableRow(SQLModel, table=True):
 
 class HistoryRow(SQLModel, table=True):
     __tablename__ = "history"
+    # (cycle_id, seq) is unique, and that index serves every lookup by cycle as well.
     __table_args__ = (sa.UniqueConstraint("cycle_id", "seq", name="uq_history_cycle_seq"),)
     id: int | None = Field(default=None, primary_key=True)
-    cycle_id: str = Field(foreign_key="cycle.id", index=True)
+    cycle_id: str = Field(foreign_key="cycle.id")
     seq: int
     at: datetime = _when()
     kind: str = Field(max_length=16)

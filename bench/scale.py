@@ -285,6 +285,12 @@ def _captured(engine: Engine, fn: Callable[[], int]) -> list[tuple[str, Any]]:
     "scale",
     title="Scale: dashboard queries over many cycles in PostgreSQL",
     libraries=("SQLAlchemy", "psycopg"),
+    headline=(
+        "cycles of a network at a stage (repository)",
+        "overdue cycles, most overdue first, page of 100 (the API's default) (repository)",
+        "overdue deadlines, first page of 100 (repository)",
+        "one school's history, page of 100 (repository)",
+    ),
     notes=(
         "Data: PEERLOOP_BENCH_SCALE cycles (default 100,000; the full run is"
         " `PEERLOOP_BENCH_SCALE=1000000 python -m bench scale`) generated with COPY into a schema"

@@ -20,7 +20,7 @@ from adapters.clock import FixedClock
 from adapters.db import create_db_engine
 from adapters.migrate import upgrade
 from adapters.unit_of_work import SqlUnitOfWork
-from bench.common import Case, Comparison, Settings, group
+from bench.common import REGISTRY, Case, Comparison, Settings, group
 from bench.persistence import PG_URL
 from bench.rivals import MAIN_PATH, Pool, Rows, Spiff, rival_cycles
 from engine import records as R
@@ -329,6 +329,8 @@ def _systems(
 )
 def compare() -> Iterator[list[Comparison]]:
     n = cycles_per_system()
+    report = REGISTRY["compare"].report
+    report[:] = [f"This run: N = {n:,} cycles to closed for every system, on each database."]
     tmp = Path(tempfile.mkdtemp(prefix="peerloop-compare-"))
     spiff = Spiff()
     engines: list[Engine] = []

@@ -13,8 +13,9 @@ cycles get it from the latest uncancelled `due` row of their current stage.
 Indexes (docs/benchmarks-scale-1m.md): a network's cycles at a stage in start order, and the
 overdue cycles most overdue first. The (network_id, stage) index is a prefix of the new cycle
 index, so it goes, and so does history's index on cycle_id, a prefix of its unique
-(cycle_id, seq): one index fewer to write with every history entry. They are built in the migration's transaction, which blocks writes to
-`cycle` while they build (seconds at a million cycles).
+(cycle_id, seq): one index fewer to write with every history entry. They are built in the
+migration's transaction, which blocks writes to `cycle` while they build (seconds at a million
+cycles).
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from adapters.db import is_unavailable
 from adapters.notify_webhook import active_webhooks, event_body
 from adapters.outbox import Message, write_messages
 from adapters.sql_cycles import SqlCycleRepository
@@ -264,7 +265,11 @@ class DeadlineSweeper:
         except _ClaimLost:
             log.warning("deadline.claim_lost", extra={"replica": self.replica_id})
             return SweepResult(self.replica_id)
-        except Exception:
+        except Exception as exc:
+            if is_unavailable(exc):
+                # The database, not a row, is at fault: every row stays pending for a later
+                # sweep, and the caller hears why this one did nothing.
+                raise
             # One bad row must not hold every other row back: apply the rows one at a time
             # and mark a row that fails on its own as failed.
             log.exception("deadline.batch_failed; retrying its rows one by one")

@@ -60,10 +60,15 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> Self:
         conn = self.engine.connect()
-        if self.readonly:
-            conn = conn.execution_options(readonly=True)
+        try:
+            if self.readonly:
+                conn = conn.execution_options(readonly=True)
+            self._tx = conn.begin()
+        except BaseException:
+            # `__exit__` does not run when `__enter__` raises: give the connection back here.
+            conn.close()
+            raise
         self._conn = conn
-        self._tx = conn.begin()
         self.cycles = SqlCycleRepository(conn, self.calendar, self.cache)
         self.history = SqlHistoryRepository(conn)
         self.deadlines = SqlDeadlineRepository(conn)

@@ -28,7 +28,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
-from adapters.db import StorageUnavailable
+from adapters.db import is_unavailable
 from adapters.files import FileTooLarge
 from engine.errors import (
     CalendarExhausted,
@@ -130,7 +130,6 @@ PROBLEMS: Mapping[type[BaseException], Mapped] = {
     UnicodeDecodeError: Mapped(400, "bad-request", "The body could not be read"),
     # adapters
     FileTooLarge: Mapped(413, "file-too-large", "The file is too large"),
-    StorageUnavailable: Mapped(503, "storage-unavailable", "The database is unavailable; retry"),
     # service
     Unauthenticated: Mapped(401, "unauthenticated", "Authentication needed"),
     Forbidden: Mapped(403, "forbidden", "Not allowed"),
@@ -275,8 +274,35 @@ def _internal(request: Request[Any, Any, Any], exc: BaseException) -> Response[b
     )
 
 
+def _unavailable(request: Request[Any, Any, Any], exc: BaseException) -> Response[bytes]:
+    # The body says nothing of the database's own message: it names tables and columns.
+    _log.warning(
+        "request.storage_unavailable",
+        request_id=request.scope.get("state", {}).get("request_id"),
+        method=request.method,
+        path=request.url.path,
+        error=type(getattr(exc, "orig", exc)).__name__,
+        exc_info=exc,
+    )
+    return problem_response(
+        request,
+        503,
+        "storage-unavailable",
+        "The database is unavailable; retry",
+        "the database could not be reached or stayed busy, and nothing was saved: send the"
+        " request again in a moment",
+        {"Retry-After": "1"},
+    )
+
+
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    """The one exception handler: our table first, then Litestar's own HTTP errors, then 500."""
+    """The one exception handler: our table first, then Litestar's own HTTP errors, then 500.
+
+    A database that is down or busy is a 503 to retry; any other database error is a fault
+    (a 500, logged), whatever class the driver gives it.
+    """
+    if is_unavailable(exc):
+        return _unavailable(request, exc)
     mapped = _lookup(exc)
     if mapped is not None and not isinstance(exc, ValidationException):
         headers: dict[str, str] = {}

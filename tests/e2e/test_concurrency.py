@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -137,5 +138,56 @@ def test_a_database_connection_lost_mid_use_is_a_503_then_recovers(pg_world: Wor
     lost = pg_world.get(who, "/cycles")
     assert lost.status_code == 503
     assert lost.headers["content-type"].startswith("application/problem+json")
+    assert lost.headers["retry-after"] == "1"
     assert lost.json()["type"].endswith("storage-unavailable")
+    assert "SELECT" not in lost.text and "psycopg" not in lost.text
     assert pg_world.get(who, "/cycles").status_code == 200
+
+
+def _short_busy_timeout(w: World, ms: int = 200) -> None:
+    """New SQLite connections wait `ms` for the write lock instead of 30 s (tests only)."""
+    engine = w.container.engine
+    sa.event.listen(
+        engine, "connect", lambda dbapi, _rec: dbapi.execute(f"PRAGMA busy_timeout={ms}")
+    )
+    engine.dispose()
+
+
+def test_a_move_while_another_process_holds_the_write_lock_is_a_503_then_succeeds(
+    world: World,
+) -> None:
+    """SQLite: a writer that outstays the busy timeout (a backup, a long import) makes a move
+    wait, then answer 503 with Retry-After, nothing written; sent again, it goes through."""
+    c = start(world)
+    tag = world.version("pl_own", c)
+    _short_busy_timeout(world)
+    holder = sqlite3.connect(world.container.engine.url.database, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        busy = world.post("pl_own", f"/cycles/{c}/transitions/pause", headers={"If-Match": tag})
+        assert busy.status_code == 503, busy.text
+        assert busy.headers["retry-after"] == "1"
+        assert busy.json()["type"] == "urn:peerloop:problem:storage-unavailable"
+        assert "BEGIN" not in busy.text and "locked" not in busy.text
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert world.container.engine.pool.checkedout() == 0  # the failed unit of work let go
+    assert _moves(world, c) == []
+    ok(world.post("pl_own", f"/cycles/{c}/transitions/pause", headers={"If-Match": tag}))
+    assert _moves(world, c) == ["pause"]
+    assert ok(world.get("pl_own", f"/cycles/{c}"))["stage"] == "on_hold"
+
+
+def test_a_database_fault_that_a_retry_cannot_cure_is_a_500_that_shows_no_sql(
+    world: World,
+) -> None:
+    """A broken schema is a fault to log and fix, not "unavailable": 500, and the body names no
+    table, column or statement (the log has them, without the bound values)."""
+    c = start(world)
+    with world.container.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE report_share RENAME TO share_moved_away")
+    broken = world.get("pl_own", f"/cycles/{c}")
+    assert broken.status_code == 500, broken.text
+    assert broken.json()["type"] == "urn:peerloop:problem:internal-error"
+    assert "report_share" not in broken.text and "SELECT" not in broken.text

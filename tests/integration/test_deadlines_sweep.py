@@ -500,3 +500,33 @@ def test_a_cycle_stays_overdue_after_its_due_deadline_fires_until_it_moves_on(
     [summary] = w.app.cycles(CycleFilter())
     assert summary.next_due_at == w.row(cycle.id, "due")["due_at"]
     assert summary.next_due_at is not None and summary.next_due_at < visit
+
+
+def test_a_busy_database_leaves_every_due_row_pending_for_the_next_sweep(tmp_path: Path) -> None:
+    """SQLite: another process holds the write lock past the busy timeout. The sweep fails as
+    a whole (its job logs it and tries again later); no row is failed for good."""
+    import sqlite3
+
+    from adapters.db import create_db_engine, is_unavailable
+
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'busy.db'}", busy_timeout=0.2)
+    try:
+        w = make_world(engine)
+        cycle = w.app.start_cycle("spp-cycle", "s_a", LEAD)
+        w.clock.set(w.row(cycle.id, "due")["due_at"] + timedelta(hours=1))
+        holder = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            with pytest.raises(sa.exc.OperationalError) as raised:
+                w.sweeper().sweep()
+            assert is_unavailable(raised.value)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert {r["status"] for r in w.rows(cycle.id)} <= {"pending", "cancelled"}
+        assert engine.pool.checkedout() == 0
+        result = w.sweeper().sweep()
+        assert result.failed == 0 and result.claimed > 0
+        assert w.row(cycle.id, "due")["status"] == "fired"
+    finally:
+        engine.dispose()

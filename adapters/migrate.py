@@ -35,9 +35,28 @@ def _config(engine: Engine) -> Config:
 
 def _run(engine: Engine, fn: str, *args: object) -> None:
     cfg = _config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, fn)(cfg, *args)
+    with engine.connect() as conn:
+        if conn.dialect.name != "sqlite":
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                getattr(command, fn)(cfg, *args)
+            return
+        # SQLite alters a table by rebuilding it (copy, drop, rename). With foreign keys on,
+        # dropping a table that rows elsewhere refer to fails, so they are off while migrating
+        # and checked before the commit, as SQLite's own procedure for schema changes says. The
+        # pragma is ignored inside a transaction: it goes to the driver before BEGIN.
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                getattr(command, fn)(cfg, *args)
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+        finally:
+            driver.execute("PRAGMA foreign_keys=ON")
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from adapters.clock import FixedClock
 from adapters.migrate import upgrade
 from adapters.scheduler import DeadlineSweeper
-from adapters.tables import DeadlineTableRow, HistoryRow, OutboxRow
+from adapters.tables import CycleRow, DeadlineTableRow, HistoryRow, OutboxRow
 from adapters.unit_of_work import SqlUnitOfWork
 from engine import records as R
 from engine.calendar import SchoolCalendar, WeekdayCalendar
@@ -530,3 +530,48 @@ def test_a_busy_database_leaves_every_due_row_pending_for_the_next_sweep(tmp_pat
         assert w.row(cycle.id, "due")["status"] == "fired"
     finally:
         engine.dispose()
+
+
+def test_the_upgrade_to_0004_gives_each_cycle_the_due_time_the_live_code_wrote(
+    world: World,
+) -> None:
+    """Migration 0004 backfills `cycle.stage_due_at` from the deadline rows; on cycles the live
+    code made (due and fired, re-dated after firing, no date yet, due ahead) it must agree with
+    what the live code wrote."""
+    from adapters.migrate import downgrade
+
+    w = world
+    fired = w.app.start_cycle("spp-cycle", "s_a", LEAD).id
+    redated = w.app.start_cycle("spp-cycle", "s_b", LEAD).id
+    undated = w.app.start_cycle("spp-cycle", "s_c", LEAD).id
+    w.to_stage(redated, "submit_self_review")
+    w.to_stage(undated, "submit_self_review")
+
+    def set_visit(cid: str, visit: datetime) -> None:
+        w.record(cid, lambda t, c, a, now: R.set_date(t, c, a, "visit_date", visit, now, CAL), LEAD)
+
+    set_visit(redated, datetime(2026, 10, 20, 9, 0, tzinfo=UTC))
+    [first_due] = [r["due_at"] for r in w.rows(redated, kind="due", stage="pre_review")]
+    w.clock.set(first_due + timedelta(hours=1))
+    w.sweeper().sweep()
+    # Brought forward after its due row fired: the new due time is earlier than the fired one.
+    set_visit(redated, first_due + timedelta(hours=3))
+    ahead = w.app.start_cycle("spp-cycle", "s_d", LEAD).id
+
+    live = _stage_due(w)
+    assert {r["status"] for r in w.rows(fired, kind="due")} == {"fired"}
+    assert live[fired] is not None and live[fired] < w.clock.now()
+    assert [r["status"] for r in w.rows(redated, kind="due", stage="pre_review")] != ["fired"]
+    assert live[redated] is not None and live[redated] < first_due
+    assert live[undated] is None
+    assert live[ahead] is not None and live[ahead] > w.clock.now()
+
+    downgrade(w.engine, "0003")
+    upgrade(w.engine)
+    assert _stage_due(w) == live
+
+
+def _stage_due(w: World) -> dict[str, datetime | None]:
+    cycle = CycleRow.__table__
+    with w.engine.connect() as conn:
+        return dict(conn.execute(sa.select(cycle.c.id, cycle.c.stage_due_at)).tuples().all())

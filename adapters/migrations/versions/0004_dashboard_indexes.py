@@ -36,10 +36,18 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("cycle", schema=None) as batch_op:
         batch_op.add_column(sa.Column("stage_due_at", UTCDateTime(timezone=True), nullable=True))
+    # The stage's due time is that of the `due` row planned last for the current stage, if it
+    # is of this visit (pending, or fired since the cycle entered the stage) and not cancelled.
+    # Not the latest due_at: a date moved earlier after its due row fired leaves the older,
+    # later row fired (only pending rows are cancelled), and it no longer counts.
     op.execute(
-        "UPDATE cycle SET stage_due_at = (SELECT max(d.due_at) FROM deadline d"
+        "UPDATE cycle SET stage_due_at = (SELECT d.due_at FROM deadline d"
         " WHERE d.cycle_id = cycle.id AND d.stage = cycle.stage AND d.kind = 'due'"
-        " AND d.action_id IS NULL AND d.status <> 'cancelled')"
+        " AND d.action_id IS NULL AND d.status <> 'cancelled'"
+        " AND (d.fired_at IS NULL OR d.fired_at >= cycle.stage_entered_at)"
+        " AND NOT EXISTS (SELECT 1 FROM deadline later WHERE later.cycle_id = d.cycle_id"
+        " AND later.stage = d.stage AND later.kind = 'due' AND later.action_id IS NULL"
+        " AND later.id > d.id))"
     )
     with op.batch_alter_table("cycle", schema=None) as batch_op:
         batch_op.create_index(

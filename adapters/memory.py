@@ -192,6 +192,8 @@ class _Cycles:
             due = self.d.stage_due.get(c.id)
             if where.overdue_at is not None and (due is None or due >= where.overdue_at):
                 continue
+            if where.on_time_at is not None and due is not None and due < where.on_time_at:
+                continue
             out.append(
                 CycleSummary(
                     c.id,

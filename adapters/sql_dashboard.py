@@ -40,6 +40,8 @@ def cycle_summaries(conn: sa.Connection, where: CycleFilter) -> list[CycleSummar
         q = q.where(C.c.stage_due_at < where.overdue_at).order_by(C.c.stage_due_at, C.c.id)
     else:
         q = q.order_by(C.c.started_at, C.c.id)
+    if where.on_time_at is not None:
+        q = q.where(sa.or_(C.c.stage_due_at.is_(None), C.c.stage_due_at >= where.on_time_at))
     if where.network_id is not None:
         q = q.where(C.c.network_id == where.network_id)
     if where.school_id is not None:

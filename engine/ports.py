@@ -45,6 +45,8 @@ class CycleFilter:
     The list is in start order (`started_at`, then id), except with `overdue_at` (cycles still
     in a stage whose due time is before it): then the most overdue come first (`next_due_at`,
     then id), so that a page of `limit` rows holds the cycles that most need attention.
+    `on_time_at` is the other half: cycles not overdue at that time (no due time, or due at or
+    after it), in start order.
     """
 
     network_id: str | None = None
@@ -53,6 +55,7 @@ class CycleFilter:
     template_id: str | None = None
     ids: frozenset[str] | None = None
     overdue_at: datetime | None = None
+    on_time_at: datetime | None = None
     limit: int = 500
 
     def order_key(self, summary: CycleSummary) -> tuple[datetime, str]:

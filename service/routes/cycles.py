@@ -109,12 +109,10 @@ def list_cycles(
         stage=stage,
         template_id=template,
         overdue_at=now if overdue else None,
+        on_time_at=now if overdue is False else None,
         limit=limit,
     )
-    rows = ws.cycles(principal, where)
-    if overdue is False:
-        rows = [r for r in rows if not (r.next_due_at is not None and r.next_due_at < now)]
-    return [cycle_summary(r, now) for r in rows]
+    return [cycle_summary(r, now) for r in ws.cycles(principal, where)]
 
 
 @get(

@@ -65,6 +65,20 @@ def test_overdue_cycles_come_most_overdue_first_in_pages(app: Peerloop) -> None:
     assert "c0" not in {c.id for c in app.cycles(CycleFilter(overdue_at=LATER))}
 
 
+def test_cycles_on_time_are_the_rest_in_start_order_and_fill_their_page(app: Peerloop) -> None:
+    ids = start_staggered(app, ["s_a", "s_b", "s_c", "s_d", "s_a"])
+    dues = sorted(c.next_due_at for c in app.cycles(CycleFilter()) if c.next_due_at)
+    at = dues[2] + timedelta(seconds=1)  # three overdue, two not yet
+    overdue = {c.id for c in app.cycles(CycleFilter(overdue_at=at))}
+    assert overdue and overdue != set(ids)  # the earlier starts only: the test needs both
+    on_time = [c.id for c in app.cycles(CycleFilter(on_time_at=at))]
+    assert on_time == [i for i in ids if i not in overdue]
+    assert [c.id for c in app.cycles(CycleFilter(on_time_at=at, limit=1))] == on_time[:1]
+    # Paused: no due time, so never overdue.
+    app.fire(ids[0], "pause", as_(LEAD))
+    assert ids[0] in {c.id for c in app.cycles(CycleFilter(on_time_at=LATER))}
+
+
 def test_overdue_order_key_merges_pages_as_listed(app: Peerloop) -> None:
     start_staggered(app, ["s_a", "s_c", "s_b", "s_d"])
     where = CycleFilter(overdue_at=LATER)

@@ -54,8 +54,17 @@ def create_db_engine(
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
+    # A server that is down, or a link that died without a word, must fail a request in
+    # seconds, not hang it until the kernel's TCP timeout; a URL's own settings win.
+    given = sa.engine.make_url(url).query
+    network = {k: v for k, v in _PG_NETWORK.items() if k not in given}
     engine = sa.create_engine(
-        url, echo=echo, hide_parameters=True, pool_size=pool_size, max_overflow=pool_size
+        url,
+        echo=echo,
+        hide_parameters=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        connect_args=network,
     )
     dialect = engine.dialect
 
@@ -76,6 +85,15 @@ def create_db_engine(
     sa.event.listen(engine.pool, "checkout", ping_if_idle)
     return engine
 
+
+_PG_NETWORK = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+"""libpq connection settings for PostgreSQL (each overridable in the database URL)."""
 
 # PostgreSQL SQLSTATEs that say "not now" rather than "wrong": the server is going away or full,
 # or the transaction lost a lock race; the same request may succeed when sent again.

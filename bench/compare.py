@@ -325,6 +325,11 @@ def _systems(
         " transitions.",
         "Before timing, every pool is seeded and the database ANALYZEd, so PostgreSQL plans"
         " each system's reads for tables of the benchmark's size rather than for empty ones.",
+        "Where a Peerloop pool holds more cycles than the cycle cache (PEERLOOP_CYCLE_CACHE,"
+        " 4,096 by default; a pool is N+1 cycles), a cycle's first move loads its whole"
+        " aggregate (8 statements) as a cycle not used lately does in service: that is why a"
+        " Peerloop cycle costs more at N = 10,000 than at 1,000, while the rivals' cost barely"
+        " moves.",
     ),
 )
 def compare() -> Iterator[list[Comparison]]:

@@ -61,11 +61,12 @@ def payload_digest(payload: Mapping[str, object]) -> str:
     """A sha256 of the payload's canonical JSON, so history can prove what was sent."""
     if not payload:
         return _EMPTY_DIGEST
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(payload).encode()).hexdigest()
 
 
 _EMPTY_DIGEST = hashlib.sha256(b"{}").hexdigest()  # most moves carry no payload
+# One encoder for every move: json.dumps with options builds a new one on each call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
 
 
 def _trigger(transition_id: str) -> str:

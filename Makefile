@@ -29,7 +29,8 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python -m bench
+	PEERLOOP_BENCH_N=10000 $(BIN)/python -m bench
+	PEERLOOP_BENCH_N=1000 $(BIN)/python -m bench compare --output docs/benchmarks-compare-n1000.md
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -279,7 +279,8 @@ def _systems(
         "One call = one cycle taken from self-review through pre-review, peer review, the"
         f" improvement workshop, support and follow-up to closed: {len(MAIN_PATH)} moves, each its"
         " own transaction, committed before the next. Every system takes N cycles to closed"
-        " (N = PEERLOOP_BENCH_N, default 1,000; 10,000 for the full run), drawn from a pool of"
+        " (N = PEERLOOP_BENCH_N, default 1,000; `make bench` runs 10,000 here, then 1,000 into"
+        " docs/benchmarks-compare-n1000.md), drawn from a pool of"
         " fresh cycles seeded before timing; a system in k comparisons moves N/k per comparison,"
         " N/(8k) per round (1 warm-up and 7 timed rounds).",
         "**Peerloop (6 moves + 4 sign-offs)**: `Peerloop.fire` with real requirements, as"

@@ -42,7 +42,8 @@ cores), so read a change as real only when it clearly exceeds that and the [min,
 Each section ends with what it was measured on: the date, the machine, the load average before
 and after the group ran, the library versions, the commit and the rounds.
 
-Regenerate the whole file with `make bench` (or `.venv/bin/python -m bench`; over an hour).
+Regenerate the whole file with `make bench` (about two hours: compare at N = 10,000, then at
+N = 1,000 into docs/benchmarks-compare-n1000.md), or `.venv/bin/python -m bench` (N = 1,000).
 `python -m bench GROUP...` runs those groups and replaces only their sections, keeping the
 others and rebuilding the summary from the sections present; `--no-write` prints only;
 `--profile` prints a cProfile of each case.

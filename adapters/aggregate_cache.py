@@ -6,7 +6,10 @@ version *and* its history head. The cycle row is still read in every unit of wor
 entry is used only when both match: every change bumps the version and appends to the
 hash-chained history, so a match means the records are the ones stored, even across processes
 sharing the database or a database restored from a backup (a restored cycle reaching the same
-version again has a different history, hence a different head).
+version again has a different history, hence a different head). The head hashes what each
+entry says happened (its kind, record, actor and time), not the record's text, so the rare
+case it cannot tell apart is a restore followed by the very same changes at the very same
+instants; docs/operations.md says to restore with Peerloop stopped, which empties the cache.
 
 Entries are copies, in and out: the engine changes the cycle it is given in place.
 """

@@ -256,15 +256,22 @@ def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
     return problem_response(request, status, slug, phrase, detail, headers)
 
 
-def _internal(request: Request[Any, Any, Any], exc: BaseException) -> Response[bytes]:
-    _log.error(
-        "request.error",
+def _log_failure(
+    request: Request[Any, Any, Any], exc: BaseException, event: str, *, error: bool
+) -> None:
+    """Log what the problem body leaves out, under the request id the body gives."""
+    (_log.error if error else _log.warning)(
+        event,
         request_id=request.scope.get("state", {}).get("request_id"),
         method=request.method,
         path=request.url.path,
-        error=type(exc).__name__,
+        error=type(getattr(exc, "orig", None) or exc).__name__,
         exc_info=exc,
     )
+
+
+def _internal(request: Request[Any, Any, Any], exc: BaseException) -> Response[bytes]:
+    _log_failure(request, exc, "request.error", error=True)
     return problem_response(
         request,
         500,
@@ -276,14 +283,7 @@ def _internal(request: Request[Any, Any, Any], exc: BaseException) -> Response[b
 
 def _unavailable(request: Request[Any, Any, Any], exc: BaseException) -> Response[bytes]:
     # The body says nothing of the database's own message: it names tables and columns.
-    _log.warning(
-        "request.storage_unavailable",
-        request_id=request.scope.get("state", {}).get("request_id"),
-        method=request.method,
-        path=request.url.path,
-        error=type(getattr(exc, "orig", exc)).__name__,
-        exc_info=exc,
-    )
+    _log_failure(request, exc, "request.storage_unavailable", error=False)
     return problem_response(
         request,
         503,

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 import yaml
 
 from adapters.tables import ClosureRow, TermRow
-from engine.calendar import SchoolCalendar, TermCalendar, WeekdayCalendar
+from engine.calendar import DEFAULT_TIMEZONE, SchoolCalendar, TermCalendar, WeekdayCalendar
 
 __all__ = [
     "CalendarBook",
@@ -50,7 +50,6 @@ __all__ = [
 TERM = TermRow.__table__
 CLOSURE = ClosureRow.__table__
 DEFAULT = "default"
-LONDON = "Europe/London"
 
 
 class CalendarFileError(ValueError):
@@ -147,7 +146,7 @@ def read_yaml(text: str | bytes) -> CalendarBook:
         raise CalendarFileError(f"not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise CalendarFileError("expected a mapping at the top level")
-    tz = ZoneInfo(str(data.get("timezone", LONDON)))
+    tz = ZoneInfo(str(data.get("timezone", DEFAULT_TIMEZONE)))
     if "networks" in data:
         nets = data["networks"]
         if not isinstance(nets, dict):
@@ -185,7 +184,7 @@ def _local_day(value: Any, tz: tzinfo) -> date:
 
 def read_ics(data: str | bytes, tz: tzinfo | None = None) -> CalendarSpec:
     """A network's calendar from an ICS file (see the module docstring for what counts)."""
-    zone = tz or ZoneInfo(LONDON)
+    zone = tz or ZoneInfo(DEFAULT_TIMEZONE)
     try:
         cal = icalendar.Calendar.from_ical(data)
     except ValueError as exc:

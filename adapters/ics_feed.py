@@ -22,6 +22,7 @@ from adapters.tables import (
     SchoolRow,
     TeamMemberRow,
 )
+from engine.cycle import DONE_STATUSES
 from engine.errors import NotFound
 
 __all__ = ["person_feed"]
@@ -35,7 +36,6 @@ SCHOOL = SchoolRow.__table__
 TEAM = TeamMemberRow.__table__
 
 OPEN = ("pending", "fired")  # fired: the stage is overdue, which a head still wants to see
-DONE = ("met", "not_met", "partially_met")
 
 
 def _cycle_scope(conn: sa.Connection, person_id: str) -> tuple[sa.ColumnElement[bool], set[str]]:
@@ -138,7 +138,7 @@ def person_feed(
         .join(SCHOOL, SCHOOL.c.id == C.c.host_school_id)
         .where(
             ACTION.c.due.is_not(None),
-            sa.or_(ACTION.c.status.is_(None), ACTION.c.status.not_in(DONE)),
+            sa.or_(ACTION.c.status.is_(None), ACTION.c.status.not_in(DONE_STATUSES)),
             mine,
         )
         .order_by(ACTION.c.due)

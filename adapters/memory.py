@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Self
-from zoneinfo import ZoneInfo
 
+from adapters.outbox import Message
+from adapters.sql_inbox import notice_email
 from engine.audit import GENESIS
-from engine.calendar import SchoolCalendar, WeekdayCalendar
+from engine.calendar import SchoolCalendar, default_calendar
 from engine.cycle import Cycle
 from engine.deadlines import PlannedDeadline, action_replan
 from engine.directory import (
@@ -37,11 +38,10 @@ from engine.events import (
     stage_due,
 )
 from engine.journal import chain_entries
+from engine.notices import EmailPreference, Notice, Notification
 from engine.ports import CycleFilter, DeadlineRow
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
-
-_LONDON = WeekdayCalendar(ZoneInfo("Europe/London"))
 
 
 @dataclass
@@ -60,6 +60,10 @@ class _Data:
     tokens: dict[str, ApiToken] = field(default_factory=dict)
     passwords: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     shares: dict[str, ReportShare] = field(default_factory=dict)
+    notifications: dict[str, tuple[Notification, str]] = field(default_factory=dict)
+    preferences: dict[str, EmailPreference] = field(default_factory=dict)
+    mail: list[Message] = field(default_factory=list)
+    """The email the inbox handed to the outbox, in order (what a mail server would get)."""
 
 
 class InMemoryStore:
@@ -73,7 +77,7 @@ class InMemoryStore:
 class _Cycles:
     def __init__(self, d: _Data, calendar: SchoolCalendar | None = None) -> None:
         self.d = d
-        self.calendar = calendar or _LONDON
+        self.calendar = calendar or default_calendar()
 
     def add(self, cycle: Cycle, events: Sequence[Event]) -> None:
         if cycle.id in self.d.cycles:
@@ -151,7 +155,7 @@ class _Cycles:
         cancel, add = action_replan(cycle, action_id, existing, self.calendar)
         if cancel:
             action = cycle.actions.get(action_id)
-            done = action is None or action.status in ("met", "not_met", "partially_met")
+            done = action is None or action.is_done
             note = "the action is done" if done else "the action's due date changed"
             gone = set(cancel)
             self.d.deadlines = [
@@ -387,6 +391,61 @@ class _Directory:
         if self.d.grants.pop(grant_id, None) is None:
             raise NotFound("grant", grant_id)
 
+    def grants_with_roles(self, roles: frozenset[str]) -> list[Grant]:
+        return sorted((g for g in self.d.grants.values() if g.role in roles), key=lambda g: g.id)
+
+
+class _Inbox:
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    def deliver(self, notices: Sequence[Notice], now: datetime) -> int:
+        seen = {key for _, key in self.d.notifications.values()}
+        new = 0
+        for n in notices:
+            person = self.d.people.get(n.person_id)
+            if person is None or n.dedupe_key in seen:
+                continue
+            seen.add(n.dedupe_key)
+            nid = f"ntc_{len(self.d.notifications) + 1:06d}"
+            self.d.notifications[nid] = (
+                Notification(nid, n.person_id, n.kind, n.subject, n.text, n.cycle_id, n.link, now),
+                n.dedupe_key,
+            )
+            new += 1
+            message = notice_email(n, person.name, person.email, self.preference(person.id))
+            if message is not None:
+                self.d.mail.append(message)
+        return new
+
+    def for_person(
+        self, person_id: str, *, unread_only: bool = False, limit: int = 50
+    ) -> list[Notification]:
+        mine = [
+            n
+            for n, _ in self.d.notifications.values()
+            if n.person_id == person_id and (n.unread or not unread_only)
+        ]
+        mine.sort(key=lambda n: (n.created_at, n.id), reverse=True)
+        return mine[:limit]
+
+    def unread_count(self, person_id: str) -> int:
+        return len(self.for_person(person_id, unread_only=True, limit=1_000_000))
+
+    def mark_read(self, person_id: str, ids: frozenset[str] | None, at: datetime) -> int:
+        changed = 0
+        for nid, (n, key) in list(self.d.notifications.items()):
+            if n.person_id == person_id and n.unread and (ids is None or nid in ids):
+                self.d.notifications[nid] = (dataclasses.replace(n, read_at=at), key)
+                changed += 1
+        return changed
+
+    def preference(self, person_id: str) -> EmailPreference:
+        return self.d.preferences.get(person_id, "immediate")
+
+    def set_preference(self, person_id: str, email: EmailPreference, at: datetime) -> None:
+        self.d.preferences[person_id] = email
+
 
 class _Idempotency:
     def __init__(self, d: _Data) -> None:
@@ -521,6 +580,7 @@ class InMemoryUnitOfWork:
         self.idempotency = _Idempotency(work)
         self.credentials = _Credentials(work)
         self.shares = _Shares(work)
+        self.inbox = _Inbox(work)
 
     def commit(self) -> None:
         self.store.data = copy.deepcopy(self._work)

@@ -23,7 +23,7 @@ class MailTemplates:
     apart unnoticed.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, base_url: str = "") -> None:
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(directory)),
             autoescape=False,  # noqa: S701 - plain text mail, never HTML
@@ -32,6 +32,8 @@ class MailTemplates:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        # Where Peerloop is reached, so that a link in a message can be followed.
+        self.env.globals["base_url"] = base_url.rstrip("/")
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         return self.env.get_template(f"{name}.txt").render(**context)

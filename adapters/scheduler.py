@@ -37,6 +37,7 @@ from adapters.db import is_unavailable
 from adapters.notify_webhook import active_webhooks, event_body
 from adapters.outbox import Message, write_messages
 from adapters.sql_cycles import SqlCycleRepository
+from adapters.sql_inbox import inbox_copies
 from adapters.tables import (
     ActionRow,
     CycleRow,
@@ -47,7 +48,8 @@ from adapters.tables import (
     SchoolRow,
     TeamMemberRow,
 )
-from engine.cycle import Actor
+from engine.calendar import DEFAULT_TIMEZONE
+from engine.cycle import DONE_STATUSES, Actor
 from engine.errors import RequirementsUnmet, TransitionNotAvailable
 from engine.machine import WorkflowMachine
 
@@ -64,8 +66,6 @@ TEAM = TeamMemberRow.__table__
 NETWORK = NetworkRow.__table__
 SCHOOL = SchoolRow.__table__
 
-DONE = ("met", "not_met", "partially_met")
-"""Action statuses after which nobody is reminded about the action."""
 HOLDABLE = ("reminder", "action_due_soon")
 """Message kinds that wait for the daily digest when it is on; the rest are urgent."""
 
@@ -194,7 +194,7 @@ class DeadlineSweeper:
         now: the clock.
         replica_id: this process's name in `claimed_by` (made up when not given).
         actor_id: who automatic transitions are recorded as (`system:scheduler`).
-        tz: local time for messages (Europe/London).
+        tz: local time for messages (`DEFAULT_TIMEZONE` when not given).
         batch_size: rows per transaction.
         late_after: a row applied later than this after its time is marked late.
         digest: hold reminders for the daily digest instead of sending them at once.
@@ -220,7 +220,7 @@ class DeadlineSweeper:
         self.now = now
         self.replica_id = replica_id or new_replica_id()
         self.actor = Actor(actor_id, frozenset({"system"}))
-        self.tz = tz or ZoneInfo("Europe/London")
+        self.tz = tz or ZoneInfo(DEFAULT_TIMEZONE)
         self.batch_size = batch_size
         self.late_after = late_after
         self.digest = digest
@@ -367,6 +367,7 @@ class DeadlineSweeper:
                 result.applied.append(r["id"])
                 setattr(result, out.status, getattr(result, out.status) + 1)
             result.messages = write_messages(conn, messages, now)
+            inbox_copies(conn, messages, now)
             done = conn.execute(_U_FINAL, finals).rowcount
             if conn.dialect.supports_sane_multi_rowcount and done != len(finals):
                 raise _ClaimLost(f"recorded {done} of {len(finals)} outcomes")
@@ -506,7 +507,7 @@ class DeadlineSweeper:
         action = ctx.actions.get(r["action_id"])
         if action is None:
             return _Outcome("skipped", "the action no longer exists")
-        if action["status"] in DONE:
+        if action["status"] in DONE_STATUSES:  # nobody is reminded about a done action
             return _Outcome("skipped", f"the action is done ({action['status']})")
         if ctx.terminal(r):
             return _Outcome("skipped", "the cycle is closed")

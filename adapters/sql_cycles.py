@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -25,7 +24,7 @@ from adapters.tables import (
     TeamMemberRow,
 )
 from engine.audit import GENESIS
-from engine.calendar import SchoolCalendar, WeekdayCalendar
+from engine.calendar import SchoolCalendar, default_calendar
 from engine.cycle import (
     Action,
     Cycle,
@@ -50,10 +49,7 @@ from engine.events import (
 from engine.journal import chain_entries
 from engine.ports import CycleFilter
 
-__all__ = ["LONDON", "SqlCycleRepository", "history_values"]
-
-LONDON = WeekdayCalendar(ZoneInfo("Europe/London"))
-"""The calendar action deadlines are counted in when none is given (English schools)."""
+__all__ = ["SqlCycleRepository", "history_values"]
 
 C = CycleRow.__table__
 TEAM = TeamMemberRow.__table__
@@ -148,7 +144,8 @@ class SqlCycleRepository:
 
     Args:
         conn: the unit of work's connection.
-        calendar: counts action due dates (Europe/London weekdays when not given).
+        calendar: counts action due dates (`engine.calendar.default_calendar()`, London
+            weekdays, when not given).
         cache: committed cycles shared between units of work; what this one writes reaches
             it only when the unit of work commits (`committed`).
     """
@@ -160,7 +157,7 @@ class SqlCycleRepository:
         cache: AggregateCache | None = None,
     ) -> None:
         self.conn = conn
-        self.calendar = calendar or LONDON
+        self.calendar = calendar or default_calendar()
         self.cache = cache
         self._written: dict[str, tuple[Cycle, str]] = {}
         # The history head of each cycle as loaded: valid for as long as the version check
@@ -273,7 +270,7 @@ class SqlCycleRepository:
         cancel, add = action_replan(cycle, action_id, existing, self.calendar)
         if cancel:
             action = cycle.actions.get(action_id)
-            done = action is None or action.status in ("met", "not_met", "partially_met")
+            done = action is None or action.is_done
             self.conn.execute(
                 DEADLINE.update()
                 .where(DEADLINE.c.id.in_(cancel), DEADLINE.c.status == "pending")

@@ -363,6 +363,12 @@ class SqlDirectoryRepository:
         if self.conn.execute(GRANT.delete().where(GRANT.c.id == grant_id)).rowcount != 1:
             raise NotFound("grant", grant_id)
 
+    def grants_with_roles(self, roles: frozenset[str]) -> list[Grant]:
+        if not roles:
+            return []
+        q = sa.select(GRANT).where(GRANT.c.role.in_(sorted(roles))).order_by(GRANT.c.id)
+        return [Grant(**r) for r in self.conn.execute(q).mappings()]
+
 
 class SqlIdempotencyStore:
     def __init__(self, conn: sa.Connection) -> None:

@@ -347,3 +347,29 @@ class ClosureRow(SQLModel, table=True):
     network_id: str | None = Field(default=None, foreign_key="network.id", index=True)
     day: date
     name: str = Field(max_length=100)
+
+
+class NotificationRow(SQLModel, table=True):
+    """A person's in-app inbox: one row per notice delivered to them."""
+
+    __tablename__ = "notification"
+    __table_args__ = (sa.Index("ix_notification_person_created", "person_id", "created_at"),)
+    id: str = Field(primary_key=True, max_length=64)
+    person_id: str = Field(foreign_key="person.id", max_length=64)
+    kind: str = Field(max_length=32)
+    subject: str = Field(max_length=300)
+    text: str
+    cycle_id: str | None = Field(default=None, max_length=64)
+    link: str = Field(max_length=500)
+    dedupe_key: str = Field(max_length=200, unique=True)
+    created_at: datetime = _when()
+    read_at: datetime | None = _when(nullable=True)
+
+
+class NotificationPreferenceRow(SQLModel, table=True):
+    """How a person wants email: `immediate`, `daily` (a digest) or `off` (the inbox only)."""
+
+    __tablename__ = "notification_preference"
+    person_id: str = Field(foreign_key="person.id", primary_key=True, max_length=64)
+    email: str = Field(max_length=16)
+    updated_at: datetime = _when()

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from adapters.aggregate_cache import AggregateCache, cache_for
 from adapters.sql_access import SqlCredentialRepository, SqlShareRepository
 from adapters.sql_cycles import SqlCycleRepository
+from adapters.sql_inbox import SqlInboxRepository
 from adapters.sql_repos import (
     SqlDeadlineRepository,
     SqlDirectoryRepository,
@@ -42,6 +43,7 @@ class SqlUnitOfWork:
     idempotency: SqlIdempotencyStore
     credentials: SqlCredentialRepository
     shares: SqlShareRepository
+    inbox: SqlInboxRepository
 
     def __init__(
         self,
@@ -77,6 +79,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyStore(conn)
         self.credentials = SqlCredentialRepository(conn)
         self.shares = SqlShareRepository(conn)
+        self.inbox = SqlInboxRepository(conn)
         return self
 
     @property

@@ -30,7 +30,7 @@ from engine.directory import Network, School
 from engine.events import Event, RecordChanged
 from engine.machine import WorkflowMachine
 from engine.template import ADMIN_ROLE
-from service.handlers import Peerloop, TemplateRegistry
+from service.usecases.core import Peerloop, TemplateRegistry
 
 __all__ = ["cycles_per_system", "versus"]
 

@@ -50,7 +50,7 @@ from engine.calendar import WeekdayCalendar
 from engine.cycle import Actor
 from engine.directory import Grant, Network, Person, School
 from engine.machine import WorkflowMachine
-from service.handlers import Peerloop, TemplateRegistry
+from service.usecases.core import Peerloop, TemplateRegistry
 
 __all__ = ["apply_deadline", "deadlines", "nothing"]
 

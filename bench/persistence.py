@@ -26,7 +26,7 @@ from bench.common import Case, Comparison, group
 from engine.calendar import WeekdayCalendar
 from engine.cycle import Actor
 from engine.directory import Network, School
-from service.handlers import Peerloop, TemplateRegistry
+from service.usecases.core import Peerloop, TemplateRegistry
 
 __all__ = ["persistence"]
 

@@ -43,7 +43,7 @@ from bench.scale_data import (
 )
 from engine.calendar import WeekdayCalendar
 from engine.ports import CycleFilter
-from service.handlers import Peerloop, TemplateRegistry
+from service.usecases.core import Peerloop, TemplateRegistry
 
 __all__ = ["dashboard_queries", "scale"]
 

@@ -5,11 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import cache
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from engine.errors import CalendarExhausted
 
-__all__ = ["SchoolCalendar", "TermCalendar", "WeekdayCalendar", "add_school_days"]
+__all__ = [
+    "DEFAULT_TIMEZONE",
+    "SchoolCalendar",
+    "TermCalendar",
+    "WeekdayCalendar",
+    "add_school_days",
+    "default_calendar",
+]
+
+DEFAULT_TIMEZONE = "Europe/London"
+"""The time zone of English schools: local times are London's unless configured otherwise."""
 
 # A search bound, not a rule: no sensible deadline is more than about two school years away.
 _HORIZON_DAYS = 800
@@ -34,6 +46,16 @@ class WeekdayCalendar:
         return day.weekday() < 5
 
 
+@cache
+def default_calendar() -> WeekdayCalendar:
+    """London weekdays: what school days are counted in when no term dates are loaded.
+
+    A function rather than a constant so that importing the engine never looks up the time
+    zone database.
+    """
+    return WeekdayCalendar(ZoneInfo(DEFAULT_TIMEZONE))
+
+
 @dataclass(frozen=True, slots=True)
 class TermCalendar:
     """School days are weekdays inside a term and not a closure (half-term, INSET, bank holiday).
@@ -41,7 +63,7 @@ class TermCalendar:
     Attributes:
         terms: (first day, last day) of each term, inclusive.
         closures: single days off inside terms.
-        tz: the local time zone (Europe/London for English schools).
+        tz: the local time zone (`DEFAULT_TIMEZONE` for English schools).
     """
 
     terms: tuple[tuple[date, date], ...]

@@ -8,6 +8,7 @@ from typing import Literal
 
 __all__ = [
     "ACTION_STATUSES",
+    "DONE_STATUSES",
     "TEAM_ROLES",
     "Action",
     "Actor",
@@ -26,6 +27,10 @@ TEAM_ROLES = ("review_lead", "reviewer", "improvement_champion")
 
 ACTION_STATUSES = ("not_started", "in_progress", "met", "partially_met", "not_met")
 """Follow-up statuses of an action, as the SPP impact review records them."""
+
+DONE_STATUSES = ("met", "partially_met", "not_met")
+"""The statuses that close an action: the impact review's verdicts. Nobody is reminded about a
+done action, it is never due soon nor overdue, and a final follow-up needs one of these."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +111,11 @@ class Action:
     success_criteria: str
     status: str | None = None
     status_note: str = ""
+
+    @property
+    def is_done(self) -> bool:
+        """Whether the follow-up has given its verdict (met, partially met or not met)."""
+        return self.status in DONE_STATUSES
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,7 +147,7 @@ def action_deadlines(
     cycle: Cycle, action: Action, calendar: SchoolCalendar
 ) -> tuple[PlannedDeadline, ...]:
     """ "Due soon" and "overdue" moments of an action; none for a done or undated action."""
-    if action.due is None or action.status in ("met", "not_met", "partially_met"):
+    if action.due is None or action.is_done:
         return ()
     overdue_at = _end_of(action.due, calendar)
     due_soon_at = overdue_at - DUE_SOON
@@ -195,7 +195,7 @@ def action_replan(
 
 def action_flags(action: Action, now: datetime, calendar: SchoolCalendar) -> tuple[bool, bool]:
     """(due soon, overdue) for an action at `now`."""
-    if action.due is None or action.status in ("met", "not_met", "partially_met"):
+    if action.due is None or action.is_done:
         return False, False
     end = _end_of(action.due, calendar)
     return (end - DUE_SOON <= now < end, now >= end)

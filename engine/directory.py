@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from engine.audit import HISTORY_FORMAT, in_format
+
 __all__ = [
     "ApiToken",
     "CycleSummary",
@@ -113,9 +115,13 @@ class HistoryEntry:
     prev_hash: str = ""
     hash: str = ""
 
-    def content(self) -> dict[str, object]:
-        """What the hash covers: everything but the hashes themselves."""
-        return {
+    def content(self, format: int = HISTORY_FORMAT) -> dict[str, object]:
+        """What the hash covers: everything but the hashes themselves, in history `format`.
+
+        New entries are hashed in the current format; an older one is for entries written
+        before it (`engine.audit` explains the formats).
+        """
+        fields: dict[str, object] = {
             "cycle_id": self.cycle_id,
             "seq": self.seq,
             "at": self.at.isoformat(),
@@ -130,6 +136,7 @@ class HistoryEntry:
             "reason": self.reason,
             "detail": self.detail,
         }
+        return in_format(fields, format)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ PeerloopError
 ├── StaleCycle                 (cycle_id, expected, actual)
 ├── IdempotencyKeyReused       (key)
 ├── Conflict                   (kind, key, detail)
+├── AccessDenied               (detail)
 └── NotFound                   (kind, key)
 """
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from engine.validation import Issue
 
 __all__ = [
+    "AccessDenied",
     "CalendarExhausted",
     "Conflict",
     "CycleClosed",
@@ -77,8 +79,17 @@ class TransitionNotAvailable(PeerloopError):
 
 
 class RoleNotAllowed(PeerloopError):
+    """The actor's roles do not allow `action`; `detail`, when given, says why in words
+    where "needs one of the roles ..." would mislead (a role held, but not the one used)."""
+
     def __init__(
-        self, cycle_id: str, action: str, roles: Iterable[str], allowed: Iterable[str]
+        self,
+        cycle_id: str,
+        action: str,
+        roles: Iterable[str],
+        allowed: Iterable[str],
+        *,
+        detail: str | None = None,
     ) -> None:
         self.cycle_id = cycle_id
         self.action = action
@@ -86,7 +97,8 @@ class RoleNotAllowed(PeerloopError):
         self.allowed = sorted(allowed)
         held = ", ".join(self.roles) or "no role"
         super().__init__(
-            f"{action!r} needs one of the roles {', '.join(self.allowed)}; you hold {held}"
+            detail
+            or f"{action!r} needs one of the roles {', '.join(self.allowed)}; you hold {held}"
         )
 
 
@@ -181,5 +193,13 @@ class Conflict(PeerloopError):
     def __init__(self, kind: str, key: str, detail: str) -> None:
         self.kind = kind
         self.key = key
+        self.detail = detail
+        super().__init__(detail)
+
+
+class AccessDenied(PeerloopError):
+    """The caller may see the resource but their roles do not let them read or do this part."""
+
+    def __init__(self, detail: str) -> None:
         self.detail = detail
         super().__init__(detail)

@@ -64,7 +64,11 @@ class DeadlinesScheduled(NamedTuple):
 
 
 class RecordChanged(NamedTuple):
-    """Something the cycle collects was added, changed or removed (evidence, an action...)."""
+    """Something the cycle collects was added, changed or removed (evidence, an action...).
+
+    `role` is the role the actor recorded it in (the one the stage allows for that kind);
+    empty where none applies. It comes last so that positional constructors keep working.
+    """
 
     cycle_id: str
     kind: str
@@ -74,6 +78,7 @@ class RecordChanged(NamedTuple):
     at: datetime
     version: int
     note: str = ""
+    role: str = ""
 
 
 Event = CycleStarted | TransitionFired | DeadlinesCancelled | DeadlinesScheduled | RecordChanged

@@ -55,6 +55,7 @@ def chain_entries(
                 at=event.at,
                 kind="record",
                 actor=event.actor,
+                role=event.role,
                 reason=event.note,
                 detail={"record": event.kind, "id": event.record_id, "change": event.change},
             )

@@ -259,6 +259,7 @@ class WorkflowMachine:
                     now,
                     cycle.version,
                     note="the cycle came back to this stage",
+                    role=role,
                 )
             )
         return [

@@ -118,6 +118,25 @@ class _Reader:
             return ()
         return tuple(value)
 
+    def role_list(self, raw: Mapping[str, Any], key: str, loc: str) -> tuple[str, ...]:
+        """A list of role ids that must be written as a list, even of one (as `notify` is)."""
+        value = raw.get(key)
+        if value is None:
+            return ()
+        where = _at(loc, key)
+        if isinstance(value, str):
+            # `notify: a, b` reads as one text; in brackets it is the list that was meant.
+            message = f"expected a list of role ids, got text (write [{value}])"
+            self.issue(where, message, "wrong_type")
+            return ()
+        if not isinstance(value, list):
+            self.issue(where, f"expected a list of role ids, got {_kind(value)}", "wrong_type")
+            return ()
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                self.issue(f"{where}[{i}]", f"expected a role id, got {_kind(item)}", "wrong_type")
+        return tuple(item for item in value if isinstance(item, str))
+
     def duration(self, value: object, loc: str) -> Duration | None:
         try:
             return parse_duration(value)
@@ -254,7 +273,9 @@ def _framework(r: _Reader, raw: object, loc: str) -> Framework:
 
 def _stage(r: _Reader, raw: object, loc: str) -> Stage:
     m = r.mapping(
-        raw, loc, {"id", "title", "description", "initial", "terminal", "deadline", "collects"}
+        raw,
+        loc,
+        {"id", "title", "description", "initial", "terminal", "deadline", "collects", "notify"},
     )
     collects: dict[str, tuple[str, ...]] = {}
     if m.get("collects") is not None:
@@ -274,6 +295,7 @@ def _stage(r: _Reader, raw: object, loc: str) -> Stage:
         terminal=r.flag(m, "terminal", loc),
         deadline=deadline,
         collects=collects,
+        notify=r.role_list(m, "notify", loc),
     )
 
 
@@ -318,7 +340,9 @@ def _expiry(r: _Reader, raw: object, loc: str) -> ExpiryRule | None:
 
 
 def _transition(r: _Reader, raw: object, loc: str) -> Transition:
-    m = r.mapping(raw, loc, {"id", "title", "description", "from", "to", "roles", "requires"})
+    m = r.mapping(
+        raw, loc, {"id", "title", "description", "from", "to", "roles", "requires", "notify"}
+    )
     sources: tuple[str, ...] = ()
     if "from" not in m:
         r.issue(f"{loc}.from", "is required", "missing")
@@ -342,6 +366,7 @@ def _transition(r: _Reader, raw: object, loc: str) -> Transition:
         roles=roles,
         requirements=tuple(requirements),
         description=r.text(m, "description", loc, required=False),
+        notify=r.role_list(m, "notify", loc),
     )
 
 

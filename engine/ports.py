@@ -22,6 +22,7 @@ from engine.directory import (
     StoredTemplate,
 )
 from engine.events import Event
+from engine.notices import EmailPreference, Notice, Notification
 
 __all__ = [
     "CredentialRepository",
@@ -32,6 +33,7 @@ __all__ = [
     "DirectoryRepository",
     "HistoryRepository",
     "IdempotencyStore",
+    "InboxRepository",
     "ShareRepository",
     "TemplateRepository",
     "UnitOfWork",
@@ -176,6 +178,8 @@ class DirectoryRepository(Protocol):
     def add_grant(self, grant: Grant) -> None: ...
     def grants_for(self, person_id: str) -> list[Grant]: ...
     def remove_grant(self, grant_id: str) -> None: ...
+    def grants_with_roles(self, roles: frozenset[str]) -> list[Grant]:
+        """Every grant of one of `roles` (to find who holds a role on a cycle)."""
 
 
 class CredentialRepository(Protocol):
@@ -210,6 +214,28 @@ class ShareRepository(Protocol):
         """Cycles with an active share to the person, one of the schools or networks."""
 
 
+class InboxRepository(Protocol):
+    """People's in-app inboxes, and how each wants email."""
+
+    def deliver(self, notices: Sequence[Notice], now: datetime) -> int:
+        """Put each notice in its person's inbox and, by their preference, in the mail
+        outbox (at once, held for the digest, or not at all); a notice whose dedupe key was
+        delivered before is skipped. Returns how many were new."""
+
+    def for_person(
+        self, person_id: str, *, unread_only: bool = False, limit: int = 50
+    ) -> list[Notification]:
+        """Newest first."""
+
+    def unread_count(self, person_id: str) -> int: ...
+    def mark_read(self, person_id: str, ids: frozenset[str] | None, at: datetime) -> int:
+        """Mark the person's notices read (all of them when `ids` is None); returns how many
+        changed. Another person's notice ids are ignored."""
+
+    def preference(self, person_id: str) -> EmailPreference: ...
+    def set_preference(self, person_id: str, email: EmailPreference, at: datetime) -> None: ...
+
+
 class IdempotencyStore(Protocol):
     def get(self, key: str) -> IdempotencyRecord | None: ...
     def put(self, record: IdempotencyRecord) -> None: ...
@@ -226,6 +252,7 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyStore
     credentials: CredentialRepository
     shares: ShareRepository
+    inbox: InboxRepository
 
     def __enter__(self) -> Self: ...
 

@@ -2,12 +2,13 @@
 
 Each function checks that the cycle's current stage collects that kind of record and that the
 actor holds a role the stage allows for it, changes the cycle, bumps its version and returns
-the events. Nothing here can move the stage.
+the events, which name the role the record was made in. Nothing here can move the stage.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from engine.calendar import SchoolCalendar
@@ -34,6 +35,7 @@ from engine.errors import (
     UnknownRecord,
 )
 from engine.events import DeadlinesCancelled, DeadlinesScheduled, Event, RecordChanged
+from engine.team import team_warnings, words
 from engine.template import ADMIN_ROLE, Template
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "set_date",
     "set_focus",
     "sign_off",
+    "team_warnings",
 ]
 
 _MAX_TEXT = 20_000
@@ -64,15 +67,25 @@ def collectable(template: Template, cycle: Cycle, actor: Actor) -> dict[str, boo
     return {kind: bool(actor.roles & set(roles)) for kind, roles in stage.collects.items()}
 
 
-def _guard(template: Template, cycle: Cycle, actor: Actor, kind: str) -> None:
+def _acting_role(allowed: Sequence[str], actor: Actor) -> str | None:
+    """The role `actor` records in: the first of `allowed` (in the template's order) they
+    hold, the admin role only when no other allowed role is held."""
+    held = [role for role in allowed if role in actor.roles]
+    return next((role for role in held if role != ADMIN_ROLE), held[0] if held else None)
+
+
+def _guard(template: Template, cycle: Cycle, actor: Actor, kind: str) -> str:
+    """Check that the stage collects `kind` from one of the actor's roles; return that role."""
     stage = template.stage(cycle.stage)
     if stage.terminal:
         raise CycleClosed(cycle.id, cycle.stage)
     roles = stage.collects.get(kind)
     if roles is None:
         raise NotCollectedHere(cycle.id, kind, cycle.stage)
-    if not actor.roles & set(roles):
+    role = _acting_role(roles, actor)
+    if role is None:
         raise RoleNotAllowed(cycle.id, f"record {kind.replace('_', ' ')}", actor.roles, roles)
+    return role
 
 
 def _text(field: str, value: str, *, required: bool = True) -> str:
@@ -90,10 +103,19 @@ def _question(template: Template, question_id: str) -> None:
 
 
 def _changed(
-    cycle: Cycle, kind: str, record_id: str, change: str, actor: Actor, now: datetime
+    cycle: Cycle,
+    kind: str,
+    record_id: str,
+    change: str,
+    actor: Actor,
+    now: datetime,
+    role: str,
+    note: str = "",
 ) -> RecordChanged:
     cycle.version += 1
-    return RecordChanged(cycle.id, kind, record_id, change, actor.id, now, cycle.version)
+    return RecordChanged(
+        cycle.id, kind, record_id, change, actor.id, now, cycle.version, note, role
+    )
 
 
 def add_evidence(
@@ -106,14 +128,14 @@ def add_evidence(
     now: datetime,
     file: EvidenceFile | None = None,
 ) -> RecordChanged:
-    _guard(template, cycle, actor, "evidence")
+    role = _guard(template, cycle, actor, "evidence")
     _question(template, question_id)
     if evidence_id in cycle.evidence:
         raise InvalidRecord("id", f"evidence {evidence_id!r} already exists")
     cycle.evidence[evidence_id] = Evidence(
         evidence_id, question_id, _text("title", title), actor.id, now, file
     )
-    return _changed(cycle, "evidence", evidence_id, "added", actor, now)
+    return _changed(cycle, "evidence", evidence_id, "added", actor, now, role)
 
 
 ERASE_ROLES = (ADMIN_ROLE, "school_lead")
@@ -124,23 +146,23 @@ def erase_evidence(
     cycle: Cycle, actor: Actor, evidence_id: str, reason: str, now: datetime
 ) -> RecordChanged:
     """Remove evidence for data protection; the erasure and its reason stay in history."""
-    if not actor.roles & set(ERASE_ROLES):
+    role = _acting_role(ERASE_ROLES, actor)
+    if role is None:
         raise RoleNotAllowed(cycle.id, "erase evidence", actor.roles, ERASE_ROLES)
     if evidence_id not in cycle.evidence:
         raise UnknownRecord("evidence", evidence_id)
     note = _text("reason", reason)  # checked before anything changes
     del cycle.evidence[evidence_id]
-    event = _changed(cycle, "evidence", evidence_id, "erased", actor, now)
-    return event._replace(note=note)
+    return _changed(cycle, "evidence", evidence_id, "erased", actor, now, role, note)
 
 
 def set_focus(
     template: Template, cycle: Cycle, actor: Actor, focus: list[str], now: datetime
 ) -> RecordChanged:
     """The host school's chosen lines of enquiry (SPP is invitational: the host chooses)."""
-    _guard(template, cycle, actor, "focus")
+    role = _guard(template, cycle, actor, "focus")
     cycle.focus = tuple(_text(f"focus[{i}]", f) for i, f in enumerate(focus))
-    return _changed(cycle, "focus", "focus", "updated", actor, now)
+    return _changed(cycle, "focus", "focus", "updated", actor, now, role)
 
 
 def set_date(
@@ -153,13 +175,13 @@ def set_date(
     calendar: SchoolCalendar,
 ) -> list[Event]:
     """Set a cycle date (such as the visit date); re-plans the stage if it counts from it."""
-    _guard(template, cycle, actor, "dates")
+    role = _guard(template, cycle, actor, "dates")
     if date_id not in {d.id for d in template.dates}:
         raise InvalidRecord("date", f"the template declares no cycle date {date_id!r}")
     if when.tzinfo is None:
         raise InvalidRecord("when", "needs a time zone")
     cycle.dates[date_id] = when
-    events: list[Event] = [_changed(cycle, "dates", date_id, "updated", actor, now)]
+    events: list[Event] = [_changed(cycle, "dates", date_id, "updated", actor, now, role)]
     deadline = template.stage(cycle.stage).deadline
     if deadline is not None and deadline.anchor == date_id:
         events.append(DeadlinesCancelled(cycle.id, cycle.stage, now))
@@ -171,33 +193,87 @@ def set_date(
     return events
 
 
+def _team_roles(cycle: Cycle, person_id: str) -> list[str]:
+    """The team roles a person holds on the cycle: a review team role, then champion."""
+    roles = [cycle.team[person_id].role] if person_id in cycle.team else []
+    if cycle.champion is not None and cycle.champion.person_id == person_id:
+        roles.append(cycle.champion.role)
+    return roles
+
+
 def assign_member(
     template: Template, cycle: Cycle, actor: Actor, member: Member, now: datetime
 ) -> RecordChanged:
-    """Put a person on the review team, or make them the improvement champion."""
-    _guard(template, cycle, actor, "team")
+    """Put a person on the review team, or make them the improvement champion.
+
+    A person holds one team role: assigning a team member again changes their role, and the
+    improvement champion cannot also be on the review team.
+    Independence from the host is not refused here but when the cycle moves on (the
+    template's requirements); `team_warnings` says beforehand what would be refused.
+
+    Raises:
+        InvalidRecord: a role outside the team, a second review lead, or a person who would
+            be both on the review team and its improvement champion.
+    """
+    role = _guard(template, cycle, actor, "team")
     if member.role not in TEAM_ROLES:
         raise InvalidRecord("role", f"expected one of {', '.join(TEAM_ROLES)}")
+    pid = member.person_id
     if member.role == "improvement_champion":
+        on_team = cycle.team.get(pid)
+        if on_team is not None:
+            raise InvalidRecord(
+                "role",
+                f"{pid} is the {words(on_team.role)} of this review and cannot also be its "
+                "improvement champion: the improvement champion must not have been on the review",
+            )
+        before = cycle.champion
         cycle.champion = member
+        if before is None or before.person_id != pid:
+            instead = f" in place of {before.person_id}" if before is not None else ""
+            note = f"added {pid} as improvement champion{instead}"
+            return _changed(cycle, "team", pid, "added", actor, now, role, note)
+        note = f"updated {pid} as improvement champion"
+        return _changed(cycle, "team", pid, "updated", actor, now, role, note)
+    if cycle.champion is not None and cycle.champion.person_id == pid:
+        raise InvalidRecord(
+            "role",
+            f"{pid} is the improvement champion of this cycle and cannot also be its "
+            f"{words(member.role)}: the improvement champion must not have been on the review",
+        )
+    if member.role == "review_lead":
+        for other, m in cycle.team.items():
+            if m.role == "review_lead" and other != pid:
+                raise InvalidRecord("role", f"{other} is already the review lead")
+    old = cycle.team.get(pid)
+    cycle.team[pid] = member
+    if old is None:
+        note = f"added {pid} as {words(member.role)}"
+        return _changed(cycle, "team", pid, "added", actor, now, role, note)
+    if old.role != member.role:
+        note = f"{pid} changed from {words(old.role)} to {words(member.role)}"
     else:
-        if member.role == "review_lead":
-            for pid, m in list(cycle.team.items()):
-                if m.role == "review_lead" and pid != member.person_id:
-                    raise InvalidRecord("role", f"{pid} is already the review lead")
-        cycle.team[member.person_id] = member
-    return _changed(cycle, "team", member.person_id, "added", actor, now)
+        note = f"updated {pid} as {words(member.role)}"
+    return _changed(cycle, "team", pid, "updated", actor, now, role, note)
 
 
 def remove_member(
     template: Template, cycle: Cycle, actor: Actor, person_id: str, now: datetime
 ) -> RecordChanged:
-    _guard(template, cycle, actor, "team")
+    """Take a person off the team: every team role they hold, champion included, at once.
+
+    Raises:
+        UnknownRecord: the person holds no team role on the cycle.
+    """
+    role = _guard(template, cycle, actor, "team")
+    held = _team_roles(cycle, person_id)
+    if not held:
+        raise UnknownRecord("team member", person_id)
+    cycle.team.pop(person_id, None)
     if cycle.champion is not None and cycle.champion.person_id == person_id:
         cycle.champion = None
-    elif cycle.team.pop(person_id, None) is None:
-        raise UnknownRecord("team member", person_id)
-    return _changed(cycle, "team", person_id, "removed", actor, now)
+    note = f"removed {person_id} as " + " and as ".join(words(r) for r in held)
+    return _changed(cycle, "team", person_id, "removed", actor, now, role, note)
 
 
 def record_judgement(
@@ -212,7 +288,7 @@ def record_judgement(
 ) -> RecordChanged:
     if kind not in ("self", "peer"):
         raise InvalidRecord("kind", "expected 'self' or 'peer'")
-    _guard(template, cycle, actor, f"{kind}_judgements")
+    role = _guard(template, cycle, actor, f"{kind}_judgements")
     _question(template, question_id)
     scale = [p.id for p in template.framework.scale]
     if grade is not None and not scale:
@@ -229,7 +305,7 @@ def record_judgement(
         actor.id,
         now,
     )
-    return _changed(cycle, f"{kind}_judgement", question_id, change, actor, now)
+    return _changed(cycle, f"{kind}_judgement", question_id, change, actor, now, role)
 
 
 def add_finding(
@@ -242,7 +318,7 @@ def add_finding(
     question_id: str | None,
     now: datetime,
 ) -> RecordChanged:
-    _guard(template, cycle, actor, "findings")
+    role = _guard(template, cycle, actor, "findings")
     if kind not in template.finding_kinds:
         raise InvalidRecord("kind", f"expected one of {', '.join(template.finding_kinds)}")
     if question_id is not None:
@@ -252,7 +328,7 @@ def add_finding(
     cycle.findings[finding_id] = Finding(
         finding_id, kind, _text("text", text), question_id, actor.id, now
     )
-    return _changed(cycle, "finding", finding_id, "added", actor, now)
+    return _changed(cycle, "finding", finding_id, "added", actor, now, role)
 
 
 def save_action(
@@ -267,7 +343,7 @@ def save_action(
     now: datetime,
 ) -> RecordChanged:
     """Add an agreed action, or change one (its follow-up status is kept)."""
-    _guard(template, cycle, actor, "actions")
+    role = _guard(template, cycle, actor, "actions")
     old = cycle.actions.get(action_id)
     cycle.actions[action_id] = Action(
         action_id,
@@ -278,7 +354,8 @@ def save_action(
         status=old.status if old else None,
         status_note=old.status_note if old else "",
     )
-    return _changed(cycle, "action", action_id, "updated" if old else "added", actor, now)
+    change = "updated" if old else "added"
+    return _changed(cycle, "action", action_id, change, actor, now, role)
 
 
 def set_action_status(
@@ -290,7 +367,7 @@ def set_action_status(
     note: str,
     now: datetime,
 ) -> RecordChanged:
-    _guard(template, cycle, actor, "action_status")
+    role = _guard(template, cycle, actor, "action_status")
     action = cycle.actions.get(action_id)
     if action is None:
         raise UnknownRecord("action", action_id)
@@ -299,7 +376,7 @@ def set_action_status(
     cycle.actions[action_id] = dataclasses.replace(
         action, status=status, status_note=_text("note", note, required=False)
     )
-    return _changed(cycle, "action", action_id, "updated", actor, now)
+    return _changed(cycle, "action", action_id, "updated", actor, now, role)
 
 
 def add_support_link(
@@ -311,35 +388,58 @@ def add_support_link(
     area: str,
     now: datetime,
 ) -> RecordChanged:
-    _guard(template, cycle, actor, "support")
+    role = _guard(template, cycle, actor, "support")
     if supporting_school_id == cycle.host_school_id:
         raise InvalidRecord("supporting_school_id", "the host school cannot support itself")
     if link_id in cycle.support:
         raise InvalidRecord("id", f"support link {link_id!r} already exists")
     cycle.support[link_id] = SupportLink(link_id, supporting_school_id, _text("area", area))
-    return _changed(cycle, "support", link_id, "added", actor, now)
+    return _changed(cycle, "support", link_id, "added", actor, now, role)
 
 
 def log_support_activity(
     template: Template, cycle: Cycle, actor: Actor, link_id: str, activity: str, now: datetime
 ) -> RecordChanged:
-    _guard(template, cycle, actor, "support")
+    role = _guard(template, cycle, actor, "support")
     link = cycle.support.get(link_id)
     if link is None:
         raise UnknownRecord("support link", link_id)
     cycle.support[link_id] = dataclasses.replace(
         link, activities=(*link.activities, _text("activity", activity))
     )
-    return _changed(cycle, "support", link_id, "updated", actor, now)
+    return _changed(cycle, "support", link_id, "updated", actor, now, role)
 
 
 def sign_off(
     template: Template, cycle: Cycle, actor: Actor, role: str, now: datetime
 ) -> RecordChanged:
-    """Sign off the stage in one of the roles the actor holds."""
+    """Sign off the stage in `role`: one the stage asks sign-off from, and the actor holds.
+
+    Raises:
+        RoleNotAllowed: the actor holds no role the stage asks sign-off from; or `role` is
+            not one the stage asks for; or the actor does not hold `role` (the message says
+            which, and the role the actor may sign off in instead).
+    """
     _guard(template, cycle, actor, "signoffs")
     allowed = template.stage(cycle.stage).collects["signoffs"]
-    if role not in actor.roles or role not in allowed:
-        raise RoleNotAllowed(cycle.id, f"sign off as {role}", actor.roles, allowed)
+    if role not in allowed or role not in actor.roles:
+        titles = {r.id: r.title for r in template.roles}
+
+        def label(r: str) -> str:
+            return f"{titles[r]} ({r})" if titles.get(r) else r
+
+        may = " or ".join(label(r) for r in allowed if r in actor.roles)
+        if role not in allowed:
+            asked = " or ".join(label(r) for r in allowed)
+            detail = (
+                f"stage {cycle.stage!r} asks for sign-off as {asked}, not as {label(role)}; "
+                f"you may sign off as {may}"
+            )
+        else:
+            detail = (
+                f"you cannot sign off as {label(role)}: you do not hold that role on this "
+                f"cycle; you may sign off as {may}"
+            )
+        raise RoleNotAllowed(cycle.id, f"sign off as {role}", actor.roles, allowed, detail=detail)
     cycle.signoffs[(cycle.stage, role)] = SignOff(cycle.stage, role, actor.id, now)
-    return _changed(cycle, "signoff", f"{cycle.stage}:{role}", "added", actor, now)
+    return _changed(cycle, "signoff", f"{cycle.stage}:{role}", "added", actor, now, role)

@@ -10,18 +10,23 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.cycle import Cycle
+from engine.cycle import Cycle, Member
 from engine.issues import Issue
 from engine.template import Question, RequirementRef, Template
 
 __all__ = [
     "LIBRARY",
+    "ChampionProblem",
     "Param",
     "Reason",
     "RequirementDef",
+    "ReviewerProblem",
+    "champion_independence",
     "check_params",
     "evaluate",
     "resolved_params",
+    "reviewer_independence",
+    "same_network_allowed",
 ]
 
 ParamKind = Literal["count", "flag", "roles", "finding_kinds", "date"]
@@ -128,14 +133,74 @@ def _review_lead_assigned(t: Template, c: Cycle, p: Mapping[str, object]) -> Ite
         yield "no review lead has been assigned to the review team"
 
 
+ReviewerProblem = Literal["host_school", "host_network"]
+ChampionProblem = Literal["on_review", "host_school", "review_school"]
+
+
+def reviewer_independence(
+    cycle: Cycle, member: Member, *, allow_same_network: bool
+) -> list[ReviewerProblem]:
+    """How a review team member breaks the independence rule on `cycle`, as codes.
+
+    `host_school`: they are from the host school; `host_network`: from the host school's own
+    network, where that is not allowed. Shared by the `review_team_independent` requirement
+    (which refuses the move) and `records.team_warnings` (which warns on assignment).
+    """
+    if member.school_id == cycle.host_school_id:
+        return ["host_school"]
+    if (
+        not allow_same_network
+        and cycle.network_id is not None
+        and member.network_id == cycle.network_id
+    ):
+        return ["host_network"]
+    return []
+
+
+def champion_independence(cycle: Cycle, champion: Member) -> list[ChampionProblem]:
+    """How an improvement champion breaks the independence rule on `cycle`, as codes.
+
+    `on_review`: they are on the review team; `host_school`: from the host school;
+    `review_school`: from a school a review team member is from. Shared like
+    `reviewer_independence`.
+    """
+    problems: list[ChampionProblem] = []
+    if champion.person_id in cycle.team:
+        problems.append("on_review")
+    if champion.school_id == cycle.host_school_id:
+        problems.append("host_school")
+    team_schools = {cycle.team[pid].school_id for pid in _team(cycle)} - {None}
+    if champion.school_id in team_schools:
+        problems.append("review_school")
+    return problems
+
+
+def same_network_allowed(template: Template) -> bool:
+    """False when any transition's `review_team_independent` forbids the host's network."""
+    return all(
+        bool(resolved_params(ref)["allow_same_network"])
+        for t in template.transitions
+        for ref in t.requirements
+        if ref.name == "review_team_independent"
+    )
+
+
+_REVIEWER_REASONS: Mapping[ReviewerProblem, str] = {
+    "host_school": "reviewer {pid} is from the host school",
+    "host_network": "reviewer {pid} is from the host school's own network",
+}
+_CHAMPION_REASONS: Mapping[ChampionProblem, str] = {
+    "on_review": "the improvement champion {pid} was on the review team",
+    "host_school": "the improvement champion {pid} is from the host school",
+    "review_school": "the improvement champion {pid} is from a school that was on the review",
+}
+
+
 def _review_team_independent(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
     same_network_ok = bool(p["allow_same_network"])
     for pid in _team(c):
-        m = c.team[pid]
-        if m.school_id == c.host_school_id:
-            yield f"reviewer {pid} is from the host school"
-        elif not same_network_ok and c.network_id is not None and m.network_id == c.network_id:
-            yield f"reviewer {pid} is from the host school's own network"
+        for problem in reviewer_independence(c, c.team[pid], allow_same_network=same_network_ok):
+            yield _REVIEWER_REASONS[problem].format(pid=pid)
 
 
 def _champion_independent(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
@@ -143,15 +208,8 @@ def _champion_independent(t: Template, c: Cycle, p: Mapping[str, object]) -> Ite
     if champ is None:
         yield "no improvement champion has been assigned"
         return
-    if champ.person_id in c.team:
-        yield f"the improvement champion {champ.person_id} was on the review team"
-    if champ.school_id == c.host_school_id:
-        yield f"the improvement champion {champ.person_id} is from the host school"
-    team_schools = {c.team[pid].school_id for pid in _team(c)} - {None}
-    if champ.school_id in team_schools:
-        yield (
-            f"the improvement champion {champ.person_id} is from a school that was on the review"
-        )
+    for problem in champion_independence(c, champ):
+        yield _CHAMPION_REASONS[problem].format(pid=champ.person_id)
 
 
 def _findings_recorded(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
@@ -185,15 +243,12 @@ def _actions_agreed(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[
             yield f'action {a.id} ("{a.title}") has no ' + ", no ".join(missing)
 
 
-_FINAL_STATUSES = ("met", "partially_met", "not_met")
-
-
 def _actions_followed_up(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
     final = bool(p["final"])
     for a in c.actions.values():
         if a.status is None:
             yield f'action {a.id} ("{a.title}") has no follow-up status yet'
-        elif final and a.status not in _FINAL_STATUSES:
+        elif final and not a.is_done:
             yield (
                 f'action {a.id} ("{a.title}") is {a.status.replace("_", " ")}; '
                 "the impact review needs met, partially met or not met"

@@ -135,6 +135,8 @@ class Stage:
     terminal: bool = False
     deadline: DeadlineSpec | None = None
     collects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    notify: tuple[str, ...] = ()
+    """The roles told when a cycle enters this stage, by any transition (automatic ones too)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +156,8 @@ class Transition:
     roles: tuple[str, ...]
     requirements: tuple[RequirementRef, ...] = ()
     description: str = ""
+    notify: tuple[str, ...] = ()
+    """The roles told when this transition fires."""
 
 
 @dataclass(frozen=True, slots=True)

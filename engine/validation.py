@@ -84,6 +84,7 @@ def check_template(t: Template) -> list[Issue]:
             )
         for kind, kind_roles in s.collects.items():
             _known(out, f"{loc}.collects.{kind}", kind_roles, roles, "role")
+        _notify(out, f"{loc}.notify", s.notify, roles)
         _deadline(out, t, i, roles, dates)
 
     for i, tr in enumerate(t.transitions):
@@ -103,6 +104,7 @@ def check_template(t: Template) -> list[Issue]:
         if not tr.roles:
             out.append(Issue(f"{loc}.roles", "no role may fire this transition", "missing"))
         _known(out, f"{loc}.roles", tr.roles, roles, "role")
+        _notify(out, f"{loc}.notify", tr.notify, roles)
         for j, ref in enumerate(tr.requirements):
             found = check_params(
                 ref, f"{loc}.requires[{j}]", roles=roles, dates=dates, finding_kinds=kinds
@@ -172,6 +174,17 @@ def _known(
     for value in values:
         if value not in known_set:
             out.append(Issue(loc, f"unknown {noun} {value!r}", f"unknown_{noun.replace(' ', '_')}"))
+
+
+def _notify(out: list[Issue], loc: str, told: Iterable[str], roles: frozenset[str]) -> None:
+    """Each role told is known and named once; located by its index, so each has its line."""
+    seen: set[str] = set()
+    for j, role in enumerate(told):
+        if role not in roles:
+            out.append(Issue(f"{loc}[{j}]", f"unknown role {role!r}", "unknown_role"))
+        elif role in seen:
+            out.append(Issue(f"{loc}[{j}]", f"duplicate role {role!r}", "duplicate_role"))
+        seen.add(role)
 
 
 def _deadline(

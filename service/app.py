@@ -28,6 +28,7 @@ from service.routes import (
     evidence,
     findings,
     grants,
+    inbox,
     judgements,
     networks,
     ops,
@@ -47,7 +48,6 @@ from service.routes.common import (
     provide_principal,
     provide_workspace,
 )
-from service.workspace import Workspace
 
 __all__ = ["JSON_BODY_LIMIT", "create_app"]
 
@@ -74,13 +74,14 @@ _API = [
     *signoffs.ROUTES,
     *team.ROUTES,
     *shares.ROUTES,
+    *inbox.ROUTES,
 ]
 
 
 def create_app(container: Container) -> Litestar:
     """The HTTP app over a built container (see service.bootstrap.build)."""
     metrics = Metrics()
-    workspace = Workspace(container.app, container.files)
+    workspace = container.usecases
     upload = evidence.upload_route(container.settings.max_upload_bytes + _MULTIPART_OVERHEAD)
     api = Router(
         path="/",

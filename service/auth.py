@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from engine.directory import ApiToken, Grant, Person
+from engine.access import Principal
+from engine.directory import ApiToken
 from engine.ports import UnitOfWork
 
 __all__ = [
@@ -41,39 +41,6 @@ class Unauthenticated(Exception):
     def __init__(self, detail: str) -> None:
         self.detail = detail
         super().__init__(detail)
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """The person behind a request, with their role grants, as authenticated."""
-
-    person: Person
-    grants: tuple[Grant, ...]
-    token_id: str | None = None
-
-    @property
-    def id(self) -> str:
-        return self.person.id
-
-    @property
-    def is_admin(self) -> bool:
-        return any(g.role == "admin" and g.scope_kind == "global" for g in self.grants)
-
-    def scopes(self, kind: str, roles: frozenset[str] | None = None) -> frozenset[str]:
-        """The ids of the scopes of `kind` the person holds a grant in (of one of `roles`)."""
-        return frozenset(
-            g.scope_id
-            for g in self.grants
-            if g.scope_kind == kind and g.scope_id and (roles is None or g.role in roles)
-        )
-
-    def holds(self, role: str, kind: str, scope_id: str | None) -> bool:
-        """Whether the person holds `role` in that scope (or globally)."""
-        return any(
-            g.role == role
-            and (g.scope_kind == "global" or (g.scope_kind == kind and g.scope_id == scope_id))
-            for g in self.grants
-        )
 
 
 def hash_secret(secret: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,10 +14,15 @@ from adapters.calendar_files import load_calendars
 from adapters.clock import SystemClock
 from adapters.db import create_db_engine
 from adapters.files import FileStore
+from adapters.ics_feed import person_feed
 from adapters.migrate import check_schema, upgrade
 from adapters.unit_of_work import SqlUnitOfWork
-from service.handlers import Clock, Peerloop, TemplateRegistry
+from service.messagebus import MessageBus
 from service.settings import Settings
+from service.usecases import UseCases
+from service.usecases.core import Clock, Peerloop, TemplateRegistry
+from service.usecases.notify import Notifier, event_handlers
+from service.usecases.work import emit_after_commit
 
 __all__ = ["Container", "build"]
 
@@ -29,8 +35,14 @@ class Container:
     engine: Engine
     app: Peerloop
     files: FileStore
+    usecases: UseCases
     scheduler: Any = None
     """The deadline and outbox jobs (service.jobs.Jobs) when this process runs them."""
+
+    def wake_sweep(self) -> None:
+        """A change planned a deadline: let the sweep wake in time for it."""
+        if self.scheduler is not None:
+            self.scheduler.reschedule()
 
     def uow(self, **kw: Any) -> SqlUnitOfWork:
         return SqlUnitOfWork(
@@ -72,9 +84,21 @@ def build(
         calendar = load_calendars(conn, ZoneInfo(settings.timezone)).for_network(None)
     cache = cache_for(engine, settings.cycle_cache)
     app = Peerloop(
-        lambda **kw: SqlUnitOfWork(engine, calendar=calendar, cache=cache, **kw),
+        emit_after_commit(lambda **kw: SqlUnitOfWork(engine, calendar=calendar, cache=cache, **kw)),
         clock or SystemClock(),
         TemplateRegistry(calendar),
     )
     files = FileStore(settings.data_dir / "files", settings.max_upload_bytes)
-    return Container(settings, engine, app, files)
+    holder: list[Container] = []
+    bus = MessageBus(
+        event_handlers(Notifier(app, ZoneInfo(settings.timezone)), lambda: holder[0].wake_sweep())
+    )
+    usecases = UseCases(app, files, bus, _feed)
+    container = Container(settings, engine, app, files, usecases)
+    holder.append(container)
+    return container
+
+
+def _feed(uow: Any, person_id: str, now: datetime, tz: tzinfo) -> bytes:
+    # The composition root knows the unit of work is SQL: the feed reads on its connection.
+    return person_feed(uow.connection, person_id, now, tz)

@@ -17,9 +17,9 @@ from engine.diagram import mermaid
 from engine.errors import InvalidTemplate, NotFound
 from service.bootstrap import Container, build
 from service.cli_data import open_container
-from service.handlers import export_school, verify_history
 from service.logging import configure_logging
 from service.settings import Settings
+from service.usecases.core import export_school, verify_history
 
 __all__ = ["main"]
 

@@ -19,9 +19,9 @@ from engine.directory import Grant, Person
 from engine.errors import Conflict, InvalidTemplate, NotFound
 from engine.ports import CycleFilter
 from service.bootstrap import Container, build
-from service.handlers import new_id, to_plain
 from service.schools_csv import read_gias_csv
 from service.settings import Settings
+from service.usecases.core import new_id, to_plain
 
 __all__ = ["cycles", "open_container", "people", "schools", "templates_publish"]
 

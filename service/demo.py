@@ -15,7 +15,7 @@ from engine.cycle import Actor, Cycle, Member
 from engine.directory import Grant, Network, Person, School
 from engine.requirements import resolved_params
 from engine.template import Template
-from service.handlers import Peerloop
+from service.usecases.core import Peerloop
 
 __all__ = ["DEMO_PEOPLE", "DEMO_STEPS", "DemoSummary", "load_demo"]
 

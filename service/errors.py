@@ -5,6 +5,7 @@ Service errors (raised by routes and guards, never below `service/`):
 HttpProblem
 ├── Forbidden               403 (the caller sees the resource but may not do this)
 ├── Hidden                  404 (the caller may not know the resource exists)
+├── BadHeader               400 (a malformed If-Match)
 ├── MediaTypeRefused        415
 ├── PreconditionRequired    428 (a move without If-Match)
 ├── BadUpload               422 (a multipart part missing or malformed)
@@ -31,6 +32,7 @@ from litestar.utils.scope.state import ScopeState
 from adapters.db import is_unavailable
 from adapters.files import FileTooLarge
 from engine.errors import (
+    AccessDenied,
     CalendarExhausted,
     Conflict,
     CycleClosed,
@@ -53,6 +55,7 @@ from service.schemas import FieldError, Problem, ReasonView, field_errors
 __all__ = [
     "PROBLEMS",
     "PROBLEM_JSON",
+    "BadHeader",
     "BadUpload",
     "Forbidden",
     "Hidden",
@@ -88,6 +91,10 @@ class Hidden(HttpProblem):
 
 class MediaTypeRefused(HttpProblem):
     pass
+
+
+class BadHeader(HttpProblem):
+    """A request header that cannot be read (a malformed If-Match)."""
 
 
 class PreconditionRequired(HttpProblem):
@@ -133,6 +140,8 @@ PROBLEMS: Mapping[type[BaseException], Mapped] = {
     # service
     Unauthenticated: Mapped(401, "unauthenticated", "Authentication needed"),
     Forbidden: Mapped(403, "forbidden", "Not allowed"),
+    AccessDenied: Mapped(403, "forbidden", "Not allowed"),
+    BadHeader: Mapped(400, "bad-request", "A header could not be read"),
     Hidden: Mapped(404, "not-found", "Not found"),
     MediaTypeRefused: Mapped(415, "unsupported-media-type", "Unsupported media type"),
     PreconditionRequired: Mapped(428, "precondition-required", "If-Match is required"),

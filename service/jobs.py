@@ -32,8 +32,8 @@ from adapters.notify_email import MailTemplates, SmtpSender, digest_message
 from adapters.notify_webhook import WebhookSender, webhook_lookup
 from adapters.outbox import DispatchResult, OutboxDispatcher, Sender, fold_digests
 from adapters.scheduler import DeadlineSweeper, SweepResult
+from engine.access import SYSTEM_SCHEDULER
 from engine.machine import WorkflowMachine
-from service.access import SYSTEM_SCHEDULER
 from service.bootstrap import Container
 
 __all__ = [
@@ -83,7 +83,7 @@ def build_dispatcher(container: Container, **kw: Any) -> OutboxDispatcher:
     senders: dict[str, Sender] = {"webhook": WebhookSender(webhook_lookup(container.engine), now)}
     if s.smtp_host:
         senders["email"] = SmtpSender(
-            s.smtp_host, s.smtp_port, s.mail_from, MailTemplates(MAIL_TEMPLATES)
+            s.smtp_host, s.smtp_port, s.mail_from, MailTemplates(MAIL_TEMPLATES, s.base_url)
         )
     return OutboxDispatcher(container.engine, senders, now, **kw)
 
@@ -179,6 +179,14 @@ class Jobs:
         )
 
     # -- control -----------------------------------------------------------------------------
+
+    def reschedule(self) -> None:
+        """A change planned a deadline: wake the sweep at the earliest due time, if sooner than
+        the safety-net sweep would."""
+        try:
+            self._wake_at_next_due()
+        except Exception:
+            log.exception("deadlines.reschedule_failed")
 
     def poke(self) -> None:
         """Sweep as soon as possible (e.g. after a change that planned an overdue deadline)."""

@@ -44,7 +44,7 @@ from service.schemas import (
     TemplateView,
     TokenView,
 )
-from service.workspace import CycleContext
+from service.usecases.base import CycleContext
 
 __all__ = [
     "cycle_summary",

@@ -27,6 +27,7 @@ class Settings:
             `mail_digest_hour` local time (escalations still go at once).
         jobs: run the deadline sweep and the outbox in this process (see service/jobs.py).
         sweep_interval_seconds: the safety-net sweep interval.
+        public_url: where people reach Peerloop, for links in email (default: host and port).
     """
 
     data_dir: Path = Path("var")
@@ -46,11 +47,16 @@ class Settings:
     jobs: bool = True
     sweep_interval_seconds: float = 30.0
     cycle_cache: int = 4096
+    public_url: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'peerloop.db').resolve()}"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @property
     def is_sqlite(self) -> bool:
@@ -77,4 +83,5 @@ class Settings:
             jobs=e.get("PEERLOOP_JOBS", "1").lower() in ("1", "true", "yes"),
             sweep_interval_seconds=float(e.get("PEERLOOP_SWEEP_INTERVAL", "30")),
             cycle_cache=int(e.get("PEERLOOP_CYCLE_CACHE", "4096")),
+            public_url=e.get("PEERLOOP_PUBLIC_URL", ""),
         )

@@ -7,22 +7,19 @@ from typing import Any
 from litestar import Request, Response, get, post, put
 from litestar.params import JSONBody
 
-from engine import records
 from engine.cycle import Action
-from engine.errors import UnknownRecord
-from service.handlers import new_id
 from service.routes.common import (
     READ,
     RECORD,
     Caller,
     PathId,
     Ws,
-    actor,
     etag,
     expected_version,
     problems,
 )
 from service.schemas import ActionCreate, ActionStatusSet, ActionView
+from service.usecases.messages import ReadCycle, SaveAction, SetActionStatus
 
 __all__ = ["ROUTES"]
 
@@ -49,8 +46,7 @@ def _view(a: Action) -> ActionView:
     sync_to_thread=True,
 )
 def list_actions(cycle_id: PathId, principal: Caller, ws: Ws) -> list[ActionView]:
-    ctx = ws.context(principal, cycle_id)
-    ctx.access.require("plan", cycle_id)
+    ctx = ws.handle(ReadCycle(cycle_id, "plan"), principal)
     return [_view(a) for a in ctx.cycle.actions.values()]
 
 
@@ -59,18 +55,18 @@ def _save(
     ws: Ws,
     principal: Caller,
     cycle_id: PathId,
-    action_id: str,
+    action_id: str | None,
     data: JSONBody[ActionCreate],
     status: int,
 ) -> Response[ActionView]:
-    cycle = ws.app.record(
-        cycle_id,
-        actor(ws, principal),
-        lambda t, c, a, now: records.save_action(
-            t, c, a, action_id, data.title, data.owner, data.due, data.success_criteria, now
+    expected = expected_version(request, required=False)
+    done = ws.handle(
+        SaveAction(
+            cycle_id, data.title, data.owner, data.due, data.success_criteria, action_id, expected
         ),
-        expected_version=expected_version(request, required=False),
+        principal,
     )
+    cycle, action_id = done.cycle, done.record_id
     return Response(
         _view(cycle.actions[action_id]), status_code=status, headers={"ETag": etag(cycle.version)}
     )
@@ -90,7 +86,7 @@ def add_action(
     principal: Caller,
     ws: Ws,
 ) -> Response[ActionView]:
-    return _save(request, ws, principal, cycle_id, new_id("act"), data, 201)
+    return _save(request, ws, principal, cycle_id, None, data, 201)
 
 
 @put(
@@ -108,9 +104,6 @@ def change_action(
     principal: Caller,
     ws: Ws,
 ) -> Response[ActionView]:
-    ctx = ws.context(principal, cycle_id)
-    if action_id not in ctx.cycle.actions:
-        raise UnknownRecord("action", action_id)
     return _save(request, ws, principal, cycle_id, action_id, data, 200)
 
 
@@ -130,14 +123,10 @@ def set_status(
     principal: Caller,
     ws: Ws,
 ) -> Response[ActionView]:
-    cycle = ws.app.record(
-        cycle_id,
-        actor(ws, principal),
-        lambda t, c, a, now: records.set_action_status(
-            t, c, a, action_id, data.status, data.note, now
-        ),
-        expected_version=expected_version(request, required=False),
-    )
+    expected = expected_version(request, required=False)
+    cycle = ws.handle(
+        SetActionStatus(cycle_id, action_id, data.status, data.note, expected), principal
+    ).cycle
     return Response(_view(cycle.actions[action_id]), headers={"ETag": etag(cycle.version)})
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -16,12 +15,10 @@ from litestar.handlers import BaseRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import PathParameter, QueryParameter, SkipValidation
 
-from engine.cycle import Actor, Cycle
-from service.auth import Principal
-from service.errors import PROBLEM_JSON, Forbidden, MediaTypeRefused, PreconditionRequired
+from engine.access import Principal
+from service.errors import PROBLEM_JSON, BadHeader, MediaTypeRefused, PreconditionRequired
 from service.schemas import Problem
-from service.visibility import actor_of
-from service.workspace import Workspace
+from service.usecases import UseCases
 
 __all__ = [
     "MOVE",
@@ -33,7 +30,6 @@ __all__ = [
     "PathVersion",
     "QueryId",
     "Ws",
-    "actor",
     "authenticated",
     "check_media_type",
     "etag",
@@ -41,7 +37,6 @@ __all__ = [
     "problems",
     "provide_principal",
     "provide_workspace",
-    "require_admin",
 ]
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"
@@ -52,8 +47,8 @@ QueryId = Annotated[str | None, QueryParameter(pattern=ID_PATTERN, max_length=12
 
 Caller = NamedDependency[SkipValidation[Principal]]
 """The authenticated person calling (401 when there is none)."""
-Ws = NamedDependency[SkipValidation[Workspace]]
-"""The use cases."""
+Ws = NamedDependency[SkipValidation[UseCases]]
+"""The use cases: a route parses, calls `ws.handle(message, principal)` and presents."""
 
 READ = (400, 401, 403, 404, 422)
 WRITE = (400, 401, 403, 404, 409, 413, 415, 422)
@@ -104,8 +99,8 @@ async def check_media_type(request: Request[Any, Any, Any]) -> None:
         raise MediaTypeRefused(f"this endpoint reads {expected} (even without a file), not {base}")
 
 
-def provide_workspace(request: Request[Any, Any, Any]) -> Workspace:
-    ws: Workspace = request.app.state["workspace"]
+def provide_workspace(request: Request[Any, Any, Any]) -> UseCases:
+    ws: UseCases = request.app.state["workspace"]
     return ws
 
 
@@ -114,9 +109,9 @@ async def authenticated(
 ) -> None:
     """The API's guard: who is calling, settled before anything else is read (body included),
     so that a caller without a usable token learns nothing but 401."""
-    ws: Workspace = connection.app.state["workspace"]
+    ws: UseCases = connection.app.state["workspace"]
     header = connection.headers.get("authorization")
-    principal = await anyio.to_thread.run_sync(ws.principal, header)
+    principal = await anyio.to_thread.run_sync(ws.authenticate, header)
     state = connection.scope["state"]
     state["principal"] = principal.id  # for the request log
     state["principal_object"] = principal
@@ -127,15 +122,6 @@ def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     return principal
 
 
-def actor(ws: Workspace, principal: Principal) -> Callable[[Cycle], Actor]:
-    return actor_of(principal, ws.shares_of)
-
-
-def require_admin(principal: Principal) -> None:
-    if not principal.is_admin:
-        raise Forbidden("only an admin may do this")
-
-
 def etag(version: int) -> str:
     return f'"{version}"'
 
@@ -144,17 +130,24 @@ _TAG = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
 
 
 def expected_version(request: Request[Any, Any, Any], *, required: bool) -> int | None:
-    """The version an `If-Match` header carries (`"7"`); `*` or no header gives None.
+    """The version an `If-Match` header carries (`"7"`); no header gives None.
 
-    A value that is no version of ours can match nothing, so it is answered 412 (as stale).
+    A move (`required`) must name the version it is based on: no header, or `*` (which names
+    none), is answered 428. A record may send `*` for "whatever the version". A value that is
+    not an entity tag is a malformed request (400), not a stale one.
     """
     value = request.headers.get("if-match")
     if value is None or value.strip() == "*":
-        if required and value is None:
+        if required:
             raise PreconditionRequired(
                 "this move needs an If-Match header with the cycle version it is based on "
-                '(the ETag of GET /cycles/{id}, such as "3")'
+                '(the ETag of GET /cycles/{id}, such as "3"); `*` names no version'
             )
         return None
     m = _TAG.match(value.split(",")[0])
-    return int(m.group(1)) if m else -1
+    if m is None:
+        raise BadHeader(
+            f'If-Match must be the cycle\'s ETag, a version in double quotes such as "3", '
+            f"not {value[:40]!r}"
+        )
+    return int(m.group(1))

@@ -6,13 +6,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post, put
-from litestar.params import FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
 
-from engine import records
-from engine.cycle import Actor
-from engine.errors import InvalidRecord
 from engine.ports import CycleFilter
-from service.errors import Forbidden
 from service.presenters import (
     cycle_summary,
     cycle_view,
@@ -28,7 +24,6 @@ from service.routes.common import (
     PathId,
     QueryId,
     Ws,
-    actor,
     etag,
     expected_version,
     problems,
@@ -43,11 +38,19 @@ from service.schemas import (
     HistoryEntryView,
     ReportView,
 )
+from service.usecases.messages import (
+    CycleDeadlines,
+    CycleHistory,
+    ListCycles,
+    ReadCycle,
+    SetCycleDate,
+    SetFocus,
+    StartCycle,
+)
 
 __all__ = ["ROUTES"]
 
 TAGS = ["cycles"]
-START_ROLES = frozenset({"admin", "partnership_lead"})
 
 
 @post(
@@ -55,31 +58,35 @@ START_ROLES = frozenset({"admin", "partnership_lead"})
     tags=TAGS,
     summary="Start a cycle for a host school on a published template version",
     description="The admin, or the partnership lead of the host school's network, starts it. "
-    "`template_version` defaults to the newest published version.",
+    "`template_version` defaults to the newest published version. Another active cycle of "
+    "the template for the school is named in the `Peerloop-Warnings` header. With an "
+    "`Idempotency-Key`, a retry answers with the cycle the first request started.",
     responses=problems(*WRITE),
     sync_to_thread=True,
 )
-def start_cycle(data: JSONBody[CycleCreate], principal: Caller, ws: Ws) -> Response[CycleView]:
-    with ws.app.uow(readonly=True) as uow:
-        school = uow.directory.get_school(data.host_school_id)
-    if not (
-        principal.is_admin or principal.holds("partnership_lead", "network", school.network_id)
-    ):
-        raise Forbidden("only an admin or the school's partnership lead may start its cycle")
-    roles = frozenset({"admin"} if principal.is_admin else {"partnership_lead"})
-    cycle = ws.app.start_cycle(
-        data.template_id,
-        school.id,
-        Actor(principal.id, roles & START_ROLES, principal.person.school_id),
-        version=data.template_version,
-        dates=data.dates,
+def start_cycle(
+    data: JSONBody[CycleCreate],
+    principal: Caller,
+    ws: Ws,
+    idempotency_key: Annotated[
+        str | None, HeaderParameter(name="Idempotency-Key", pattern=r"^[!-~]{1,128}$")
+    ] = None,
+) -> Response[CycleView]:
+    started = ws.handle(
+        StartCycle(
+            data.template_id,
+            data.host_school_id,
+            data.template_version,
+            data.dates,
+            idempotency_key,
+        ),
+        principal,
     )
-    ctx = ws.context(principal, cycle.id)
-    return Response(
-        cycle_view(ctx),
-        status_code=201,
-        headers={"ETag": etag(cycle.version), "Location": f"/cycles/{cycle.id}"},
-    )
+    ctx = started.context
+    headers = {"ETag": etag(ctx.cycle.version), "Location": f"/cycles/{ctx.cycle.id}"}
+    if started.warnings:
+        headers["Peerloop-Warnings"] = " | ".join(started.warnings)[:4000]
+    return Response(cycle_view(ctx), status_code=201, headers=headers)
 
 
 @get(
@@ -112,7 +119,7 @@ def list_cycles(
         on_time_at=now if overdue is False else None,
         limit=limit,
     )
-    return [cycle_summary(r, now) for r in ws.cycles(principal, where)]
+    return [cycle_summary(r, now) for r in ws.handle(ListCycles(where), principal)]
 
 
 @get(
@@ -124,7 +131,7 @@ def list_cycles(
     sync_to_thread=True,
 )
 def get_cycle(cycle_id: PathId, principal: Caller, ws: Ws) -> Response[CycleView]:
-    ctx = ws.context(principal, cycle_id)
+    ctx = ws.handle(ReadCycle(cycle_id), principal)
     return Response(cycle_view(ctx), headers={"ETag": etag(ctx.cycle.version)})
 
 
@@ -138,9 +145,7 @@ def get_cycle(cycle_id: PathId, principal: Caller, ws: Ws) -> Response[CycleView
     sync_to_thread=True,
 )
 def get_report(cycle_id: PathId, principal: Caller, ws: Ws) -> ReportView:
-    ctx = ws.context(principal, cycle_id)
-    ctx.access.require("report", cycle_id)
-    return report_view(ctx)
+    return report_view(ws.handle(ReadCycle(cycle_id, "report"), principal))
 
 
 @get(
@@ -151,8 +156,7 @@ def get_report(cycle_id: PathId, principal: Caller, ws: Ws) -> ReportView:
     sync_to_thread=True,
 )
 def get_history(cycle_id: PathId, principal: Caller, ws: Ws) -> list[HistoryEntryView]:
-    ws.context(principal, cycle_id)  # visibility
-    return [history_view(e) for e in ws.history(cycle_id)]
+    return [history_view(e) for e in ws.handle(CycleHistory(cycle_id), principal)]
 
 
 @get(
@@ -163,8 +167,7 @@ def get_history(cycle_id: PathId, principal: Caller, ws: Ws) -> list[HistoryEntr
     sync_to_thread=True,
 )
 def get_deadlines(cycle_id: PathId, principal: Caller, ws: Ws) -> list[DeadlineView]:
-    ws.context(principal, cycle_id)
-    return [deadline_view(d) for d in ws.deadlines(cycle_id)]
+    return [deadline_view(d) for d in ws.handle(CycleDeadlines(cycle_id), principal)]
 
 
 @put(
@@ -181,11 +184,9 @@ def set_focus(
     principal: Caller,
     ws: Ws,
 ) -> Response[list[str]]:
-    cycle = ws.app.record(
-        cycle_id,
-        actor(ws, principal),
-        lambda t, c, a, now: records.set_focus(t, c, a, list(data.lines), now),
-        expected_version=expected_version(request, required=False),
+    cycle = ws.handle(
+        SetFocus(cycle_id, tuple(data.lines), expected_version(request, required=False)),
+        principal,
     )
     return Response(list(cycle.focus), headers={"ETag": etag(cycle.version)})
 
@@ -205,14 +206,9 @@ def set_date(
     principal: Caller,
     ws: Ws,
 ) -> Response[dict[str, str]]:
-    calendar = ws.app.registry.calendar
-    if data.at.tzinfo is None:
-        raise InvalidRecord("at", "needs a time zone (such as 2026-03-02T09:00:00+00:00)")
-    cycle = ws.app.record(
-        cycle_id,
-        actor(ws, principal),
-        lambda t, c, a, now: records.set_date(t, c, a, date_id, data.at, now, calendar),
-        expected_version=expected_version(request, required=False),
+    cycle = ws.handle(
+        SetCycleDate(cycle_id, date_id, data.at, expected_version(request, required=False)),
+        principal,
     )
     return Response(
         {k: v.isoformat() for k, v in cycle.dates.items()}, headers={"ETag": etag(cycle.version)}

@@ -15,7 +15,6 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody, MultipartBody
 from litestar.response import File
 
-from engine.errors import NotFound
 from service.errors import BadUpload, MediaTypeRefused
 from service.presenters import cycle_view
 from service.routes.common import (
@@ -24,12 +23,12 @@ from service.routes.common import (
     Caller,
     PathId,
     Ws,
-    actor,
     etag,
     expected_version,
     problems,
 )
 from service.schemas import EvidenceErase, EvidenceView, FieldError
+from service.usecases.messages import AddEvidence, EraseEvidence, EvidenceFileQuery, ReadCycle
 
 __all__ = ["ALLOWED_MEDIA_TYPES", "ROUTES", "safe_name", "upload_route"]
 
@@ -152,16 +151,19 @@ def add_evidence(
             "`file` must be a file part",
             [FieldError(location="body.file", message="expected a file, got a plain field")],
         )
-    cycle, evidence_id = ws.add_evidence(
-        cycle_id,
-        actor(ws, principal),
-        data.question_id,
-        data.title,
-        chunks,
-        media_type,
-        name,
-        expected_version(request, required=False),
+    done = ws.handle(
+        AddEvidence(
+            cycle_id,
+            data.question_id,
+            data.title,
+            chunks,
+            media_type,
+            name,
+            expected_version(request, required=False),
+        ),
+        principal,
     )
+    cycle, evidence_id = done.cycle, done.record_id
     e = cycle.evidence[evidence_id]
     view = EvidenceView(
         id=e.id,
@@ -189,8 +191,7 @@ def add_evidence(
     sync_to_thread=True,
 )
 def list_evidence(cycle_id: PathId, principal: Caller, ws: Ws) -> list[EvidenceView]:
-    ctx = ws.context(principal, cycle_id)
-    ctx.access.require("evidence", cycle_id)
+    ctx = ws.handle(ReadCycle(cycle_id, "evidence"), principal)
     return list(cycle_view(ctx).evidence or [])
 
 
@@ -204,19 +205,11 @@ def list_evidence(cycle_id: PathId, principal: Caller, ws: Ws) -> list[EvidenceV
     media_type="application/octet-stream",
 )
 def download_evidence(cycle_id: PathId, evidence_id: PathId, principal: Caller, ws: Ws) -> File:
-    ctx = ws.context(principal, cycle_id)
-    ctx.access.require("evidence_files", cycle_id)
-    e = ctx.cycle.evidence.get(evidence_id)
-    if e is None or e.file is None:
-        raise NotFound("evidence file", evidence_id)
-    try:
-        path = ws.files.open(e.file.sha256)
-    except FileNotFoundError as exc:
-        raise NotFound("evidence file", evidence_id) from exc
+    found = ws.handle(EvidenceFileQuery(cycle_id, evidence_id), principal)
     return File(
-        path=path,
-        filename=e.file.original_name,
-        media_type=e.file.media_type,
+        path=found.path,
+        filename=found.file.original_name,
+        media_type=found.file.media_type,
         content_disposition_type="attachment",
         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
     )
@@ -237,7 +230,7 @@ def erase_evidence(
     principal: Caller,
     ws: Ws,
 ) -> None:
-    ws.erase_evidence(cycle_id, evidence_id, actor(ws, principal), data.reason)
+    ws.handle(EraseEvidence(cycle_id, evidence_id, data.reason), principal)
 
 
 def upload_route(max_body_bytes: int) -> HTTPRouteHandler:

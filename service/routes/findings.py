@@ -7,20 +7,18 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import JSONBody
 
-from engine import records
-from service.handlers import new_id
 from service.routes.common import (
     READ,
     RECORD,
     Caller,
     PathId,
     Ws,
-    actor,
     etag,
     expected_version,
     problems,
 )
 from service.schemas import FindingCreate, FindingView
+from service.usecases.messages import AddFinding, ReadCycle
 
 __all__ = ["ROUTES"]
 
@@ -41,8 +39,7 @@ def _view(f: Any) -> FindingView:
     sync_to_thread=True,
 )
 def list_findings(cycle_id: PathId, principal: Caller, ws: Ws) -> list[FindingView]:
-    ctx = ws.context(principal, cycle_id)
-    ctx.access.require("report", cycle_id)
+    ctx = ws.handle(ReadCycle(cycle_id, "report"), principal)
     return [_view(f) for f in ctx.cycle.findings.values()]
 
 
@@ -60,15 +57,11 @@ def add_finding(
     principal: Caller,
     ws: Ws,
 ) -> Response[FindingView]:
-    finding_id = new_id("f")
-    cycle = ws.app.record(
-        cycle_id,
-        actor(ws, principal),
-        lambda t, c, a, now: records.add_finding(
-            t, c, a, finding_id, data.kind, data.text, data.question_id, now
-        ),
-        expected_version=expected_version(request, required=False),
+    expected = expected_version(request, required=False)
+    done = ws.handle(
+        AddFinding(cycle_id, data.kind, data.text, data.question_id, expected), principal
     )
+    cycle, finding_id = done.cycle, done.record_id
     return Response(
         _view(cycle.findings[finding_id]), status_code=201, headers={"ETag": etag(cycle.version)}
     )

@@ -5,11 +5,10 @@ from __future__ import annotations
 from litestar import Response, delete, post
 from litestar.params import JSONBody
 
-from engine.directory import Grant
-from service.handlers import new_id
 from service.presenters import grant_view
-from service.routes.common import WRITE, Caller, PathId, Ws, problems, require_admin
+from service.routes.common import WRITE, Caller, PathId, Ws, problems
 from service.schemas import GrantCreate, GrantView
+from service.usecases.messages import AddGrant, RemoveGrant
 
 __all__ = ["ROUTES"]
 
@@ -24,8 +23,7 @@ TAGS = ["directory"]
     sync_to_thread=True,
 )
 def add_grant(data: JSONBody[GrantCreate], principal: Caller, ws: Ws) -> Response[GrantView]:
-    require_admin(principal)
-    g = ws.add_grant(Grant(new_id("g"), data.person_id, data.role, data.scope_kind, data.scope_id))
+    g = ws.handle(AddGrant(data.person_id, data.role, data.scope_kind, data.scope_id), principal)
     return Response(grant_view(g), status_code=201)
 
 
@@ -37,8 +35,7 @@ def add_grant(data: JSONBody[GrantCreate], principal: Caller, ws: Ws) -> Respons
     sync_to_thread=True,
 )
 def remove_grant(grant_id: PathId, principal: Caller, ws: Ws) -> None:
-    require_admin(principal)
-    ws.remove_grant(grant_id)
+    ws.handle(RemoveGrant(grant_id), principal)
 
 
 ROUTES = [add_grant, remove_grant]

@@ -7,19 +7,18 @@ from typing import Any, Literal
 from litestar import Request, Response, get, put
 from litestar.params import FromPath, JSONBody
 
-from engine import records
 from service.routes.common import (
     READ,
     RECORD,
     Caller,
     PathId,
     Ws,
-    actor,
     etag,
     expected_version,
     problems,
 )
 from service.schemas import JudgementSet, JudgementView
+from service.usecases.messages import ReadCycle, RecordJudgement
 
 __all__ = ["ROUTES"]
 
@@ -35,8 +34,7 @@ _SECTION = {"self": "self_review", "peer": "report"}
     sync_to_thread=True,
 )
 def list_judgements(cycle_id: PathId, principal: Caller, ws: Ws) -> list[JudgementView]:
-    ctx = ws.context(principal, cycle_id)
-    ctx.access.require("overview", cycle_id)
+    ctx = ws.handle(ReadCycle(cycle_id), principal)
     return [
         JudgementView(
             kind=j.kind,
@@ -68,14 +66,11 @@ def put_judgement(
     principal: Caller,
     ws: Ws,
 ) -> Response[JudgementView]:
-    cycle = ws.app.record(
-        cycle_id,
-        actor(ws, principal),
-        lambda t, c, a, now: records.record_judgement(
-            t, c, a, kind, question_id, data.narrative, data.grade, now
-        ),
-        expected_version=expected_version(request, required=False),
-    )
+    expected = expected_version(request, required=False)
+    cycle = ws.handle(
+        RecordJudgement(cycle_id, kind, question_id, data.narrative, data.grade, expected),
+        principal,
+    ).cycle
     j = cycle.judgements[(kind, question_id)]
     view = JudgementView(
         kind=j.kind,

@@ -5,11 +5,10 @@ from __future__ import annotations
 from litestar import Response, get, post
 from litestar.params import JSONBody
 
-from engine.directory import Network
-from service.handlers import new_id
 from service.presenters import network_view
-from service.routes.common import READ, WRITE, Caller, PathId, Ws, problems, require_admin
+from service.routes.common import READ, WRITE, Caller, PathId, Ws, problems
 from service.schemas import NetworkCreate, NetworkView
+from service.usecases.messages import AddNetwork, GetNetwork, ListNetworks
 
 __all__ = ["ROUTES"]
 
@@ -20,8 +19,7 @@ TAGS = ["directory"]
     "/networks", tags=TAGS, summary="Every network", responses=problems(*READ), sync_to_thread=True
 )
 def list_networks(principal: Caller, ws: Ws) -> list[NetworkView]:
-    with ws.app.uow(readonly=True) as uow:
-        return [network_view(n) for n in uow.directory.networks()]
+    return [network_view(n) for n in ws.handle(ListNetworks(), principal)]
 
 
 @get(
@@ -32,8 +30,7 @@ def list_networks(principal: Caller, ws: Ws) -> list[NetworkView]:
     sync_to_thread=True,
 )
 def get_network(network_id: PathId, principal: Caller, ws: Ws) -> NetworkView:
-    with ws.app.uow(readonly=True) as uow:
-        return network_view(uow.directory.get_network(network_id))
+    return network_view(ws.handle(GetNetwork(network_id), principal))
 
 
 @post(
@@ -44,8 +41,7 @@ def get_network(network_id: PathId, principal: Caller, ws: Ws) -> NetworkView:
     sync_to_thread=True,
 )
 def add_network(data: JSONBody[NetworkCreate], principal: Caller, ws: Ws) -> Response[NetworkView]:
-    require_admin(principal)
-    n = ws.add_network(Network(data.id or new_id("nlc"), data.name, data.chair_person_id))
+    n = ws.handle(AddNetwork(data.id, data.name, data.chair_person_id), principal)
     return Response(network_view(n), status_code=201, headers={"Location": f"/networks/{n.id}"})
 
 

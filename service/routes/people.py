@@ -5,14 +5,17 @@ from __future__ import annotations
 from litestar import Response, get, post, put
 from litestar.params import JSONBody
 
-from adapters.ics_feed import person_feed
-from engine.directory import Person
-from service.errors import Forbidden, Hidden
-from service.handlers import new_id
 from service.presenters import grant_view, person_view
-from service.routes.common import READ, WRITE, Caller, PathId, QueryId, Ws, problems, require_admin
+from service.routes.common import READ, WRITE, Caller, PathId, QueryId, Ws, problems
 from service.schemas import GrantView, PasswordSet, PersonCreate, PersonView
-from service.visibility import can_see_person
+from service.usecases.messages import (
+    AddPerson,
+    GetPerson,
+    ListPeople,
+    MyDeadlineFeed,
+    PersonGrants,
+    SetPassword,
+)
 
 __all__ = ["ROUTES"]
 
@@ -42,17 +45,7 @@ def list_people(
     ws: Ws,
     school: QueryId = None,
 ) -> list[PersonView]:
-    with ws.app.uow(readonly=True) as uow:
-        found = uow.directory.people(school)
-    return [person_view(p) for p in found if can_see_person(principal, p)]
-
-
-def _visible(ws: Ws, principal: Caller, person_id: str) -> Person:
-    with ws.app.uow(readonly=True) as uow:
-        person = uow.directory.get_person(person_id)
-    if not can_see_person(principal, person):
-        raise Hidden("person", person_id)
-    return person
+    return [person_view(p) for p in ws.handle(ListPeople(school), principal)]
 
 
 @get(
@@ -63,7 +56,7 @@ def _visible(ws: Ws, principal: Caller, person_id: str) -> Person:
     sync_to_thread=True,
 )
 def get_person(person_id: PathId, principal: Caller, ws: Ws) -> PersonView:
-    return person_view(_visible(ws, principal, person_id))
+    return person_view(ws.handle(GetPerson(person_id), principal))
 
 
 @get(
@@ -74,11 +67,7 @@ def get_person(person_id: PathId, principal: Caller, ws: Ws) -> PersonView:
     sync_to_thread=True,
 )
 def person_grants(person_id: PathId, principal: Caller, ws: Ws) -> list[GrantView]:
-    _visible(ws, principal, person_id)
-    if not (principal.is_admin or principal.id == person_id):
-        raise Forbidden("only an admin or the person may see their grants")
-    with ws.app.uow(readonly=True) as uow:
-        return [grant_view(g) for g in uow.directory.grants_for(person_id)]
+    return [grant_view(g) for g in ws.handle(PersonGrants(person_id), principal)]
 
 
 @post(
@@ -89,8 +78,7 @@ def person_grants(person_id: PathId, principal: Caller, ws: Ws) -> list[GrantVie
     sync_to_thread=True,
 )
 def add_person(data: JSONBody[PersonCreate], principal: Caller, ws: Ws) -> Response[PersonView]:
-    require_admin(principal)
-    p = ws.add_person(Person(data.id or new_id("p"), data.name, data.email, data.school_id))
+    p = ws.handle(AddPerson(data.id, data.name, data.email, data.school_id), principal)
     return Response(person_view(p), status_code=201, headers={"Location": f"/people/{p.id}"})
 
 
@@ -103,10 +91,7 @@ def add_person(data: JSONBody[PersonCreate], principal: Caller, ws: Ws) -> Respo
     sync_to_thread=True,
 )
 def set_password(person_id: PathId, data: JSONBody[PasswordSet], principal: Caller, ws: Ws) -> None:
-    _visible(ws, principal, person_id)
-    if not (principal.is_admin or principal.id == person_id):
-        raise Forbidden("only an admin or the person may set their password")
-    ws.set_password(person_id, data.password)
+    ws.handle(SetPassword(person_id, data.password), principal)
 
 
 @get(
@@ -120,12 +105,10 @@ def set_password(person_id: PathId, data: JSONBody[PasswordSet], principal: Call
     media_type="text/calendar",
 )
 def my_deadlines_feed(principal: Caller, ws: Ws) -> Response[bytes]:
-    tz = ws.app.registry.calendar.tz
-    with ws.app.uow(readonly=True) as uow:
-        data = person_feed(uow.connection, principal.person.id, ws.now, tz)  # type: ignore[attr-defined]
+    data = ws.handle(MyDeadlineFeed(), principal)
     return Response(
         data,
-        media_type="text/calendar; charset=utf-8",
+        media_type="text/calendar",
         headers={"Content-Disposition": 'inline; filename="peerloop-deadlines.ics"'},
     )
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from litestar import Response, get, post
 from litestar.params import JSONBody
 
-from engine.directory import School
 from service.presenters import school_view
-from service.routes.common import READ, WRITE, Caller, PathId, QueryId, Ws, problems, require_admin
+from service.routes.common import READ, WRITE, Caller, PathId, QueryId, Ws, problems
 from service.schemas import SchoolCreate, SchoolView
+from service.usecases.messages import AddSchool, GetSchool, ListSchools
 
 __all__ = ["ROUTES"]
 
@@ -27,8 +27,7 @@ def list_schools(
     ws: Ws,
     network: QueryId = None,
 ) -> list[SchoolView]:
-    with ws.app.uow(readonly=True) as uow:
-        return [school_view(s) for s in uow.directory.schools(network)]
+    return [school_view(s) for s in ws.handle(ListSchools(network), principal)]
 
 
 @get(
@@ -39,8 +38,7 @@ def list_schools(
     sync_to_thread=True,
 )
 def get_school(school_id: PathId, principal: Caller, ws: Ws) -> SchoolView:
-    with ws.app.uow(readonly=True) as uow:
-        return school_view(uow.directory.get_school(school_id))
+    return school_view(ws.handle(GetSchool(school_id), principal))
 
 
 @post(
@@ -51,10 +49,7 @@ def get_school(school_id: PathId, principal: Caller, ws: Ws) -> SchoolView:
     sync_to_thread=True,
 )
 def add_school(data: JSONBody[SchoolCreate], principal: Caller, ws: Ws) -> Response[SchoolView]:
-    require_admin(principal)
-    s = ws.add_school(
-        School(data.id or f"sch-{data.urn}", data.urn, data.name, data.phase, data.network_id)
-    )
+    s = ws.handle(AddSchool(data.id, data.urn, data.name, data.network_id, data.phase), principal)
     return Response(school_view(s), status_code=201, headers={"Location": f"/schools/{s.id}"})
 
 

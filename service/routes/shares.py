@@ -6,8 +6,9 @@ from litestar import Response, delete, get, post
 from litestar.params import JSONBody
 
 from service.presenters import share_view
-from service.routes.common import READ, WRITE, Caller, PathId, Ws, actor, problems
+from service.routes.common import READ, WRITE, Caller, PathId, Ws, problems
 from service.schemas import ShareCreate, ShareView
+from service.usecases.messages import ReadCycle, RevokeShare, ShareReport
 
 __all__ = ["ROUTES"]
 
@@ -22,8 +23,7 @@ TAGS = ["sharing"]
     sync_to_thread=True,
 )
 def list_shares(cycle_id: PathId, principal: Caller, ws: Ws) -> list[ShareView]:
-    ctx = ws.context(principal, cycle_id)
-    ctx.access.require("report", cycle_id)
+    ctx = ws.handle(ReadCycle(cycle_id, "report"), principal)
     return [share_view(s) for s in ctx.shares]
 
 
@@ -38,7 +38,7 @@ def list_shares(cycle_id: PathId, principal: Caller, ws: Ws) -> list[ShareView]:
 def share(
     cycle_id: PathId, data: JSONBody[ShareCreate], principal: Caller, ws: Ws
 ) -> Response[ShareView]:
-    made = ws.share_report(cycle_id, actor(ws, principal), data.grantee_kind, data.grantee_id)
+    made = ws.handle(ShareReport(cycle_id, data.grantee_kind, data.grantee_id), principal)
     return Response(
         share_view(made),
         status_code=201,
@@ -55,7 +55,7 @@ def share(
     sync_to_thread=True,
 )
 def unshare(cycle_id: PathId, share_id: PathId, principal: Caller, ws: Ws) -> ShareView:
-    return share_view(ws.revoke_share(cycle_id, share_id, actor(ws, principal)))
+    return share_view(ws.handle(RevokeShare(cycle_id, share_id), principal))
 
 
 ROUTES = [list_shares, share, unshare]

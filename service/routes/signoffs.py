@@ -7,19 +7,18 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import JSONBody
 
-from engine import records
 from service.routes.common import (
     READ,
     RECORD,
     Caller,
     PathId,
     Ws,
-    actor,
     etag,
     expected_version,
     problems,
 )
 from service.schemas import SignOffCreate, SignOffView
+from service.usecases.messages import ReadCycle, SignOff
 
 __all__ = ["ROUTES"]
 
@@ -34,8 +33,7 @@ TAGS = ["signoffs"]
     sync_to_thread=True,
 )
 def list_signoffs(cycle_id: PathId, principal: Caller, ws: Ws) -> list[SignOffView]:
-    ctx = ws.context(principal, cycle_id)
-    ctx.access.require("plan", cycle_id)
+    ctx = ws.handle(ReadCycle(cycle_id, "plan"), principal)
     return [
         SignOffView(stage=s.stage, role=s.role, person_id=s.person_id, at=s.at)
         for s in ctx.cycle.signoffs.values()
@@ -56,12 +54,8 @@ def sign_off(
     principal: Caller,
     ws: Ws,
 ) -> Response[SignOffView]:
-    cycle = ws.app.record(
-        cycle_id,
-        actor(ws, principal),
-        lambda t, c, a, now: records.sign_off(t, c, a, data.role, now),
-        expected_version=expected_version(request, required=False),
-    )
+    expected = expected_version(request, required=False)
+    cycle = ws.handle(SignOff(cycle_id, data.role, expected), principal).cycle
     s = cycle.signoffs[(cycle.stage, data.role)]
     return Response(
         SignOffView(stage=s.stage, role=s.role, person_id=s.person_id, at=s.at),

@@ -7,21 +7,19 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import JSONBody
 
-from engine import records
 from engine.cycle import SupportLink
-from service.handlers import new_id
 from service.routes.common import (
     READ,
     RECORD,
     Caller,
     PathId,
     Ws,
-    actor,
     etag,
     expected_version,
     problems,
 )
 from service.schemas import SupportActivityCreate, SupportLinkCreate, SupportLinkView
+from service.usecases.messages import AddSupportLink, LogSupportActivity, ReadCycle
 
 __all__ = ["ROUTES"]
 
@@ -45,8 +43,7 @@ def _view(s: SupportLink) -> SupportLinkView:
     sync_to_thread=True,
 )
 def list_support(cycle_id: PathId, principal: Caller, ws: Ws) -> list[SupportLinkView]:
-    ctx = ws.context(principal, cycle_id)
-    ctx.access.require("plan", cycle_id)
+    ctx = ws.handle(ReadCycle(cycle_id, "plan"), principal)
     return [_view(s) for s in ctx.cycle.support.values()]
 
 
@@ -64,17 +61,11 @@ def add_link(
     principal: Caller,
     ws: Ws,
 ) -> Response[SupportLinkView]:
-    with ws.app.uow(readonly=True) as uow:
-        uow.directory.get_school(data.supporting_school_id)
-    link_id = new_id("sup")
-    cycle = ws.app.record(
-        cycle_id,
-        actor(ws, principal),
-        lambda t, c, a, now: records.add_support_link(
-            t, c, a, link_id, data.supporting_school_id, data.area, now
-        ),
-        expected_version=expected_version(request, required=False),
+    expected = expected_version(request, required=False)
+    done = ws.handle(
+        AddSupportLink(cycle_id, data.supporting_school_id, data.area, expected), principal
     )
+    cycle, link_id = done.cycle, done.record_id
     return Response(
         _view(cycle.support[link_id]), status_code=201, headers={"ETag": etag(cycle.version)}
     )
@@ -95,12 +86,8 @@ def log_activity(
     principal: Caller,
     ws: Ws,
 ) -> Response[SupportLinkView]:
-    cycle = ws.app.record(
-        cycle_id,
-        actor(ws, principal),
-        lambda t, c, a, now: records.log_support_activity(t, c, a, link_id, data.text, now),
-        expected_version=expected_version(request, required=False),
-    )
+    expected = expected_version(request, required=False)
+    cycle = ws.handle(LogSupportActivity(cycle_id, link_id, data.text, expected), principal).cycle
     return Response(
         _view(cycle.support[link_id]), status_code=201, headers={"ETag": etag(cycle.version)}
     )

@@ -7,19 +7,18 @@ from typing import Any
 from litestar import Request, Response, delete, get, put
 from litestar.params import JSONBody
 
-from engine import records
 from service.routes.common import (
     READ,
     RECORD,
     Caller,
     PathId,
     Ws,
-    actor,
     etag,
     expected_version,
     problems,
 )
 from service.schemas import MemberSet, MemberView
+from service.usecases.messages import AssignMember, ReadCycle, RemoveMember
 
 __all__ = ["ROUTES"]
 
@@ -44,7 +43,7 @@ def _members(cycle: Any) -> list[MemberView]:
     sync_to_thread=True,
 )
 def get_team(cycle_id: PathId, principal: Caller, ws: Ws) -> list[MemberView]:
-    return _members(ws.context(principal, cycle_id).cycle)
+    return _members(ws.handle(ReadCycle(cycle_id), principal).cycle)
 
 
 @put(
@@ -64,14 +63,14 @@ def assign(
     principal: Caller,
     ws: Ws,
 ) -> Response[list[MemberView]]:
-    cycle = ws.assign(
-        cycle_id,
-        actor(ws, principal),
-        person_id,
-        data.role,
-        expected_version(request, required=False),
-    )
-    return Response(_members(cycle), headers={"ETag": etag(cycle.version)})
+    expected = expected_version(request, required=False)
+    done = ws.handle(AssignMember(cycle_id, person_id, data.role, expected), principal)
+    headers = {"ETag": etag(done.cycle.version)}
+    if done.warnings:
+        # RFC 7234's Warning header is obsolete; the problems go in a header of our own,
+        # each in words, so that a caller forming the team sees them before the move refuses.
+        headers["Peerloop-Team-Warnings"] = " | ".join(done.warnings)[:4000]
+    return Response(_members(done.cycle), headers=headers)
 
 
 @delete(
@@ -89,12 +88,8 @@ def unassign(
     principal: Caller,
     ws: Ws,
 ) -> Response[list[MemberView]]:
-    cycle = ws.app.record(
-        cycle_id,
-        actor(ws, principal),
-        lambda t, c, a, now: records.remove_member(t, c, a, person_id, now),
-        expected_version=expected_version(request, required=False),
-    )
+    expected = expected_version(request, required=False)
+    cycle = ws.handle(RemoveMember(cycle_id, person_id, expected), principal).cycle
     return Response(_members(cycle), headers={"ETag": etag(cycle.version)})
 
 

@@ -24,9 +24,9 @@ from service.routes.common import (
     QueryId,
     Ws,
     problems,
-    require_admin,
 )
 from service.schemas import FieldError, TemplateSummary, TemplateUploaded, TemplateView
+from service.usecases.messages import GetTemplate, ListTemplates, PublishTemplate, UploadTemplate
 
 __all__ = ["ROUTES"]
 
@@ -116,9 +116,8 @@ def upload_template(
     ws: Ws,
     publish: FromQuery[bool] = False,
 ) -> Response[TemplateUploaded]:
-    require_admin(principal)
     name = _check(request, body)
-    stored = ws.app.upload_template(body, name, publish=publish)
+    stored = ws.handle(UploadTemplate(body, name, publish), principal)
     s = template_summary(stored)
     view = TemplateUploaded(
         template_id=s.template_id,
@@ -146,8 +145,7 @@ def upload_template(
     sync_to_thread=True,
 )
 def list_templates(principal: Caller, ws: Ws) -> list[TemplateSummary]:
-    with ws.app.uow(readonly=True) as uow:
-        return [template_summary(t) for t in uow.templates.list()]
+    return [template_summary(t) for t in ws.handle(ListTemplates(), principal)]
 
 
 @get(
@@ -158,11 +156,7 @@ def list_templates(principal: Caller, ws: Ws) -> list[TemplateSummary]:
     sync_to_thread=True,
 )
 def template_versions(template_id: PathId, principal: Caller, ws: Ws) -> list[TemplateSummary]:
-    with ws.app.uow(readonly=True) as uow:
-        found = [template_summary(t) for t in uow.templates.list() if t.template_id == template_id]
-    if not found:
-        raise NotFound("template", template_id)
-    return found
+    return [template_summary(t) for t in ws.handle(ListTemplates(template_id), principal)]
 
 
 @get(
@@ -175,9 +169,8 @@ def template_versions(template_id: PathId, principal: Caller, ws: Ws) -> list[Te
 def get_template(
     template_id: PathId, version: PathVersion, principal: Caller, ws: Ws
 ) -> TemplateView:
-    with ws.app.uow(readonly=True) as uow:
-        stored = uow.templates.get(template_id, version)
-    return template_view(stored, ws.app.template(template_id, version))
+    stored, template = ws.handle(GetTemplate(template_id, version), principal)
+    return template_view(stored, template)
 
 
 @post(
@@ -191,8 +184,7 @@ def get_template(
 def publish_template(
     template_id: PathId, version: PathVersion, principal: Caller, ws: Ws
 ) -> TemplateSummary:
-    require_admin(principal)
-    return template_summary(ws.app.publish_template(template_id, version))
+    return template_summary(ws.handle(PublishTemplate(template_id, version), principal))
 
 
 @get(
@@ -210,7 +202,7 @@ def template_diagram(
     ws: Ws,
     stage: QueryId = None,
 ) -> str:
-    template = ws.app.template(template_id, version)
+    _, template = ws.handle(GetTemplate(template_id, version), principal)
     if stage is not None and not template.has_stage(stage):
         raise NotFound("stage", stage)
     return mermaid(template, stage)

@@ -7,10 +7,10 @@ from litestar import Response, delete, get, post
 from litestar.params import JSONBody
 
 from engine.directory import ApiToken
-from service.errors import Hidden
 from service.presenters import token_view
-from service.routes.common import READ, WRITE, Caller, PathId, QueryId, Ws, problems, require_admin
+from service.routes.common import READ, WRITE, Caller, PathId, QueryId, Ws, problems
 from service.schemas import LoginRequest, TokenCreate, TokenCreated, TokenView
+from service.usecases.messages import CreateToken, ListTokens, RevokeToken
 
 __all__ = ["ROUTES"]
 
@@ -39,8 +39,9 @@ def _created(token: ApiToken, secret: str) -> TokenCreated:
     sync_to_thread=True,
 )
 def create_token(data: JSONBody[TokenCreate], principal: Caller, ws: Ws) -> Response[TokenCreated]:
-    require_admin(principal)
-    token, secret = ws.create_token(data.person_id, data.name, data.expires_in_days)
+    token, secret = ws.handle(
+        CreateToken(data.person_id, data.name, data.expires_in_days), principal
+    )
     return Response(_created(token, secret), status_code=201, headers={"Cache-Control": "no-store"})
 
 
@@ -56,10 +57,7 @@ def list_tokens(
     ws: Ws,
     person: QueryId = None,
 ) -> list[TokenView]:
-    if not principal.is_admin:
-        person = principal.id
-    with ws.app.uow(readonly=True) as uow:
-        return [token_view(t) for t in uow.credentials.tokens(person)]
+    return [token_view(t) for t in ws.handle(ListTokens(person), principal)]
 
 
 @delete(
@@ -71,11 +69,7 @@ def list_tokens(
     sync_to_thread=True,
 )
 def revoke_token(token_id: PathId, principal: Caller, ws: Ws) -> TokenView:
-    with ws.app.uow(readonly=True) as uow:
-        token = uow.credentials.get_token(token_id)
-    if not (principal.is_admin or token.person_id == principal.id):
-        raise Hidden("token", token_id)
-    return token_view(ws.revoke_token(token_id))
+    return token_view(ws.handle(RevokeToken(token_id), principal))
 
 
 @post(

@@ -16,12 +16,12 @@ from service.routes.common import (
     Caller,
     PathId,
     Ws,
-    actor,
     etag,
     expected_version,
     problems,
 )
 from service.schemas import FiredView, FireRequest, OptionView
+from service.usecases.messages import AvailableMoves, FireTransition
 
 __all__ = ["ROUTES"]
 
@@ -37,8 +37,10 @@ _log = structlog.get_logger("peerloop.transitions")
     sync_to_thread=True,
 )
 def list_transitions(cycle_id: PathId, principal: Caller, ws: Ws) -> Response[list[OptionView]]:
-    cycle, options = ws.app.available(cycle_id, actor(ws, principal))
-    return Response([option_view(o) for o in options], headers={"ETag": etag(cycle.version)})
+    moves = ws.handle(AvailableMoves(cycle_id), principal)
+    return Response(
+        [option_view(o) for o in moves.options], headers={"ETag": etag(moves.cycle.version)}
+    )
 
 
 @post(
@@ -70,16 +72,13 @@ def fire(
 ) -> Response[FiredView]:
     expected = expected_version(request, required=True)
     body = data or FireRequest()
-    replayed = idempotency_key is not None and ws.seen_key(principal.id, idempotency_key)
-    fired = ws.app.fire(
-        cycle_id,
-        name,
-        actor(ws, principal),
-        expected_version=expected,
-        payload=body.payload,
-        force_reason=body.force_reason,
-        idempotency_key=idempotency_key,
+    result = ws.handle(
+        FireTransition(
+            cycle_id, name, expected, body.payload or {}, body.force_reason, idempotency_key
+        ),
+        principal,
     )
+    fired, replayed = result.fired, result.replayed
     if not replayed:
         _log.info(
             "transition",

@@ -369,7 +369,7 @@ def test_an_unhandled_error_is_logged_and_answered_without_detail(
     def boom(*_: Any, **__: Any) -> Any:
         raise RuntimeError("database password is hunter2")
 
-    monkeypatch.setattr(ws, "cycles", boom)
+    monkeypatch.setattr(ws, "handle", boom)
     with structlog.testing.capture_logs() as logs:
         r = world.get("admin", "/cycles")
     assert r.status_code == 500 and r.headers["content-type"] == "application/problem+json"
@@ -409,7 +409,7 @@ def test_health_reports_database_and_scheduler(
     def down(**_: Any) -> Any:
         raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(ws.app, "uow", down)
+    monkeypatch.setattr(ws, "uow", down)
     r = world.get(None, "/health")
     assert r.status_code == 503 and r.json()["database"] == "unavailable"
 

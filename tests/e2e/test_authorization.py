@@ -348,6 +348,22 @@ SPECS: list[Spec] = [
         hidden_from=EVERYONE - PEOPLE_SEERS,
     ),
     Spec("my tokens", "GET", lambda ctx, who: "/tokens", EVERYONE),
+    Spec("my notifications", "GET", lambda ctx, who: "/me/notifications", EVERYONE),
+    Spec(
+        "mark my notifications read",
+        "POST",
+        lambda ctx, who: "/me/notifications/read",
+        EVERYONE,
+        body=lambda ctx, who: {"json": {}},
+    ),
+    Spec(
+        "my email preference",
+        "PUT",
+        lambda ctx, who: "/me/notification-preference",
+        EVERYONE,
+        body=lambda ctx, who: {"json": {"email": "immediate"}},
+        ok=204,
+    ),
     Spec(
         "add network",
         "POST",

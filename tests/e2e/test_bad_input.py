@@ -319,8 +319,8 @@ CASES: list[tuple[str, Callable[[str], tuple[str, str, str, dict[str, Any]]], in
             f"/cycles/{c}/transitions/pause",
             {"headers": {"If-Match": "yesterday"}},
         ),
-        412,
-        "stale-cycle",
+        400,
+        "bad-request",
     ),
     (
         "a record a stage does not collect",

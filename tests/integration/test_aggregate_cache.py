@@ -28,7 +28,7 @@ from engine.cycle import Actor, Cycle, Member
 from engine.errors import PeerloopError
 from engine.events import Event
 from engine.template import Template
-from service.handlers import Peerloop, TemplateRegistry
+from service.usecases.core import Peerloop, TemplateRegistry
 from tests.integration.test_storage_contract import ADMIN, HEAD, LEAD, T0, as_, seed
 
 

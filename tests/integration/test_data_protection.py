@@ -17,8 +17,8 @@ from engine.cycle import Actor, EvidenceFile
 from engine.errors import RoleNotAllowed
 from service.bootstrap import build
 from service.cli import main
-from service.handlers import Peerloop, export_school
 from service.settings import Settings
+from service.usecases.core import Peerloop, export_school
 from tests.integration.test_storage_contract import HEAD, LEAD, T0, seed
 
 

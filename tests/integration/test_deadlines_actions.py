@@ -13,7 +13,7 @@ from adapters.clock import FixedClock
 from engine import records as R
 from engine.calendar import WeekdayCalendar
 from engine.directory import Network, School
-from service.handlers import Peerloop, TemplateRegistry
+from service.usecases.core import Peerloop, TemplateRegistry
 from tests.integration.conftest import UowFactory
 from tests.integration.test_deadlines_sweep import ADMIN, CHAMPION, HEAD, SPP, as_
 

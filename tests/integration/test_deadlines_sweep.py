@@ -27,7 +27,7 @@ from engine.calendar import SchoolCalendar, WeekdayCalendar
 from engine.cycle import Actor, Cycle
 from engine.directory import Grant, Network, Person, School
 from engine.machine import WorkflowMachine
-from service.handlers import Peerloop, TemplateRegistry
+from service.usecases.core import Peerloop, TemplateRegistry
 
 SPP = (Path(__file__).parents[2] / "workflows" / "spp-cycle.yaml").read_text()
 LONDON = ZoneInfo("Europe/London")
@@ -310,7 +310,7 @@ def test_expiry_fires_the_transition_as_the_scheduler_in_history(world: World) -
     assert follow and min(r["due_at"] for r in follow) > w.clock.now(), "planned from the move"
     with w.app.uow(readonly=True) as uow:
         assert uow.history.head(cycle.id) is not None
-    from service.handlers import verify_history
+    from service.usecases.core import verify_history
 
     with w.app.uow(readonly=True) as uow:
         assert verify_history(uow, [cycle.id]) == []

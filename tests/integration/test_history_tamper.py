@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from adapters.migrate import upgrade
 from adapters.unit_of_work import SqlUnitOfWork
 from service.cli import main
-from service.handlers import Peerloop, verify_history
+from service.usecases.core import Peerloop, verify_history
 from tests.integration.conftest import execute
 from tests.integration.test_storage_contract import ADMIN, LEAD, as_, seed
 

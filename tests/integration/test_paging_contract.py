@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from adapters.clock import FixedClock
 from engine.ports import CycleFilter
-from service.handlers import Peerloop
+from service.usecases.core import Peerloop
 from tests.integration.conftest import UowFactory
 from tests.integration.test_storage_contract import ADMIN, LEAD, T0, as_, seed
 

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from adapters.migrate import upgrade
 from adapters.unit_of_work import SqlUnitOfWork
 from engine.errors import StaleCycle, TransitionNotAvailable
-from service.handlers import Peerloop
+from service.usecases.core import Peerloop
 from tests.integration.test_storage_contract import LEAD, as_, seed
 
 WRITERS = 8

@@ -26,7 +26,7 @@ from adapters.db import create_db_engine
 from adapters.scheduler import DeadlineSweeper, SweepResult
 from adapters.unit_of_work import SqlUnitOfWork
 from engine.machine import WorkflowMachine
-from service.handlers import TemplateRegistry
+from service.usecases.core import TemplateRegistry
 from tests.integration.test_deadlines_sweep import (
     CAL,
     DEADLINE,

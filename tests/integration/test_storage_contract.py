@@ -17,7 +17,7 @@ from engine.cycle import Actor, Member
 from engine.directory import Grant, IdempotencyRecord, Network, Person, School, StoredTemplate
 from engine.errors import Conflict, IdempotencyKeyReused, NotFound, StaleCycle
 from engine.ports import CycleFilter
-from service.handlers import Peerloop, TemplateRegistry, verify_history
+from service.usecases.core import Peerloop, TemplateRegistry, verify_history
 from tests.integration.conftest import UowFactory
 
 SPP = (Path(__file__).parents[2] / "workflows" / "spp-cycle.yaml").read_text()

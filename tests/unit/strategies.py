@@ -21,6 +21,7 @@ __all__ = [
     "durations",
     "garbage",
     "ids",
+    "insert_notify",
     "iso_duration_like_text",
     "iso_durations",
     "mutated_templates",
@@ -134,6 +135,13 @@ def iso_duration_like_text() -> st.SearchStrategy[str]:
 
 
 # --- valid templates ---------------------------------------------------------------------------
+
+
+def _notify(draw: st.DrawFn, role_ids: list[str]) -> list[str]:
+    """A `notify` list: always a list (possibly empty), each role once, `admin` allowed."""
+    # A template may declare `admin` itself (it is among the tricky ids): name it once.
+    known = list(dict.fromkeys([*role_ids, ADMIN_ROLE]))
+    return draw(st.permutations(known))[: draw(st.integers(0, 3))]
 
 
 def _one_or_list(draw: st.DrawFn, values: list[str]) -> str | list[str]:
@@ -271,6 +279,8 @@ def valid_templates(draw: st.DrawFn) -> Doc:
             tr["requires"] = requires
         if draw(st.booleans()):
             tr["description"] = draw(_TEXTS)
+        if draw(st.booleans()):
+            tr["notify"] = _notify(draw, role_ids)
         transitions.append(tr)
         for s in srcs:
             if s != dest:
@@ -306,6 +316,8 @@ def valid_templates(draw: st.DrawFn) -> Doc:
             collects["signoffs"] = given + sorted(needed[i] - set(given))
         if i < n_open and draw(st.booleans()):
             stage["deadline"] = _deadline(draw, role_ids, date_ids, leaving[i])
+        if draw(st.booleans()):
+            stage["notify"] = _notify(draw, role_ids)
         stages.append(stage)
 
     doc: Doc = {
@@ -417,8 +429,15 @@ def _m_second_initial(draw: st.DrawFn, doc: Doc) -> str:
 
 def _m_unknown_role(draw: st.DrawFn, doc: Doc) -> str:
     unknown = _fresh(_role_ids(doc), "role")
-    where = draw(st.sampled_from(["transition", "collects", "expiry", "signed_off"]))
-    if where == "transition":
+    where = draw(
+        st.sampled_from(
+            ["transition", "collects", "expiry", "signed_off", "transition notify", "stage notify"]
+        )
+    )
+    if where.endswith(" notify"):
+        item = _choose(draw, doc["transitions" if where == "transition notify" else "stages"])
+        insert_notify(draw, item, unknown)
+    elif where == "transition":
         tr = _choose(draw, doc["transitions"])
         tr["roles"] = [unknown] if draw(st.booleans()) else [_any_role(doc), unknown]
     elif where == "collects":
@@ -431,6 +450,23 @@ def _m_unknown_role(draw: st.DrawFn, doc: Doc) -> str:
         tr = _choose(draw, doc["transitions"])
         tr.setdefault("requires", []).append({"signed_off": {"roles": [unknown]}})
     return f"unknown role in {where}"
+
+
+def insert_notify(draw: st.DrawFn, item: Doc, role: str) -> int:
+    """Put `role` into the `notify` list of a stage or transition; its index in the list."""
+    told = item.setdefault("notify", [])
+    at = draw(st.integers(0, len(told)))
+    told.insert(at, role)
+    return at
+
+
+def _m_duplicate_notify(draw: st.DrawFn, doc: Doc) -> str:
+    part = draw(st.sampled_from(["stages", "transitions"]))
+    item = _choose(draw, doc[part])
+    told = item.get("notify") or [_any_role(doc)]
+    item["notify"] = told
+    insert_notify(draw, item, _choose(draw, told))
+    return f"a role told twice in the notify of {part}"
 
 
 def _m_unknown_requirement(draw: st.DrawFn, doc: Doc) -> str:
@@ -560,6 +596,9 @@ def _m_delete_required(draw: st.DrawFn, doc: Doc) -> str:
     return f"required {part} key {key!r} removed"
 
 
+# A bare role name is refused too: `notify` is always written as a list.
+_BAD_NOTIFY: tuple[object, ...] = ("admin", "x", 5, True, {"admin": 1}, [1], [None], [["admin"]])
+
 _WRONG_TYPES: dict[str, dict[str, tuple[object, ...]]] = {
     "top": {
         "id": (5, ["x"], {"x": 1}, True),
@@ -582,6 +621,7 @@ _WRONG_TYPES: dict[str, dict[str, tuple[object, ...]]] = {
         "terminal": ("true", 0, []),
         "deadline": ("P1D", ["P1D"], 5, {}),
         "collects": ([], "evidence", 5, {"evidence": 5}, {"evidence": [1]}),
+        "notify": _BAD_NOTIFY,
     },
     "transition": {
         "id": (5, None, ["x"]),
@@ -591,6 +631,7 @@ _WRONG_TYPES: dict[str, dict[str, tuple[object, ...]]] = {
         "roles": (5, [1], {"x": 1}),
         "requires": ("x", {"focus_chosen": {}}, 5),
         "description": ([], 2),
+        "notify": _BAD_NOTIFY,
     },
     "role": {"id": (5, None), "title": (5, [])},
     "whole": {"stage": ("x", 5, None, []), "transition": ("x", 5, None), "role": ("x", 5)},
@@ -784,6 +825,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m_no_initial,
     _m_second_initial,
     _m_unknown_role,
+    _m_duplicate_notify,
     _m_unknown_requirement,
     _m_bad_duration,
     _m_semantic_duration,

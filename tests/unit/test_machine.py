@@ -362,6 +362,7 @@ def test_coming_back_to_a_stage_clears_its_sign_offs(machine: WorkflowMachine) -
         LATER,
         8,
         note="the cycle came back to this stage",
+        role="rlead",
     )
     assert list(cycle.signoffs) == [("workshop", "head")]
     assert [type(e) for e in events] == [

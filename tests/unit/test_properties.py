@@ -40,6 +40,7 @@ from engine.template import ADMIN_ROLE, Template
 from engine.validation import build_template, validate
 from tests.unit.strategies import (
     garbage,
+    insert_notify,
     iso_duration_like_text,
     mutated_templates,
     structural_garbage,
@@ -78,6 +79,25 @@ def test_generated_valid_templates_validate_and_build(doc: dict[str, Any]) -> No
     machine = WorkflowMachine(template)
     assert machine.template.initial_stage.id in {s["id"] for s in doc["stages"]}
     assert {t.id for t in template.transitions} == {t["id"] for t in doc["transitions"]}
+    # Who is told is kept as written, in order.
+    for part, built in (("transitions", template.transitions), ("stages", template.stages)):
+        assert [x.notify for x in built] == [tuple(x.get("notify", ())) for x in doc[part]]
+
+
+@_drawing_templates(100)
+@given(valid_templates(), st.data())
+def test_an_unknown_role_in_notify_is_reported_at_its_index(
+    doc: dict[str, Any], data: st.DataObject
+) -> None:
+    part = data.draw(st.sampled_from(["stages", "transitions"]))
+    i = data.draw(st.integers(0, len(doc[part]) - 1))
+    ghost = "ghost_" + "_".join(sorted(r["id"] for r in doc["roles"]))
+    j = insert_notify(data.draw, doc[part][i], ghost)
+    issue = Issue(f"{part}[{i}].notify[{j}]", f"unknown role {ghost!r}", "unknown_role")
+    assert validate(doc) == [issue]
+    with pytest.raises(InvalidTemplate) as caught:
+        build_template(doc)
+    assert caught.value.issues == [issue]
 
 
 # --- 2. random walks ---------------------------------------------------------------------------

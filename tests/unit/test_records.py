@@ -83,6 +83,8 @@ def cycle(template: Template) -> Cycle:
 
 
 def changed(kind: str, record_id: str, change: str, version: int = 2, **kw: Any) -> RecordChanged:
+    """The event of a record made by REC, in the role `rec` unless told otherwise."""
+    kw.setdefault("role", "rec")
     return RecordChanged("c1", kind, record_id, change, "p1", NOW, version, **kw)
 
 
@@ -191,6 +193,37 @@ def test_recording_bumps_the_version_once(
     assert cycle.version == 2
 
 
+@pytest.mark.parametrize(("kind", "record"), RECORDERS.values(), ids=list(RECORDERS))
+def test_every_record_names_the_role_it_was_made_in(
+    template: Template, cycle: Cycle, kind: str, record: Record
+) -> None:
+    out = record(template, cycle, actor("rec", "other", person="p1"))
+    events = out if isinstance(out, list) else [out]
+    made = [e for e in events if isinstance(e, RecordChanged)]
+    assert [e.role for e in made] == ["rec"]
+
+
+def test_the_role_recorded_in_is_the_first_allowed_one_admin_last() -> None:
+    doc = records_template()
+    doc["stages"][0]["collects"]["evidence"] = ["admin", "school_lead", "rec"]
+    template = build(doc)
+
+    def role_of(*roles: str) -> str:
+        cycle = make_cycle(template, "open")
+        return records.add_evidence(template, cycle, actor(*roles), "e1", "q1", "Data", NOW).role
+
+    assert role_of("rec", "school_lead") == "school_lead"  # the template's order
+    assert role_of("rec", "admin") == "rec"  # admin only when nothing else allows it
+    assert role_of("admin") == "admin"
+
+
+def test_erasing_evidence_names_the_role_it_was_erased_in(template: Template) -> None:
+    for roles, role in [(("admin", "school_lead"), "school_lead"), (("admin",), "admin")]:
+        cycle = make_cycle(template, "open")
+        cycle.evidence["e1"] = _evidence("e1")
+        assert records.erase_evidence(cycle, actor(*roles), "e1", "Asked to", NOW).role == role
+
+
 def test_collectable(template: Template) -> None:
     open_cycle = make_cycle(template, "open")
     assert records.collectable(template, open_cycle, REC) == dict.fromkeys(COLLECT_KINDS, True)
@@ -246,7 +279,7 @@ def test_erase_evidence_at_any_stage_keeps_the_reason(template: Template) -> Non
     cycle = make_cycle(template, "closed")
     cycle.evidence["e1"] = _evidence("e1")
     event = records.erase_evidence(cycle, actor("school_lead"), "e1", " Parent's request ", NOW)
-    assert event == changed("evidence", "e1", "erased", note="Parent's request")
+    assert event == changed("evidence", "e1", "erased", note="Parent's request", role="school_lead")
     assert cycle.evidence == {}
 
 
@@ -332,17 +365,67 @@ def test_set_date_refuses(template: Template, cycle: Cycle) -> None:
 
 def test_assign_member_to_the_team_and_as_champion(template: Template, cycle: Cycle) -> None:
     lead = Member("r1", "review_lead", "s1", "nlc2")
-    assert records.assign_member(template, cycle, REC, lead, NOW) == changed("team", "r1", "added")
+    assert records.assign_member(template, cycle, REC, lead, NOW) == changed(
+        "team", "r1", "added", note="added r1 as review lead"
+    )
     champion = Member("c1", "improvement_champion", "s9")
-    records.assign_member(template, cycle, REC, champion, NOW)
+    assert records.assign_member(template, cycle, REC, champion, NOW) == changed(
+        "team", "c1", "added", version=3, note="added c1 as improvement champion"
+    )
     assert cycle.team == {"r1": lead}
     assert cycle.champion == champion
     # The review lead may be assigned again (an update), but a second one is refused.
-    records.assign_member(template, cycle, REC, Member("r1", "review_lead", "s1"), NOW)
+    again = records.assign_member(template, cycle, REC, Member("r1", "review_lead", "s1"), NOW)
+    assert (again.change, again.note) == ("updated", "updated r1 as review lead")
     with pytest.raises(InvalidRecord) as caught:
         records.assign_member(template, cycle, REC, Member("r2", "review_lead", "s2"), NOW)
     assert (caught.value.field, caught.value.detail) == ("role", "r1 is already the review lead")
     assert set(cycle.team) == {"r1"}
+
+
+def test_assigning_says_the_team_role_in_words(template: Template, cycle: Cycle) -> None:
+    first = records.assign_member(template, cycle, REC, Member("r1", "reviewer", "s1"), NOW)
+    assert (first.change, first.note) == ("added", "added r1 as reviewer")
+    moved = records.assign_member(template, cycle, REC, Member("r1", "review_lead", "s1"), NOW)
+    assert (moved.change, moved.note) == ("updated", "r1 changed from reviewer to review lead")
+    records.assign_member(template, cycle, REC, Member("c1", "improvement_champion", "s8"), NOW)
+    other = records.assign_member(
+        template, cycle, REC, Member("c2", "improvement_champion", "s9"), NOW
+    )
+    assert (other.change, other.note) == (
+        "added",
+        "added c2 as improvement champion in place of c1",
+    )
+    assert cycle.champion is not None and cycle.champion.person_id == "c2"
+
+
+@pytest.mark.parametrize("team_role", ["reviewer", "review_lead"])
+def test_the_champion_cannot_be_on_the_review_team(
+    template: Template, cycle: Cycle, team_role: str
+) -> None:
+    records.assign_member(template, cycle, REC, Member("p9", team_role, "s1"), NOW)
+    with pytest.raises(InvalidRecord) as caught:
+        records.assign_member(template, cycle, REC, Member("p9", "improvement_champion"), NOW)
+    assert caught.value.field == "role"
+    assert caught.value.detail == (
+        f"p9 is the {team_role.replace('_', ' ')} of this review and cannot also be its "
+        "improvement champion: the improvement champion must not have been on the review"
+    )
+    assert (cycle.champion, cycle.version) == (None, 2)
+
+
+@pytest.mark.parametrize("team_role", ["reviewer", "review_lead"])
+def test_the_champion_cannot_join_the_review_team(
+    template: Template, cycle: Cycle, team_role: str
+) -> None:
+    records.assign_member(template, cycle, REC, Member("p9", "improvement_champion", "s1"), NOW)
+    with pytest.raises(InvalidRecord) as caught:
+        records.assign_member(template, cycle, REC, Member("p9", team_role, "s1"), NOW)
+    assert caught.value.detail == (
+        "p9 is the improvement champion of this cycle and cannot also be its "
+        f"{team_role.replace('_', ' ')}: the improvement champion must not have been on the review"
+    )
+    assert (cycle.team, cycle.version) == ({}, 2)
 
 
 def test_assign_member_refuses_a_role_outside_the_team(template: Template, cycle: Cycle) -> None:
@@ -357,15 +440,110 @@ def test_remove_member(template: Template, cycle: Cycle) -> None:
     cycle.team["r1"] = Member("r1", "reviewer", "s1")
     cycle.champion = Member("c1", "improvement_champion", "s9")
     assert records.remove_member(template, cycle, REC, "c1", NOW) == changed(
-        "team", "c1", "removed"
+        "team", "c1", "removed", note="removed c1 as improvement champion"
     )
     assert cycle.champion is None
-    records.remove_member(template, cycle, REC, "r1", NOW)
+    gone = records.remove_member(template, cycle, REC, "r1", NOW)
+    assert gone.note == "removed r1 as reviewer"
     assert cycle.team == {}
     with pytest.raises(UnknownRecord) as caught:
         records.remove_member(template, cycle, REC, "r1", NOW)
     assert (caught.value.kind, caught.value.record_id) == ("team member", "r1")
     assert cycle.version == 3
+
+
+def test_remove_member_removes_every_team_role_at_once(template: Template, cycle: Cycle) -> None:
+    # Assigning refuses this now; a cycle stored before may still hold a person twice.
+    cycle.team["p9"] = Member("p9", "reviewer", "s1")
+    cycle.team["r2"] = Member("r2", "review_lead", "s2")
+    cycle.champion = Member("p9", "improvement_champion", "s1")
+    event = records.remove_member(template, cycle, REC, "p9", NOW)
+    assert event == changed(
+        "team", "p9", "removed", note="removed p9 as reviewer and as improvement champion"
+    )
+    assert (set(cycle.team), cycle.champion, cycle.version) == ({"r2"}, None, 2)
+
+
+# --- team warnings ------------------------------------------------------------------------------
+
+
+def _strict(allow_same_network: bool) -> Template:
+    doc = records_template()
+    doc["transitions"][0]["requires"] = [
+        {"review_team_independent": {"allow_same_network": allow_same_network}}
+    ]
+    return build(doc)
+
+
+def test_team_warnings_for_a_member_from_the_host_school(template: Template, cycle: Cycle) -> None:
+    member = Member("p_x", "reviewer", "host", "nlc1")
+    assert records.team_warnings(template, cycle, member) == [
+        "p_x is on the staff of the host school (host)"
+    ]
+    names = {"host": "Alder Grove Primary"}
+    champion = Member("p_x", "improvement_champion", "host")
+    assert records.team_warnings(template, cycle, champion, names) == [
+        "p_x is on the staff of the host school (Alder Grove Primary)"
+    ]
+    # A warning only: assigning still works, and the move's requirement refuses later.
+    records.assign_member(template, cycle, REC, member, NOW)
+    assert "p_x" in cycle.team
+
+
+def test_team_warnings_for_the_host_network_only_where_the_template_forbids_it(
+    cycle: Cycle,
+) -> None:
+    member = Member("p_x", "reviewer", "s2", "nlc1")
+    names = {"nlc1": "Riverside NLC"}
+    assert records.team_warnings(_strict(True), cycle, member, names) == []
+    assert records.team_warnings(_strict(False), cycle, member, names) == [
+        "p_x is from the host school's own network (Riverside NLC), "
+        "and this template wants reviewers from other networks"
+    ]
+    # The improvement champion is not held to the network rule.
+    champion = Member("p_x", "improvement_champion", "s2", "nlc1")
+    assert records.team_warnings(_strict(False), cycle, champion) == []
+
+
+def test_team_warnings_for_the_champion_and_the_schools_on_the_review(
+    template: Template, cycle: Cycle
+) -> None:
+    cycle.team["r1"] = Member("r1", "reviewer", "s1")
+    names = {"s1": "Birch Lane Primary"}
+    on_review = Member("r1", "improvement_champion", "s1")
+    assert records.team_warnings(template, cycle, on_review) == [
+        "r1 is on the review team as reviewer; the improvement champion must not have been "
+        "on the review"
+    ]
+    same_school = Member("c1", "improvement_champion", "s1")
+    assert records.team_warnings(template, cycle, same_school, names) == [
+        "c1 is from Birch Lane Primary, a school on the review team; the improvement champion "
+        "must be from a school that was not on the review"
+    ]
+    cycle.champion = Member("c2", "improvement_champion", "s3")
+    joining = Member("r2", "reviewer", "s3")
+    assert records.team_warnings(template, cycle, joining) == [
+        "r2 is from s3, the improvement champion's school (c2); the champion must be from a "
+        "school that was not on the review"
+    ]
+    assert records.team_warnings(template, cycle, Member("r3", "reviewer", "s4", "nlc2")) == []
+    assert cycle.team == {"r1": Member("r1", "reviewer", "s1")}  # nothing was changed
+
+
+def test_team_warnings_are_the_same_asked_after_the_assignment(
+    template: Template, cycle: Cycle
+) -> None:
+    cycle.champion = Member("c2", "improvement_champion", "s3")
+    members = [
+        Member("r1", "reviewer", "host"),
+        Member("r2", "review_lead", "s3"),
+        Member("c3", "improvement_champion", "s3"),
+    ]
+    for member in members:
+        before = records.team_warnings(template, cycle, member)
+        records.assign_member(template, cycle, REC, member, NOW)
+        assert before
+        assert records.team_warnings(template, cycle, member) == before
 
 
 # --- judgements and findings --------------------------------------------------------------------
@@ -573,3 +751,57 @@ def test_sign_off_only_in_a_role_held_and_allowed(template: Template, cycle: Cyc
         records.sign_off(template, cycle, both, "other", NOW)
     assert (not_allowed.value.action, not_allowed.value.allowed) == ("sign off as other", ["rec"])
     assert (cycle.signoffs, cycle.version) == ({}, 1)
+
+
+def signoff_template() -> Template:
+    """The improvement workshop as the SPP template has it: sign-off by head and champion."""
+    doc = records_template()
+    doc["roles"] += [
+        {"id": "improvement_champion", "title": "Improvement champion"},
+        {"id": "partnership_lead", "title": "Partnership lead"},
+    ]
+    doc["roles"][2]["title"] = "Host headteacher"
+    doc["stages"][0]["collects"]["signoffs"] = ["school_lead", "improvement_champion"]
+    return build(doc)
+
+
+def test_a_head_signing_off_as_the_champion_is_told_the_real_reason() -> None:
+    template = signoff_template()
+    cycle = make_cycle(template, "open")
+    head = actor("school_lead", person="p_head")
+    with pytest.raises(RoleNotAllowed) as caught:
+        records.sign_off(template, cycle, head, "improvement_champion", NOW)
+    # It said: "'sign off as improvement_champion' needs one of the roles
+    # improvement_champion, school_lead; you hold school_lead", which reads as a contradiction.
+    assert "needs one of the roles" not in str(caught.value)
+    assert str(caught.value) == (
+        "you cannot sign off as Improvement champion (improvement_champion): you do not hold "
+        "that role on this cycle; you may sign off as Host headteacher (school_lead)"
+    )
+    assert (caught.value.action, caught.value.roles) == (
+        "sign off as improvement_champion",
+        ["school_lead"],
+    )
+    assert (cycle.signoffs, cycle.version) == ({}, 1)
+    event = records.sign_off(template, cycle, head, "school_lead", NOW)
+    assert (event.record_id, event.role) == ("open:school_lead", "school_lead")
+
+
+def test_signing_off_in_a_role_the_stage_does_not_ask_for_says_so() -> None:
+    template = signoff_template()
+    cycle = make_cycle(template, "open")
+    both = actor("school_lead", "partnership_lead", person="p_head")
+    with pytest.raises(RoleNotAllowed) as caught:
+        records.sign_off(template, cycle, both, "partnership_lead", NOW)
+    assert str(caught.value) == (
+        "stage 'open' asks for sign-off as Host headteacher (school_lead) or Improvement "
+        "champion (improvement_champion), not as Partnership lead (partnership_lead); you may "
+        "sign off as Host headteacher (school_lead)"
+    )
+    # Holding no role the stage asks sign-off from is still said as before.
+    with pytest.raises(RoleNotAllowed) as none:
+        records.sign_off(template, cycle, actor("partnership_lead"), "partnership_lead", NOW)
+    assert str(none.value) == (
+        "'record signoffs' needs one of the roles improvement_champion, school_lead; "
+        "you hold partnership_lead"
+    )

@@ -86,10 +86,16 @@ CASES: dict[str, Case] = {
         put(("transitions", 0, "guard"), "x"),
         "transitions[0].guard",
         "unknown_key",
-        "allowed: description, from, id, requires, roles, title, to",
+        "allowed: description, from, id, notify, requires, roles, title, to",
     ),
     "unknown role key": Case(
         put(("roles", 0, "name"), "Lead"), "roles[0].name", "unknown_key", "allowed: id, title"
+    ),
+    "unknown stage key lists notify": Case(
+        put(("stages", 1, "notified"), ["head"]),
+        "stages[1].notified",
+        "unknown_key",
+        "allowed: collects, deadline, description, id, initial, notify, terminal, title",
     ),
     "unknown collect kind": Case(
         put(("stages", 0, "collects", "grades"), ["head"]),
@@ -196,6 +202,30 @@ CASES: dict[str, Case] = {
         "stages[0].collects",
         "wrong_type",
         "expected a mapping, got a list",
+    ),
+    "transition notify as a single name": Case(
+        put(("transitions", 1, "notify"), "head"),
+        "transitions[1].notify",
+        "wrong_type",
+        "expected a list of role ids, got text (write [head])",
+    ),
+    "stage notify as a single name": Case(
+        put(("stages", 1, "notify"), "lead"),
+        "stages[1].notify",
+        "wrong_type",
+        "expected a list of role ids, got text (write [lead])",
+    ),
+    "notify as a mapping": Case(
+        put(("stages", 0, "notify"), {"head": True}),
+        "stages[0].notify",
+        "wrong_type",
+        "expected a list of role ids, got a mapping",
+    ),
+    "notify of a number": Case(
+        put(("transitions", 0, "notify"), ["head", 5]),
+        "transitions[0].notify[1]",
+        "wrong_type",
+        "expected a role id, got a number",
     ),
     "finding kinds not names": Case(
         put(("finding_kinds",), 5),
@@ -397,6 +427,30 @@ CASES: dict[str, Case] = {
         "stages[0].deadline.on_expiry[0].escalate",
         "unknown_role",
         "unknown role 'ghost'",
+    ),
+    "unknown role in transition notify": Case(
+        put(("transitions", 1, "notify"), ["lead", "ghost"]),
+        "transitions[1].notify[1]",
+        "unknown_role",
+        "unknown role 'ghost'",
+    ),
+    "unknown role in stage notify": Case(
+        put(("stages", 1, "notify"), ["ghost", "head"]),
+        "stages[1].notify[0]",
+        "unknown_role",
+        "unknown role 'ghost'",
+    ),
+    "role told twice by a transition": Case(
+        put(("transitions", 0, "notify"), ["head", "lead", "head"]),
+        "transitions[0].notify[2]",
+        "duplicate_role",
+        "duplicate role 'head'",
+    ),
+    "role told twice on entering a stage": Case(
+        put(("stages", 2, "notify"), ["admin", "admin"]),
+        "stages[2].notify[1]",
+        "duplicate_role",
+        "duplicate role 'admin'",
     ),
     "unknown date anchor": Case(
         put((*DEADLINE, "from"), "visit"),
@@ -720,6 +774,33 @@ def test_admin_is_a_known_role_without_being_declared() -> None:
     assert validate(doc) == []
 
 
+def test_notify_lists_are_read_in_order_and_default_to_nobody() -> None:
+    doc = minimal_template()
+    doc["transitions"][0]["notify"] = ["lead", "admin"]
+    doc["stages"][1]["notify"] = ["head"]
+    doc["stages"][2]["notify"] = []
+    doc["transitions"][1]["notify"] = None
+    template = build(doc)
+    go, finish = template.transition("go"), template.transition("finish")
+    assert go is not None and finish is not None
+    assert go.notify == ("lead", "admin")
+    assert finish.notify == ()
+    assert [template.stage(s).notify for s in ("start", "middle", "done")] == [(), ("head",), ()]
+
+
+def test_every_notify_mistake_is_reported_at_once() -> None:
+    doc = minimal_template()
+    doc["transitions"][0]["notify"] = ["reviwer", "head", "head"]
+    doc["transitions"][1]["notify"] = "head"
+    doc["stages"][1]["notify"] = ["lead", 7]
+    assert [str(i) for i in validate(doc)] == [
+        "stages[1].notify[1]: expected a role id, got a number",
+        "transitions[1].notify: expected a list of role ids, got text (write [head])",
+        "transitions[0].notify[0]: unknown role 'reviwer'",
+        "transitions[0].notify[2]: duplicate role 'head'",
+    ]
+
+
 def test_a_single_name_is_accepted_where_a_list_of_roles_or_stages_is() -> None:
     doc = minimal_template()
     doc["transitions"][1]["roles"] = "lead"
@@ -848,3 +929,18 @@ def test_yaml_line_of_a_requirement_parameter() -> None:
     [found] = read_document(broken, "spp.yaml").validate()
     assert found.issue.location == "transitions[0].requires[1].min"
     assert broken.splitlines()[found.line - 1].strip() == "- evidence_per_question: {min: -1}"
+
+
+def test_yaml_line_of_a_role_in_a_notify_list() -> None:
+    from adapters.template_files import read_document
+
+    text = (pathlib.Path(__file__).parents[2] / "workflows" / "spp-cycle.yaml").read_text()
+    flow = "    notify: [school_lead]   # the host head hears the peer review is complete\n"
+    assert flow in text
+    block = "    notify:\n      - school_lead\n      - school_laed\n"
+    [found] = read_document(text.replace(flow, block), "spp.yaml").validate()
+    assert found.issue == Issue(
+        "transitions[3].notify[1]", "unknown role 'school_laed'", "unknown_role"
+    )
+    broken = text.replace(flow, block).splitlines()
+    assert broken[found.line - 1] == "      - school_laed"

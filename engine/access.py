@@ -1,8 +1,9 @@
-"""Who sees what: which parts of a cycle a person may read, and which cycles they may list.
+"""Who may see and do what: the one place access to a cycle is decided.
 
 A cycle is visible to whoever holds a role on it (a grant scoped to everything, its network,
 its host school or the cycle itself, or a place on its team) and to whoever the host school
-has shared its report with. Everyone else gets the answer an unknown id gets (404).
+has shared its report with. Everyone else gets the answer an unknown id gets (NotFound), so
+that a cycle's existence never leaks.
 
 What each role may read of a visible cycle (`SECTIONS`), least privilege first:
 
@@ -21,32 +22,45 @@ What each role may read of a visible cycle (`SECTIONS`), least privilege first:
 A network lead (NLC chair) sees stages and deadlines across the network and nothing
 confidential unless the host shares it; the partnership lead, who runs the schedule, also sees
 the action plan; the admin runs the platform and can erase evidence, but reads no report.
+
+Who may act is decided by the template (a transition's roles, what a stage collects, and from
+whom); the rules here add what no template decides: who starts a cycle and who shares its report.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from engine.cycle import Actor, Cycle
-from engine.directory import Person, ReportShare
+from engine.directory import Grant, Person, ReportShare
+from engine.errors import AccessDenied, NotFound
 from engine.ports import CycleFilter, UnitOfWork
-from service.access import actor_for
-from service.auth import Principal
-from service.errors import Forbidden, Hidden
 
 __all__ = [
     "ALL_SECTIONS",
+    "NETWORK_ROLES",
     "SECTIONS",
+    "SHARE_ROLES",
+    "START_ROLES",
+    "SYSTEM_SCHEDULER",
     "CycleAccess",
+    "Principal",
     "access_to",
-    "actor_of",
+    "actor_for",
     "can_see_person",
+    "grant_covers",
+    "holders",
     "network_scopes",
+    "shared_with",
+    "starter_roles",
     "visible_cycle_filters",
 ]
+
+SYSTEM_SCHEDULER = "system:scheduler"
+"""Who automatic moves are recorded as."""
 
 ALL_SECTIONS = ("overview", "evidence", "evidence_files", "self_review", "report", "plan")
 
@@ -60,16 +74,104 @@ SECTIONS: dict[str, frozenset[str]] = {
     "school_lead": frozenset(ALL_SECTIONS),
     "school_staff": frozenset({"overview", "evidence", "evidence_files", "self_review", "plan"}),
 }
-"""Role held on the cycle -> the sections it may read."""
+"""Role held on the cycle -> the sections it may read (any other role: the overview)."""
 
 SHARED_SECTIONS = frozenset({"overview", "self_review", "report"})
 """What a share of the report opens to its grantee."""
 
 NETWORK_ROLES = frozenset({"network_lead", "partnership_lead"})
+SHARE_ROLES = ("school_lead",)
+"""Who decides who else sees the review report: the host school's head."""
+START_ROLES = frozenset({"admin", "partnership_lead"})
+"""Who starts a cycle: the admin, or the partnership lead of the host school's network."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The person behind a request, with their role grants, as authenticated."""
+
+    person: Person
+    grants: tuple[Grant, ...]
+    token_id: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.person.id
+
+    @property
+    def is_admin(self) -> bool:
+        return any(g.role == "admin" and g.scope_kind == "global" for g in self.grants)
+
+    def scopes(self, kind: str, roles: frozenset[str] | None = None) -> frozenset[str]:
+        """The ids of the scopes of `kind` the person holds a grant in (of one of `roles`)."""
+        return frozenset(
+            g.scope_id
+            for g in self.grants
+            if g.scope_kind == kind and g.scope_id and (roles is None or g.role in roles)
+        )
+
+    def holds(self, role: str, kind: str, scope_id: str | None) -> bool:
+        """Whether the person holds `role` in that scope (or globally)."""
+        return any(
+            g.role == role
+            and (g.scope_kind == "global" or (g.scope_kind == kind and g.scope_id == scope_id))
+            for g in self.grants
+        )
+
+    def require_admin(self) -> None:
+        """Raises AccessDenied unless the person is an admin."""
+        if not self.is_admin:
+            raise AccessDenied("only an admin may do this")
+
+
+def grant_covers(grant: Grant, cycle: Cycle) -> bool:
+    """Whether a grant's scope holds the cycle: everywhere, its network, its host school, or
+    the cycle itself."""
+    kind, scope = grant.scope_kind, grant.scope_id
+    return (
+        kind == "global"
+        or (kind == "network" and scope == cycle.network_id)
+        or (kind == "school" and scope == cycle.host_school_id)
+        or (kind == "cycle" and scope == cycle.id)
+    )
+
+
+def actor_for(person: Person, grants: Iterable[Grant], cycle: Cycle | None) -> Actor:
+    """The person as an actor on `cycle` (or outside any cycle when None).
+
+    A grant applies when its scope holds the cycle (`grant_covers`). Being on the review team
+    (or its champion) gives that role for that cycle only.
+    """
+    roles: set[str] = set()
+    for g in grants:
+        if g.scope_kind == "global" or (cycle is not None and grant_covers(g, cycle)):
+            roles.add(g.role)
+    if cycle is not None:
+        member = cycle.team.get(person.id)
+        if member is not None:
+            roles.add(member.role)
+        if cycle.champion is not None and cycle.champion.person_id == person.id:
+            roles.add("improvement_champion")
+    return Actor(person.id, frozenset(roles), person.school_id)
+
+
+def starter_roles(principal: Principal, network_id: str | None) -> frozenset[str]:
+    """The roles in which the principal may start a cycle for a school of `network_id`.
+
+    Raises:
+        AccessDenied: neither the admin nor that network's partnership lead.
+    """
+    if principal.is_admin:
+        return frozenset({"admin"})
+    if principal.holds("partnership_lead", "network", network_id):
+        return frozenset({"partnership_lead"})
+    raise AccessDenied("only an admin or the school's partnership lead may start its cycle")
 
 
 @dataclass(frozen=True, slots=True)
 class CycleAccess:
+    """What one caller may read of one cycle, and who they are on it."""
+
     actor: Actor
     sections: frozenset[str]
     shared: bool
@@ -78,12 +180,15 @@ class CycleAccess:
     def visible(self) -> bool:
         return bool(self.sections)
 
+    def may(self, section: str) -> bool:
+        return section in self.sections
+
     def require(self, section: str, cycle_id: str) -> None:
-        """Raises Hidden (404) if the cycle is invisible, Forbidden (403) if the section is."""
+        """Raises NotFound if the cycle is invisible, AccessDenied if the section is."""
         if not self.sections:
-            raise Hidden("cycle", cycle_id)
+            raise NotFound("cycle", cycle_id)
         if section not in self.sections:
-            raise Forbidden(f"your roles on cycle {cycle_id} do not let you see its {section}")
+            raise AccessDenied(f"your roles on cycle {cycle_id} do not let you see its {section}")
 
 
 def network_scopes(principal: Principal) -> frozenset[str]:
@@ -108,6 +213,7 @@ def shared_with(principal: Principal, shares: Iterable[ReportShare]) -> bool:
 
 
 def access_to(principal: Principal, cycle: Cycle, shares: Iterable[ReportShare]) -> CycleAccess:
+    """The caller's access to a cycle: their actor and the sections they may read."""
     actor = actor_for(principal.person, principal.grants, cycle)
     sections: set[str] = set()
     for role in actor.roles:
@@ -116,23 +222,6 @@ def access_to(principal: Principal, cycle: Cycle, shares: Iterable[ReportShare])
     if shared:
         sections |= SHARED_SECTIONS
     return CycleAccess(actor, frozenset(sections), shared)
-
-
-def actor_of(
-    principal: Principal, shares_of: Callable[[str], list[ReportShare]]
-) -> Callable[[Cycle], Actor]:
-    """The `actor_of` the use cases take: the caller on that cycle, or Hidden (404) when the
-    cycle is invisible to them. Shares are only looked up for someone with no role on it."""
-
-    def resolve(cycle: Cycle) -> Actor:
-        actor = actor_for(principal.person, principal.grants, cycle)
-        if actor.roles:
-            return actor
-        if shared_with(principal, shares_of(cycle.id)):
-            return actor
-        raise Hidden("cycle", cycle.id)
-
-    return resolve
 
 
 def visible_cycle_filters(
@@ -177,3 +266,19 @@ def can_see_person(principal: Principal, person: Person) -> bool:
     if network_scopes(principal):
         return True
     return person.school_id is not None and person.school_id in principal.scopes("school")
+
+
+def holders(
+    cycle: Cycle, roles: Iterable[str], grants: Iterable[Grant], chair_id: str | None = None
+) -> list[str]:
+    """Everyone holding one of `roles` on the cycle, each once, in id order: by a grant whose
+    scope holds the cycle, by a place on its team (or as its champion), or as the chair of its
+    network (who leads it: `network_lead`)."""
+    wanted = set(roles)
+    ids = {g.person_id for g in grants if g.role in wanted and grant_covers(g, cycle)}
+    ids |= {m.person_id for m in cycle.team.values() if m.role in wanted}
+    if cycle.champion is not None and "improvement_champion" in wanted:
+        ids.add(cycle.champion.person_id)
+    if chair_id is not None and "network_lead" in wanted:
+        ids.add(chair_id)
+    return sorted(ids)

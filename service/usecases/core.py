@@ -44,7 +44,7 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:20]}"
 
 
-def _digest(value: object) -> str:
+def request_digest(value: object) -> str:
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -170,8 +170,12 @@ class Peerloop:
         version: int | None = None,
         dates: Mapping[str, datetime] | None = None,
         cycle_id: str | None = None,
+        remember: Callable[[UnitOfWork, Cycle], None] | None = None,
     ) -> Cycle:
-        """Start a cycle for a host school on a published template version (newest by default)."""
+        """Start a cycle for a host school on a published template version (newest by default).
+
+        `remember` runs in the same transaction (to store the request's idempotency key).
+        """
         now = self.clock.now()
         with self.uow() as uow:
             stored = (
@@ -191,6 +195,8 @@ class Peerloop:
                 cycle_id or new_id("cyc"), school.id, school.network_id, actor, now, dates
             )
             uow.cycles.add(cycle, events)
+            if remember is not None:
+                remember(uow, cycle)
             uow.commit()
         return cycle
 
@@ -232,7 +238,7 @@ class Peerloop:
         with self.uow() as uow:
             cycle = uow.cycles.get(cycle_id)
             actor = actor_of(cycle)
-            request = _digest([cycle_id, transition, body, force_reason, expected_version])
+            request = request_digest([cycle_id, transition, body, force_reason, expected_version])
             key = f"{actor.id}:{idempotency_key}" if idempotency_key else None
             if key is not None:
                 seen = uow.idempotency.get(key)
@@ -323,11 +329,12 @@ class Peerloop:
         now = self.clock.now()
         with self.uow() as uow:
             cycle = uow.cycles.get(cycle_id)
+            actor = actor_of(cycle)  # visibility first: a hidden cycle answers as unknown
             version = cycle.version
             if expected_version is not None and expected_version != version:
                 raise StaleCycle(cycle_id, expected_version, version)
             machine = self.registry.machine(uow, cycle.template_id, cycle.template_version)
-            out = change(machine.template, cycle, actor_of(cycle), now)
+            out = change(machine.template, cycle, actor, now)
             events = out if isinstance(out, list) else [out]
             uow.cycles.save(cycle, version, events)
             uow.commit()

@@ -1,0 +1,9 @@
+"""The application layer: every command and query, one use case each (see `base`)."""
+
+from __future__ import annotations
+
+# Importing the modules registers their use cases with `handles`.
+from service.usecases import cycles, directory, inbox, recording, sharing  # noqa: F401
+from service.usecases.base import CycleContext, UseCases
+
+__all__ = ["CycleContext", "UseCases"]

@@ -1,0 +1,177 @@
+"""The application layer's spine: one handler per command or query, the caller, and the bus.
+
+`UseCases.handle(message, caller)` runs the one handler registered for the message's type.
+The units of work it commits keep their events; after the handler returns, the message bus
+hands those events to its handlers (notify people, wake the deadline sweep), so that nothing
+is announced for a change that was rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import Any, Protocol, TypeVar
+
+from engine.access import Principal, access_to
+from engine.cycle import Actor, Cycle
+from engine.directory import ApiToken, ReportShare
+from engine.errors import NotFound
+from engine.ports import UnitOfWork
+from engine.template import Template
+from service.auth import Unauthenticated, authenticate, check_password, issue_token
+from service.usecases.core import Peerloop
+from service.usecases.work import collecting
+
+__all__ = ["CycleContext", "EvidenceFiles", "StoredFile", "UseCases", "handles"]
+
+M = TypeVar("M")
+Handler = Callable[["UseCases", Any, Principal], Any]
+_HANDLERS: dict[type, Handler] = {}
+
+
+def handles(message_type: type[M]) -> Callable[[Callable[[UseCases, M, Principal], Any]], Any]:
+    """Register the use case for one message type (one handler per type, by design)."""
+
+    def register(fn: Callable[[UseCases, M, Principal], Any]) -> Any:
+        assert message_type not in _HANDLERS, f"{message_type.__name__} has a handler already"
+        _HANDLERS[message_type] = fn
+        return fn
+
+    return register
+
+
+class StoredFile(Protocol):
+    sha256: str
+    size: int
+
+
+class EvidenceFiles(Protocol):
+    """Where evidence files live, by content hash (the file store)."""
+
+    def put(self, chunks: Iterable[bytes]) -> StoredFile: ...
+    def open(self, sha256: str) -> Any: ...
+    def delete(self, sha256: str) -> None: ...
+
+
+class DeadlineFeed(Protocol):
+    """A person's deadlines as an iCalendar document, read in the caller's unit of work."""
+
+    def __call__(self, uow: UnitOfWork, person_id: str, now: datetime, tz: tzinfo) -> bytes: ...
+
+
+class Publisher(Protocol):
+    def publish(self, events: list[object]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CycleContext:
+    """A cycle as one caller sees it: the cycle, its template, its shares and their access."""
+
+    cycle: Cycle
+    template: Template
+    shares: list[ReportShare]
+    access: Any  # engine.access.CycleAccess
+
+
+class UseCases:
+    """Every use case, reached through `handle`; the doors hold one of these and nothing else."""
+
+    def __init__(
+        self,
+        core: Peerloop,
+        files: EvidenceFiles,
+        bus: Publisher,
+        feeds: DeadlineFeed,
+    ) -> None:
+        self.core = core
+        self.files = files
+        self.bus = bus
+        self.feeds = feeds
+
+    # -- who is calling (before there is a caller) -----------------------------------------
+
+    def authenticate(self, authorization: str | None) -> Principal:
+        """The caller behind an `Authorization` header. Raises Unauthenticated."""
+        now = self.now
+        with self.uow(readonly=True) as uow:
+            try:
+                principal, touch = authenticate(uow, authorization, now)
+            except NotFound as exc:  # the token's person was removed
+                raise Unauthenticated("the token is not valid") from exc
+        if touch and principal.token_id is not None:
+            with self.uow() as uow:
+                uow.credentials.touch_token(principal.token_id, now)
+                uow.commit()
+        return principal
+
+    def login(self, email: str, password: str, hours: int = 12) -> tuple[ApiToken, str]:
+        """A short-lived token for the right email and password. Raises Unauthenticated."""
+        with self.uow(readonly=True) as uow:
+            person = uow.directory.person_by_email(email)
+            stored = uow.credentials.password_hash(person.id) if person else None
+        if not check_password(stored, password) or person is None:
+            raise Unauthenticated("the email or password is not right")
+        now = self.now
+        with self.uow() as uow:
+            token, secret = issue_token(uow, person.id, "login", now, now + timedelta(hours=hours))
+            uow.commit()
+        return token, secret
+
+    def healthy(self) -> None:
+        """Raises the storage's error when the database does not answer."""
+        with self.uow(readonly=True) as uow:
+            uow.directory.networks()
+
+    # -- for the handlers --------------------------------------------------------------------
+
+    @property
+    def now(self) -> datetime:
+        return self.core.clock.now()
+
+    def uow(self, **kw: Any) -> UnitOfWork:
+        return self.core.uow(**kw)
+
+    def actor_of(self, caller: Principal) -> Callable[[Cycle], Actor]:
+        """The caller on a cycle, or NotFound when it is invisible to them. Shares are looked
+        up only for someone with no role on the cycle."""
+
+        def resolve(cycle: Cycle) -> Actor:
+            with self.uow(readonly=True) as uow:
+                shares = uow.shares.for_cycle(cycle.id)
+            access = access_to(caller, cycle, shares)
+            if not access.visible:
+                raise NotFound("cycle", cycle.id)
+            return access.actor
+
+        return resolve
+
+    def context(self, uow: UnitOfWork, caller: Principal, cycle_id: str) -> CycleContext:
+        """The cycle as the caller sees it. Raises NotFound when unknown or invisible."""
+        cycle = uow.cycles.get(cycle_id)
+        shares = uow.shares.for_cycle(cycle_id)
+        access = access_to(caller, cycle, shares)
+        if not access.visible:
+            raise NotFound("cycle", cycle_id)
+        template = self.core.registry.machine(
+            uow, cycle.template_id, cycle.template_version
+        ).template
+        return CycleContext(cycle, template, shares, access)
+
+    # -- the one entry ---------------------------------------------------------------------
+
+    def handle(self, message: object, caller: Principal) -> Any:
+        """Run the use case for `message` as `caller`; then announce what it committed."""
+        handler = _HANDLERS.get(type(message))
+        if handler is None:
+            raise TypeError(f"no use case handles {type(message).__name__}")
+        with collecting() as events:
+            result = handler(self, message, caller)
+        if events:
+            self.bus.publish(events)
+        return result
+
+    @staticmethod
+    def handled() -> Iterator[type]:
+        """Every message type with a use case (for the tests that check none is missing)."""
+        return iter(_HANDLERS)

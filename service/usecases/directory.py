@@ -1,0 +1,269 @@
+"""Use cases on the directory (networks, schools, people, grants), credentials and templates."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from engine.access import Principal, can_see_person
+from engine.directory import (
+    ApiToken,
+    Grant,
+    Network,
+    Person,
+    School,
+    StoredTemplate,
+)
+from engine.errors import AccessDenied, Conflict, InvalidRecord, NotFound
+from engine.template import Template
+from service.auth import hash_password, issue_token
+from service.usecases.base import UseCases, handles
+from service.usecases.core import new_id
+from service.usecases.events import RoleGranted
+from service.usecases.messages import (
+    AddGrant,
+    AddNetwork,
+    AddPerson,
+    AddSchool,
+    CreateToken,
+    GetNetwork,
+    GetPerson,
+    GetSchool,
+    GetTemplate,
+    ListNetworks,
+    ListPeople,
+    ListSchools,
+    ListTemplates,
+    ListTokens,
+    MyDeadlineFeed,
+    PersonGrants,
+    PublishTemplate,
+    RemoveGrant,
+    RevokeToken,
+    SetPassword,
+    UploadTemplate,
+)
+from service.usecases.work import announce
+
+__all__: list[str] = []
+
+
+@handles(ListNetworks)
+def list_networks(uc: UseCases, q: ListNetworks, caller: Principal) -> list[Network]:
+    with uc.uow(readonly=True) as uow:
+        return uow.directory.networks()
+
+
+@handles(GetNetwork)
+def get_network(uc: UseCases, q: GetNetwork, caller: Principal) -> Network:
+    with uc.uow(readonly=True) as uow:
+        return uow.directory.get_network(q.network_id)
+
+
+@handles(AddNetwork)
+def add_network(uc: UseCases, cmd: AddNetwork, caller: Principal) -> Network:
+    caller.require_admin()
+    network = Network(cmd.network_id or new_id("nlc"), cmd.name, cmd.chair_person_id)
+    with uc.uow() as uow:
+        if network.chair_person_id is not None:
+            uow.directory.get_person(network.chair_person_id)
+        uow.directory.add_network(network)
+        uow.commit()
+    return network
+
+
+@handles(ListSchools)
+def list_schools(uc: UseCases, q: ListSchools, caller: Principal) -> list[School]:
+    with uc.uow(readonly=True) as uow:
+        return uow.directory.schools(q.network_id)
+
+
+@handles(GetSchool)
+def get_school(uc: UseCases, q: GetSchool, caller: Principal) -> School:
+    with uc.uow(readonly=True) as uow:
+        return uow.directory.get_school(q.school_id)
+
+
+@handles(AddSchool)
+def add_school(uc: UseCases, cmd: AddSchool, caller: Principal) -> School:
+    caller.require_admin()
+    school = School(cmd.school_id or f"sch-{cmd.urn}", cmd.urn, cmd.name, cmd.phase, cmd.network_id)
+    with uc.uow() as uow:
+        if school.network_id is not None:
+            uow.directory.get_network(school.network_id)
+        uow.directory.add_school(school)
+        uow.commit()
+    return school
+
+
+@handles(ListPeople)
+def list_people(uc: UseCases, q: ListPeople, caller: Principal) -> list[Person]:
+    with uc.uow(readonly=True) as uow:
+        found = uow.directory.people(q.school_id)
+    return [p for p in found if can_see_person(caller, p)]
+
+
+def _visible_person(uc: UseCases, caller: Principal, person_id: str) -> Person:
+    with uc.uow(readonly=True) as uow:
+        person = uow.directory.get_person(person_id)
+    if not can_see_person(caller, person):
+        raise NotFound("person", person_id)
+    return person
+
+
+@handles(GetPerson)
+def get_person(uc: UseCases, q: GetPerson, caller: Principal) -> Person:
+    return _visible_person(uc, caller, q.person_id)
+
+
+@handles(PersonGrants)
+def person_grants(uc: UseCases, q: PersonGrants, caller: Principal) -> list[Grant]:
+    _visible_person(uc, caller, q.person_id)
+    if not (caller.is_admin or caller.id == q.person_id):
+        raise AccessDenied("only an admin or the person may see their grants")
+    with uc.uow(readonly=True) as uow:
+        return uow.directory.grants_for(q.person_id)
+
+
+@handles(AddPerson)
+def add_person(uc: UseCases, cmd: AddPerson, caller: Principal) -> Person:
+    caller.require_admin()
+    person = Person(cmd.person_id or new_id("p"), cmd.name, cmd.email, cmd.school_id)
+    with uc.uow() as uow:
+        if person.school_id is not None:
+            uow.directory.get_school(person.school_id)
+        if uow.directory.person_by_email(person.email) is not None:
+            raise Conflict("person", person.email, "someone already has that email address")
+        uow.directory.add_person(person)
+        uow.commit()
+    return person
+
+
+@handles(SetPassword)
+def set_password(uc: UseCases, cmd: SetPassword, caller: Principal) -> None:
+    _visible_person(uc, caller, cmd.person_id)
+    if not (caller.is_admin or caller.id == cmd.person_id):
+        raise AccessDenied("only an admin or the person may set their password")
+    digest = hash_password(cmd.password)  # slow on purpose: outside the transaction
+    with uc.uow() as uow:
+        uow.directory.get_person(cmd.person_id)
+        uow.credentials.set_password(cmd.person_id, digest, uc.now)
+        uow.commit()
+
+
+@handles(AddGrant)
+def add_grant(uc: UseCases, cmd: AddGrant, caller: Principal) -> Grant:
+    caller.require_admin()
+    grant = Grant(new_id("g"), cmd.person_id, cmd.role, cmd.scope_kind, cmd.scope_id)
+    with uc.uow() as uow:
+        uow.directory.get_person(grant.person_id)
+        if grant.scope_kind == "global":
+            if grant.scope_id is not None:
+                raise InvalidRecord("scope_id", "a global grant has no scope id")
+        elif grant.scope_id is None:
+            raise InvalidRecord("scope_id", f"a {grant.scope_kind} grant needs a scope id")
+        elif grant.scope_kind == "network":
+            uow.directory.get_network(grant.scope_id)
+        elif grant.scope_kind == "school":
+            uow.directory.get_school(grant.scope_id)
+        else:
+            uow.cycles.get(grant.scope_id)
+        uow.directory.add_grant(grant)
+        uow.commit()
+    announce(
+        RoleGranted(
+            grant.id,
+            grant.person_id,
+            grant.role,
+            grant.scope_kind,
+            grant.scope_id,
+            caller.id,
+            uc.now,
+        )
+    )
+    return grant
+
+
+@handles(RemoveGrant)
+def remove_grant(uc: UseCases, cmd: RemoveGrant, caller: Principal) -> None:
+    caller.require_admin()
+    with uc.uow() as uow:
+        uow.directory.remove_grant(cmd.grant_id)
+        uow.commit()
+
+
+@handles(MyDeadlineFeed)
+def my_deadline_feed(uc: UseCases, q: MyDeadlineFeed, caller: Principal) -> bytes:
+    with uc.uow(readonly=True) as uow:
+        return uc.feeds(uow, caller.person.id, uc.now, uc.core.registry.calendar.tz)
+
+
+# -- credentials -------------------------------------------------------------------------------
+
+
+@handles(CreateToken)
+def create_token(uc: UseCases, cmd: CreateToken, caller: Principal) -> tuple[ApiToken, str]:
+    caller.require_admin()
+    now = uc.now
+    with uc.uow() as uow:
+        token, secret = issue_token(
+            uow, cmd.person_id, cmd.name, now, now + timedelta(days=cmd.days)
+        )
+        uow.commit()
+    return token, secret
+
+
+@handles(ListTokens)
+def list_tokens(uc: UseCases, q: ListTokens, caller: Principal) -> list[ApiToken]:
+    person = q.person_id if caller.is_admin else caller.id
+    with uc.uow(readonly=True) as uow:
+        return uow.credentials.tokens(person)
+
+
+@handles(RevokeToken)
+def revoke_token(uc: UseCases, cmd: RevokeToken, caller: Principal) -> ApiToken:
+    with uc.uow() as uow:
+        token = uow.credentials.get_token(cmd.token_id)
+        if not (caller.is_admin or token.person_id == caller.id):
+            raise NotFound("token", cmd.token_id)
+        token = uow.credentials.revoke_token(cmd.token_id, uc.now)
+        uow.commit()
+    return token
+
+
+# -- templates ---------------------------------------------------------------------------------
+
+
+@handles(ListTemplates)
+def list_templates(uc: UseCases, q: ListTemplates, caller: Principal) -> list[StoredTemplate]:
+    with uc.uow(readonly=True) as uow:
+        found = uow.templates.list()
+    if q.template_id is None:
+        return found
+    mine = [t for t in found if t.template_id == q.template_id]
+    if not mine:
+        raise NotFound("template", q.template_id)
+    return mine
+
+
+@handles(GetTemplate)
+def get_template(
+    uc: UseCases, q: GetTemplate, caller: Principal
+) -> tuple[StoredTemplate, Template]:
+    with uc.uow(readonly=True) as uow:
+        version = q.version
+        if version is None:
+            version = uow.templates.latest(q.template_id, published=False).version
+        stored = uow.templates.get(q.template_id, version)
+        return stored, uc.core.registry.machine(uow, q.template_id, version).template
+
+
+@handles(UploadTemplate)
+def upload_template(uc: UseCases, cmd: UploadTemplate, caller: Principal) -> StoredTemplate:
+    caller.require_admin()
+    return uc.core.upload_template(cmd.text, cmd.name, publish=cmd.publish)
+
+
+@handles(PublishTemplate)
+def publish_template(uc: UseCases, cmd: PublishTemplate, caller: Principal) -> StoredTemplate:
+    caller.require_admin()
+    return uc.core.publish_template(cmd.template_id, cmd.version)

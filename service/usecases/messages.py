@@ -1,0 +1,409 @@
+"""What the doors ask of Peerloop: commands (imperative: change something) and queries (read).
+
+Every door (the JSON API, the web pages, the CLI, the deadline sweep) builds one of these and
+hands it with the caller to `UseCases.handle`. They are frozen: a use case never changes what
+it was asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+from engine.notices import EmailPreference
+from engine.ports import CycleFilter
+
+__all__ = [
+    "AddEvidence",
+    "AddFinding",
+    "AddGrant",
+    "AddNetwork",
+    "AddPerson",
+    "AddSchool",
+    "AddSupportLink",
+    "AssignMember",
+    "AvailableMoves",
+    "CreateToken",
+    "CycleDeadlines",
+    "CycleHistory",
+    "EraseEvidence",
+    "EvidenceFileQuery",
+    "FireTransition",
+    "GetNetwork",
+    "GetPerson",
+    "GetSchool",
+    "GetTemplate",
+    "ListCycles",
+    "ListNetworks",
+    "ListNotifications",
+    "ListPeople",
+    "ListSchools",
+    "ListTemplates",
+    "ListTokens",
+    "LogSupportActivity",
+    "MarkNotificationsRead",
+    "MyDeadlineFeed",
+    "PersonGrants",
+    "PublishTemplate",
+    "ReadCycle",
+    "RecordJudgement",
+    "RemoveGrant",
+    "RemoveMember",
+    "RevokeShare",
+    "RevokeToken",
+    "SaveAction",
+    "SetActionStatus",
+    "SetCycleDate",
+    "SetEmailPreference",
+    "SetFocus",
+    "SetPassword",
+    "ShareReport",
+    "SignOff",
+    "StartCycle",
+    "UploadTemplate",
+]
+
+# -- cycles ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StartCycle:
+    template_id: str
+    host_school_id: str
+    template_version: int | None = None
+    dates: Mapping[str, datetime] | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListCycles:
+    where: CycleFilter
+
+
+@dataclass(frozen=True, slots=True)
+class ReadCycle:
+    """A cycle as the caller may see it; `section` is the part they came for (refused with
+    AccessDenied when their roles do not open it)."""
+
+    cycle_id: str
+    section: str = "overview"
+
+
+@dataclass(frozen=True, slots=True)
+class CycleHistory:
+    cycle_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CycleDeadlines:
+    cycle_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AvailableMoves:
+    cycle_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FireTransition:
+    cycle_id: str
+    transition: str
+    expected_version: int | None
+    payload: Mapping[str, object] = field(default_factory=dict)
+    force_reason: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetFocus:
+    cycle_id: str
+    lines: tuple[str, ...]
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetCycleDate:
+    cycle_id: str
+    date_id: str
+    at: datetime
+    expected_version: int | None = None
+
+
+# -- what stages collect -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AddEvidence:
+    """`chunks` is the file's content, read once, or None for evidence without a file."""
+
+    cycle_id: str
+    question_id: str
+    title: str
+    chunks: Iterable[bytes] | None = None
+    media_type: str | None = None
+    file_name: str | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFileQuery:
+    cycle_id: str
+    evidence_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class EraseEvidence:
+    cycle_id: str
+    evidence_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordJudgement:
+    cycle_id: str
+    kind: str
+    question_id: str
+    narrative: str
+    grade: str | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddFinding:
+    cycle_id: str
+    kind: str
+    text: str
+    question_id: str | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SaveAction:
+    """A new action (no `action_id`) or a change to one (its follow-up status is kept)."""
+
+    cycle_id: str
+    title: str
+    owner: str
+    due: date | None
+    success_criteria: str
+    action_id: str | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetActionStatus:
+    cycle_id: str
+    action_id: str
+    status: str
+    note: str = ""
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddSupportLink:
+    cycle_id: str
+    supporting_school_id: str
+    area: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogSupportActivity:
+    cycle_id: str
+    link_id: str
+    text: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SignOff:
+    cycle_id: str
+    role: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AssignMember:
+    cycle_id: str
+    person_id: str
+    role: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveMember:
+    cycle_id: str
+    person_id: str
+    expected_version: int | None = None
+
+
+# -- sharing the report ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ShareReport:
+    cycle_id: str
+    grantee_kind: Literal["person", "school", "network"]
+    grantee_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeShare:
+    cycle_id: str
+    share_id: str
+
+
+# -- the directory and credentials -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AddNetwork:
+    network_id: str | None
+    name: str
+    chair_person_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddSchool:
+    school_id: str | None
+    urn: str
+    name: str
+    network_id: str | None = None
+    phase: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AddPerson:
+    person_id: str | None
+    name: str
+    email: str
+    school_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddGrant:
+    person_id: str
+    role: str
+    scope_kind: Literal["global", "network", "school", "cycle"]
+    scope_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveGrant:
+    grant_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreateToken:
+    person_id: str
+    name: str
+    days: int
+
+
+# -- the inbox ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ListNotifications:
+    unread_only: bool = False
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class MarkNotificationsRead:
+    """Mark the caller's notifications read: these ids, or all of them when None."""
+
+    ids: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetEmailPreference:
+    email: EmailPreference
+
+
+# -- reading the directory, templates and credentials ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ListNetworks:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class GetNetwork:
+    network_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListSchools:
+    network_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GetSchool:
+    school_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListPeople:
+    school_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GetPerson:
+    person_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonGrants:
+    person_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetPassword:
+    person_id: str
+    password: str
+
+    def __repr__(self) -> str:  # never show the password in a log or a traceback
+        return f"SetPassword(person_id={self.person_id!r}, password='***')"
+
+
+@dataclass(frozen=True, slots=True)
+class MyDeadlineFeed:
+    """The caller's deadlines as an iCalendar document."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListTokens:
+    person_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeToken:
+    token_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListTemplates:
+    template_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GetTemplate:
+    template_id: str
+    version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UploadTemplate:
+    text: str | bytes
+    name: str
+    publish: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PublishTemplate:
+    template_id: str
+    version: int

@@ -1,0 +1,246 @@
+"""Event handlers that tell people what someone else did: one notice per person, in words.
+
+Each handler reads what it needs in a unit of work of its own, after the change committed,
+and delivers the notices (inbox, and email by the person's preference) in the same unit.
+Nobody is told of their own act; nobody is told of a move into a stage where the cycle ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, tzinfo
+
+from engine.access import SYSTEM_SCHEDULER, holders
+from engine.cycle import Cycle
+from engine.directory import Person
+from engine.errors import NotFound
+from engine.events import DeadlinesScheduled, TransitionFired
+from engine.notices import Notice, recipients, roles_told_of_move
+from engine.ports import UnitOfWork
+from engine.template import Template
+from service.usecases.core import Peerloop
+from service.usecases.events import ActionAssigned, ReportShared, RoleGranted, TeamChanged
+
+__all__ = ["Notifier", "event_handlers", "in_words"]
+
+
+def in_words(day: date | datetime, tz: tzinfo | None = None) -> str:
+    """`Friday 14 March 2027` (with `at 09:00` for a time), in local time."""
+    if isinstance(day, datetime):
+        local = day.astimezone(tz) if tz is not None else day
+        return f"{local:%A} {local.day} {local:%B %Y at %H:%M}"
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def role_title(template: Template | None, role: str) -> str:
+    if template is not None:
+        for r in template.roles:
+            if r.id == role:
+                return r.title
+    return role.replace("_", " ")
+
+
+class Notifier:
+    """Builds and delivers notices for the events of the use cases."""
+
+    def __init__(self, core: Peerloop, tz: tzinfo) -> None:
+        self.core = core
+        self.tz = tz
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _name(self, uow: UnitOfWork, person_id: str) -> str:
+        if person_id == SYSTEM_SCHEDULER or person_id.startswith("system:"):
+            return "Peerloop (automatically)"
+        try:
+            return uow.directory.get_person(person_id).name
+        except NotFound:
+            return person_id
+
+    def _holders(self, uow: UnitOfWork, cycle: Cycle, roles: Sequence[str]) -> list[str]:
+        chair = None
+        if cycle.network_id is not None and "network_lead" in roles:
+            chair = uow.directory.get_network(cycle.network_id).chair_person_id
+        grants = uow.directory.grants_with_roles(frozenset(roles))
+        return holders(cycle, roles, grants, chair)
+
+    def _deliver(self, uow: UnitOfWork, notices: list[Notice]) -> None:
+        if notices:
+            uow.inbox.deliver(notices, self.core.clock.now())
+        uow.commit()
+
+    def _cycle(self, uow: UnitOfWork, cycle_id: str) -> tuple[Cycle, Template, str]:
+        cycle = uow.cycles.get(cycle_id)
+        template = self.core.registry.machine(
+            uow, cycle.template_id, cycle.template_version
+        ).template
+        school = uow.directory.get_school(cycle.host_school_id).name
+        return cycle, template, school
+
+    # -- handlers --------------------------------------------------------------------------
+
+    def transition_fired(self, event: object) -> None:
+        assert isinstance(event, TransitionFired)
+        with self.core.uow() as uow:
+            cycle, template, school = self._cycle(uow, event.cycle_id)
+            roles = roles_told_of_move(template, event.transition, event.to_stage)
+            if not roles:
+                return
+            transition = template.transition(event.transition)
+            title = transition.title if transition else event.transition
+            stage = template.stage(event.to_stage).title
+            who = self._name(uow, event.actor)
+            as_role = f" ({role_title(template, event.role)})" if event.role else ""
+            text = (
+                f"{who}{as_role} made the move “{title}” in {school}'s {template.title}. "
+                f"The cycle is now at {stage}."
+            )
+            notices = [
+                Notice(
+                    person,
+                    "transition",
+                    f"{school}: {title.lower()} — now at {stage}",
+                    text,
+                    cycle.id,
+                    f"/cycles/{cycle.id}",
+                    f"move:{cycle.id}:{event.version}:{person}",
+                )
+                for person in recipients(self._holders(uow, cycle, roles), event.actor)
+            ]
+            self._deliver(uow, notices)
+
+    def team_changed(self, event: object) -> None:
+        assert isinstance(event, TeamChanged)
+        if event.change != "added" or event.person_id == event.actor:
+            return
+        with self.core.uow() as uow:
+            cycle, template, school = self._cycle(uow, event.cycle_id)
+            role = role_title(template, event.role)
+            who = self._name(uow, event.actor)
+            stage = template.stage(cycle.stage).title
+            notice = Notice(
+                event.person_id,
+                "team",
+                f"You are {_article(role)} {role} for {school}'s {template.title}",
+                f"{who} added you to the team of {school}'s {template.title} as {role}. "
+                f"The cycle is at {stage}.",
+                cycle.id,
+                f"/cycles/{cycle.id}",
+                f"team:{cycle.id}:{event.person_id}:{event.role}:{event.at.isoformat()}",
+            )
+            self._deliver(uow, [notice])
+
+    def role_granted(self, event: object) -> None:
+        assert isinstance(event, RoleGranted)
+        if event.person_id == event.actor:
+            return
+        with self.core.uow() as uow:
+            where = "everywhere"
+            if event.scope_kind == "network" and event.scope_id:
+                where = f"in {uow.directory.get_network(event.scope_id).name}"
+            elif event.scope_kind == "school" and event.scope_id:
+                where = f"at {uow.directory.get_school(event.scope_id).name}"
+            elif event.scope_kind == "cycle" and event.scope_id:
+                _, template, school = self._cycle(uow, event.scope_id)
+                where = f"on {school}'s {template.title}"
+            role = role_title(None, event.role)
+            notice = Notice(
+                event.person_id,
+                "grant",
+                f"You now hold the role {role} {where}",
+                f"{self._name(uow, event.actor)} gave you the role {role} {where}.",
+                event.scope_id if event.scope_kind == "cycle" else None,
+                "/",
+                f"grant:{event.grant_id}",
+            )
+            self._deliver(uow, [notice])
+
+    def report_shared(self, event: object) -> None:
+        assert isinstance(event, ReportShared)
+        with self.core.uow() as uow:
+            cycle, template, school = self._cycle(uow, event.cycle_id)
+            if event.grantee_kind == "person":
+                people = [event.grantee_id]
+            else:
+                role = "school_lead" if event.grantee_kind == "school" else "network_lead"
+                scope = event.grantee_kind
+                grants = uow.directory.grants_with_roles(
+                    frozenset({role, "partnership_lead"} if scope == "network" else {role})
+                )
+                people = sorted(
+                    {
+                        g.person_id
+                        for g in grants
+                        if g.scope_kind == scope and g.scope_id == event.grantee_id
+                    }
+                )
+                if scope == "network":
+                    chair = uow.directory.get_network(event.grantee_id).chair_person_id
+                    people = sorted({*people, *([chair] if chair else [])})
+            who = self._name(uow, event.actor)
+            notices = [
+                Notice(
+                    person,
+                    "share",
+                    f"{school}'s review report is shared with you",
+                    f"{who} shared the report of {school}'s {template.title} with you. It is "
+                    "confidential to the school: please do not pass it on.",
+                    cycle.id,
+                    f"/cycles/{cycle.id}/report",
+                    f"share:{event.share_id}:{person}",
+                )
+                for person in recipients(people, event.actor)
+            ]
+            self._deliver(uow, notices)
+
+    def action_assigned(self, event: object) -> None:
+        assert isinstance(event, ActionAssigned)
+        with self.core.uow() as uow:
+            cycle, template, school = self._cycle(uow, event.cycle_id)
+            # An owner is a person's id or email, or a post in words ("Deputy head"), who
+            # hears through the host head instead (the action reminders say so).
+            try:
+                owner: Person | None = uow.directory.get_person(event.owner)
+            except NotFound:
+                owner = uow.directory.person_by_email(event.owner)
+            if owner is None or owner.id == event.actor:
+                return
+            due = f", due {in_words(event.due)}" if event.due else ""
+            who, where = self._name(uow, event.actor), f"{school}'s {template.title}"
+            if event.change == "assigned":
+                subject = f"An action for you: {event.title}"
+                text = f"{who} made you the owner of the action “{event.title}” in {where}{due}."
+            else:
+                subject = f"New due date for your action: {event.title}"
+                due = due or " (it has no due date now)"
+                text = f"{who} moved the due date of your action “{event.title}” in {where}{due}."
+            notice = Notice(
+                owner.id,
+                "action",
+                subject,
+                text,
+                cycle.id,
+                f"/cycles/{cycle.id}/actions",
+                f"action:{cycle.id}:{event.action_id}:{event.change}:{event.at.isoformat()}",
+            )
+            self._deliver(uow, [notice])
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def event_handlers(
+    notifier: Notifier, wake: Callable[[], None] | None = None
+) -> Mapping[type, Sequence[Callable[[object], None]]]:
+    """The bus's table: each event type -> what happens after it commits."""
+    table: dict[type, list[Callable[[object], None]]] = {
+        TransitionFired: [notifier.transition_fired],
+        TeamChanged: [notifier.team_changed],
+        RoleGranted: [notifier.role_granted],
+        ReportShared: [notifier.report_shared],
+        ActionAssigned: [notifier.action_assigned],
+    }
+    if wake is not None:
+        table[DeadlinesScheduled] = [lambda _event: wake()]
+    return table

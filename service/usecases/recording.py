@@ -1,0 +1,269 @@
+"""Use cases that record what a stage collects: evidence, judgements, findings, actions,
+support, sign-offs and the review team."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from engine import records
+from engine.access import Principal
+from engine.cycle import Actor, Cycle, Evidence, EvidenceFile, Member
+from engine.errors import NotFound, UnknownRecord
+from engine.events import RecordChanged
+from engine.template import Template
+from service.usecases.base import UseCases, handles
+from service.usecases.core import new_id
+from service.usecases.events import ActionAssigned, TeamChanged
+from service.usecases.messages import (
+    AddEvidence,
+    AddFinding,
+    AddSupportLink,
+    AssignMember,
+    EraseEvidence,
+    EvidenceFileQuery,
+    LogSupportActivity,
+    RecordJudgement,
+    RemoveMember,
+    SaveAction,
+    SetActionStatus,
+    SignOff,
+)
+from service.usecases.work import announce
+
+__all__ = ["Recorded", "TeamSet"]
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A changed cycle and the id of the record the command made or changed."""
+
+    cycle: Cycle
+    record_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class TeamSet:
+    """The team after a change, with what the caller should know (independence problems)."""
+
+    cycle: Cycle
+    warnings: tuple[str, ...] = ()
+
+
+@handles(AddEvidence)
+def add_evidence(uc: UseCases, cmd: AddEvidence, caller: Principal) -> Recorded:
+    """Store the file (if any), then record the evidence; a refused record leaves no file."""
+    evidence_id = new_id("ev")
+    file = None
+    if cmd.chunks is not None:
+        stored = uc.files.put(cmd.chunks)
+        file = EvidenceFile(
+            stored.sha256, stored.size, cmd.media_type or "", cmd.file_name or "evidence"
+        )
+    try:
+        cycle = uc.core.record(
+            cmd.cycle_id,
+            uc.actor_of(caller),
+            lambda t, c, a, now: records.add_evidence(
+                t, c, a, evidence_id, cmd.question_id, cmd.title, now, file
+            ),
+            expected_version=cmd.expected_version,
+        )
+    except BaseException:
+        if file is not None:
+            with uc.uow(readonly=True) as uow:
+                used = uow.cycles.file_in_use(file.sha256)
+            if not used:
+                uc.files.delete(file.sha256)
+        raise
+    return Recorded(cycle, evidence_id)
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceDownload:
+    evidence: Evidence
+    file: EvidenceFile
+    path: Path
+
+
+@handles(EvidenceFileQuery)
+def evidence_file(uc: UseCases, q: EvidenceFileQuery, caller: Principal) -> EvidenceDownload:
+    with uc.uow(readonly=True) as uow:
+        ctx = uc.context(uow, caller, q.cycle_id)
+    ctx.access.require("evidence_files", q.cycle_id)
+    e = ctx.cycle.evidence.get(q.evidence_id)
+    if e is None or e.file is None:
+        raise NotFound("evidence file", q.evidence_id)
+    try:
+        path = uc.files.open(e.file.sha256)
+    except FileNotFoundError as exc:
+        raise NotFound("evidence file", q.evidence_id) from exc
+    return EvidenceDownload(e, e.file, path)
+
+
+@handles(EraseEvidence)
+def erase_evidence(uc: UseCases, cmd: EraseEvidence, caller: Principal) -> None:
+    sha = uc.core.erase_evidence(cmd.cycle_id, cmd.evidence_id, uc.actor_of(caller), cmd.reason)
+    if sha is not None:
+        uc.files.delete(sha)
+
+
+@handles(RecordJudgement)
+def record_judgement(uc: UseCases, cmd: RecordJudgement, caller: Principal) -> Recorded:
+    cycle = uc.core.record(
+        cmd.cycle_id,
+        uc.actor_of(caller),
+        lambda t, c, a, now: records.record_judgement(
+            t, c, a, cmd.kind, cmd.question_id, cmd.narrative, cmd.grade, now
+        ),
+        expected_version=cmd.expected_version,
+    )
+    return Recorded(cycle, cmd.question_id)
+
+
+@handles(AddFinding)
+def add_finding(uc: UseCases, cmd: AddFinding, caller: Principal) -> Recorded:
+    finding_id = new_id("f")
+    cycle = uc.core.record(
+        cmd.cycle_id,
+        uc.actor_of(caller),
+        lambda t, c, a, now: records.add_finding(
+            t, c, a, finding_id, cmd.kind, cmd.text, cmd.question_id, now
+        ),
+        expected_version=cmd.expected_version,
+    )
+    return Recorded(cycle, finding_id)
+
+
+@handles(SaveAction)
+def save_action(uc: UseCases, cmd: SaveAction, caller: Principal) -> Recorded:
+    action_id = cmd.action_id or new_id("act")
+    before: dict[str, object] = {}
+
+    def change(t: Template, c: Cycle, a: Actor, now: datetime) -> RecordChanged:
+        if cmd.action_id is not None:
+            if cmd.action_id not in c.actions:
+                raise UnknownRecord("action", cmd.action_id)
+            old = c.actions[cmd.action_id]
+            before.update(owner=old.owner, due=old.due)
+        return records.save_action(
+            t, c, a, action_id, cmd.title, cmd.owner, cmd.due, cmd.success_criteria, now
+        )
+
+    cycle = uc.core.record(
+        cmd.cycle_id, uc.actor_of(caller), change, expected_version=cmd.expected_version
+    )
+    action = cycle.actions[action_id]
+    how = None
+    if not before or before["owner"] != action.owner:
+        how = "assigned"
+    elif before["due"] != action.due:
+        how = "due_moved"
+    if how is not None and action.owner:
+        announce(
+            ActionAssigned(
+                cycle.id,
+                action.id,
+                action.title,
+                action.owner,
+                action.due,
+                how,
+                caller.id,
+                uc.now,
+            )
+        )
+    return Recorded(cycle, action_id)
+
+
+@handles(SetActionStatus)
+def set_action_status(uc: UseCases, cmd: SetActionStatus, caller: Principal) -> Recorded:
+    cycle = uc.core.record(
+        cmd.cycle_id,
+        uc.actor_of(caller),
+        lambda t, c, a, now: records.set_action_status(
+            t, c, a, cmd.action_id, cmd.status, cmd.note, now
+        ),
+        expected_version=cmd.expected_version,
+    )
+    return Recorded(cycle, cmd.action_id)
+
+
+@handles(AddSupportLink)
+def add_support_link(uc: UseCases, cmd: AddSupportLink, caller: Principal) -> Recorded:
+    with uc.uow(readonly=True) as uow:
+        uow.directory.get_school(cmd.supporting_school_id)
+    link_id = new_id("sup")
+    cycle = uc.core.record(
+        cmd.cycle_id,
+        uc.actor_of(caller),
+        lambda t, c, a, now: records.add_support_link(
+            t, c, a, link_id, cmd.supporting_school_id, cmd.area, now
+        ),
+        expected_version=cmd.expected_version,
+    )
+    return Recorded(cycle, link_id)
+
+
+@handles(LogSupportActivity)
+def log_support_activity(uc: UseCases, cmd: LogSupportActivity, caller: Principal) -> Recorded:
+    cycle = uc.core.record(
+        cmd.cycle_id,
+        uc.actor_of(caller),
+        lambda t, c, a, now: records.log_support_activity(t, c, a, cmd.link_id, cmd.text, now),
+        expected_version=cmd.expected_version,
+    )
+    return Recorded(cycle, cmd.link_id)
+
+
+@handles(SignOff)
+def sign_off(uc: UseCases, cmd: SignOff, caller: Principal) -> Recorded:
+    cycle = uc.core.record(
+        cmd.cycle_id,
+        uc.actor_of(caller),
+        lambda t, c, a, now: records.sign_off(t, c, a, cmd.role, now),
+        expected_version=cmd.expected_version,
+    )
+    return Recorded(cycle, cmd.role)
+
+
+def team_roles(cycle: Cycle, person_id: str) -> list[str]:
+    """Every team role the person holds on the cycle (the champion included)."""
+    roles = [cycle.team[person_id].role] if person_id in cycle.team else []
+    if cycle.champion is not None and cycle.champion.person_id == person_id:
+        roles.append(cycle.champion.role)
+    return roles
+
+
+@handles(AssignMember)
+def assign_member(uc: UseCases, cmd: AssignMember, caller: Principal) -> TeamSet:
+    """Put a person on the team (or make them the champion), with their school and network."""
+    with uc.uow(readonly=True) as uow:
+        person = uow.directory.get_person(cmd.person_id)
+        school = uow.directory.get_school(person.school_id) if person.school_id else None
+    member = Member(person.id, cmd.role, person.school_id, school.network_id if school else None)
+    warnings: list[str] = []
+
+    def change(t: Template, c: Cycle, a: Actor, now: datetime) -> RecordChanged:
+        event = records.assign_member(t, c, a, member, now)
+        warn = getattr(records, "team_warnings", None)
+        if warn is not None:
+            warnings.extend(warn(t, c, member))
+        return event
+
+    cycle = uc.core.record(
+        cmd.cycle_id, uc.actor_of(caller), change, expected_version=cmd.expected_version
+    )
+    announce(TeamChanged(cycle.id, person.id, cmd.role, "added", caller.id, uc.now))
+    return TeamSet(cycle, tuple(warnings))
+
+
+@handles(RemoveMember)
+def remove_member(uc: UseCases, cmd: RemoveMember, caller: Principal) -> TeamSet:
+    cycle = uc.core.record(
+        cmd.cycle_id,
+        uc.actor_of(caller),
+        lambda t, c, a, now: records.remove_member(t, c, a, cmd.person_id, now),
+        expected_version=cmd.expected_version,
+    )
+    return TeamSet(cycle)

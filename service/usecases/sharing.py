@@ -1,0 +1,88 @@
+"""Use cases on who else sees a cycle's review report: the host head shares it, or stops."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from engine.access import SHARE_ROLES, Principal
+from engine.cycle import Actor, Cycle
+from engine.directory import ReportShare
+from engine.errors import Conflict, NotFound, RoleNotAllowed
+from engine.events import RecordChanged
+from engine.ports import UnitOfWork
+from service.usecases.base import UseCases, handles
+from service.usecases.core import new_id
+from service.usecases.events import ReportShared
+from service.usecases.messages import RevokeShare, ShareReport
+from service.usecases.work import announce
+
+__all__: list[str] = []
+
+
+@handles(ShareReport)
+def share_report(uc: UseCases, cmd: ShareReport, caller: Principal) -> ReportShare:
+    """The host's head lets someone else see the report; recorded in the cycle's history."""
+    now = uc.now
+    with uc.uow() as uow:
+        cycle = uow.cycles.get(cmd.cycle_id)
+        actor = uc.actor_of(caller)(cycle)
+        if not actor.roles & set(SHARE_ROLES):
+            raise RoleNotAllowed(cmd.cycle_id, "share the report", actor.roles, SHARE_ROLES)
+        kind, grantee = cmd.grantee_kind, cmd.grantee_id
+        if kind == "person":
+            uow.directory.get_person(grantee)
+        elif kind == "school":
+            uow.directory.get_school(grantee)
+        else:
+            uow.directory.get_network(grantee)
+        for s in uow.shares.for_cycle(cmd.cycle_id):
+            if s.grantee_kind == kind and s.grantee_id == grantee:
+                raise Conflict(
+                    "share", s.id, f"the report is already shared with {kind} {grantee!r} ({s.id})"
+                )
+        share = ReportShare(new_id("shr"), cmd.cycle_id, kind, grantee, actor.id, now)
+        uow.shares.add(share)
+        _journal(uow, cycle, share.id, "added", actor, now, f"shared with {kind} {grantee}")
+        uow.commit()
+    announce(ReportShared(cycle.id, share.id, kind, grantee, caller.id, now))
+    return share
+
+
+@handles(RevokeShare)
+def revoke_share(uc: UseCases, cmd: RevokeShare, caller: Principal) -> ReportShare:
+    now = uc.now
+    with uc.uow() as uow:
+        cycle = uow.cycles.get(cmd.cycle_id)
+        actor = uc.actor_of(caller)(cycle)
+        if not actor.roles & set(SHARE_ROLES):
+            raise RoleNotAllowed(cmd.cycle_id, "stop sharing the report", actor.roles, SHARE_ROLES)
+        share = uow.shares.get(cmd.share_id)
+        if share.cycle_id != cmd.cycle_id:
+            raise NotFound("share", cmd.share_id)
+        if share.revoked_at is not None:
+            return share
+        share = uow.shares.revoke(cmd.share_id, now)
+        note = f"no longer shared with {share.grantee_kind} {share.grantee_id}"
+        _journal(uow, cycle, share.id, "removed", actor, now, note)
+        uow.commit()
+    return share
+
+
+def _journal(
+    uow: UnitOfWork,
+    cycle: Cycle,
+    share_id: str,
+    change: str,
+    actor: Actor,
+    now: datetime,
+    note: str,
+) -> None:
+    # A share changes who may read the cycle, so it moves the version like any record and
+    # takes its place in the hash-chained history.
+    expected = cycle.version
+    cycle.version += 1
+    role = next((r for r in SHARE_ROLES if r in actor.roles), "")
+    event = RecordChanged(
+        cycle.id, "report_share", share_id, change, actor.id, now, cycle.version, note, role
+    )
+    uow.cycles.save(cycle, expected, [event])

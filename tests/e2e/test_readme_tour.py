@@ -32,7 +32,7 @@ def _free_port() -> int:
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the tour uses curl")
 def test_readme_tour_works_as_written(tmp_path: Path) -> None:
     blocks = _tour_blocks()
-    assert len(blocks) == 2, "the tour has a head's part and a review lead's part"
+    assert len(blocks) == 3, "the tour has a head's part, a review lead's part and the inbox"
     port = _free_port()
     env = {**os.environ, "PEERLOOP_DATA_DIR": str(tmp_path / "var"), "PEERLOOP_PORT": str(port)}
     env.pop("PEERLOOP_DATABASE_URL", None)
@@ -72,7 +72,8 @@ def test_readme_tour_works_as_written(tmp_path: Path) -> None:
                 f"{block}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
             )
             outputs.append(done.stdout)
-        head, lead = outputs
+        head, lead, inbox = outputs
+        assert '"unread":' in inbox and '"email":"immediate"' in inbox
         assert '"id":"cyc-131201"' in head
         assert '"file_name":"reading.txt"' in head
         assert "has no evidence yet" in head and '"allowed":false' in head

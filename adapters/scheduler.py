@@ -20,6 +20,7 @@ marked late, with how late.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -44,12 +45,15 @@ from adapters.tables import (
     DeadlineTableRow,
     GrantRow,
     NetworkRow,
+    NotificationPreferenceRow,
     PersonRow,
     SchoolRow,
     TeamMemberRow,
 )
+from engine.access import holders_of
 from engine.calendar import DEFAULT_TIMEZONE
 from engine.cycle import DONE_STATUSES, Actor
+from engine.directory import Grant
 from engine.errors import RequirementsUnmet, TransitionNotAvailable
 from engine.machine import WorkflowMachine
 
@@ -65,6 +69,7 @@ PERSON = PersonRow.__table__
 TEAM = TeamMemberRow.__table__
 NETWORK = NetworkRow.__table__
 SCHOOL = SchoolRow.__table__
+PREF = NotificationPreferenceRow.__table__
 
 HOLDABLE = ("reminder", "action_due_soon")
 """Message kinds that wait for the daily digest when it is on; the rest are urgent."""
@@ -102,6 +107,8 @@ class SweepResult:
     messages: int = 0
     batches: int = 0
     applied: list[int] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)
+    """What the automatic moves of committed batches returned, for the message bus."""
 
     @property
     def claimed(self) -> int:
@@ -116,6 +123,7 @@ class SweepResult:
         self.messages += other.messages
         self.batches += other.batches
         self.applied.extend(other.applied)
+        self.events.extend(other.events)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -140,6 +148,7 @@ class _Person:
     id: str
     name: str
     email: str
+    email_preference: str = "immediate"
 
 
 @dataclass(slots=True)
@@ -225,16 +234,11 @@ class DeadlineSweeper:
         self.late_after = late_after
         self.digest = digest
         self.escalate_to = tuple(escalate_to)
-        # Cycles run on published template versions only, which never change: a machine
-        # found once serves every later batch.
-        self._machines: dict[tuple[str, int], WorkflowMachine] = {}
 
     def machine(self, template_id: str, version: int) -> WorkflowMachine:
-        key = (template_id, version)
-        found = self._machines.get(key)
-        if found is None:
-            found = self._machines[key] = self.machines(template_id, version)
-        return found
+        """The machine of a template version, from the service's one template registry (it
+        keeps each published version's machine, which the sweep and people's moves share)."""
+        return self.machines(template_id, version)
 
     # -- driving -----------------------------------------------------------------------------
 
@@ -366,11 +370,13 @@ class DeadlineSweeper:
                 messages.extend(out.messages)
                 result.applied.append(r["id"])
                 setattr(result, out.status, getattr(result, out.status) + 1)
-            result.messages = write_messages(conn, messages, now)
+            # Every notice reaches the person's inbox; email goes as each person chose.
             inbox_copies(conn, messages, now)
+            result.messages = write_messages(conn, ctx.as_chosen(messages), now)
             done = conn.execute(_U_FINAL, finals).rowcount
             if conn.dialect.supports_sane_multi_rowcount and done != len(finals):
                 raise _ClaimLost(f"recorded {done} of {len(finals)} outcomes")
+        result.events = ctx.events  # the batch committed: its moves may be announced
         return result
 
     def _one_by_one(self, now: datetime, limit: int) -> SweepResult:
@@ -477,6 +483,7 @@ class DeadlineSweeper:
             events = machine.fire_on_expiry(cycle, r["transition"], self.actor, now)
             repo.save(cycle, version, events)
             savepoint.commit()
+            ctx.events.extend(events)
         except RequirementsUnmet as exc:
             savepoint.rollback()
             reasons = [reason.message for reason in exc.reasons]
@@ -568,6 +575,7 @@ class _Batch:
         self.conn = conn
         self.sweeper = sweeper
         self.moved_to: str | None = None
+        self.events: list[Any] = []
         cycle_ids = sorted({r["cycle_id"] for r in rows})
         action_ids = sorted({r["action_id"] for r in rows if r["action_id"]})
         roles = {role for r in rows for role in (r["roles"] or ())}
@@ -576,10 +584,11 @@ class _Batch:
         if action_ids:
             q = sa.select(ACTION).where(ACTION.c.id.in_(action_ids))
             self.actions = {a["id"]: a for a in conn.execute(q).mappings()}
-        self.grants: dict[str, list[tuple[str, str, str | None]]] = {}
+        self.grants: dict[str, list[Grant]] = {}
         q = sa.select(GRANT.c.person_id, GRANT.c.role, GRANT.c.scope_kind, GRANT.c.scope_id)
         for g in conn.execute(q.where(GRANT.c.role.in_(sorted(roles)))).all():
-            self.grants.setdefault(g.role, []).append((g.person_id, g.scope_kind, g.scope_id))
+            grant = Grant("", g.person_id, g.role, g.scope_kind, g.scope_id)
+            self.grants.setdefault(g.role, []).append(grant)
         self.team: dict[str, list[tuple[str, str]]] = {}
         q = sa.select(TEAM.c.cycle_id, TEAM.c.person_id, TEAM.c.role)
         for t in conn.execute(q.where(TEAM.c.cycle_id.in_(cycle_ids))).all():
@@ -594,38 +603,51 @@ class _Batch:
         q = sa.select(SCHOOL.c.id, SCHOOL.c.name)
         schools = sorted({r["host_school_id"] for r in rows})
         self.schools = dict(conn.execute(q.where(SCHOOL.c.id.in_(schools))).all())
-        wanted = {p for gs in self.grants.values() for p, _, _ in gs}
+        wanted = {g.person_id for gs in self.grants.values() for g in gs}
         wanted |= {p for ms in self.team.values() for p, _ in ms} | set(self.chairs.values())
         wanted |= {(r["champion"] or {}).get("person_id") for r in rows} - {None}
         owners = {a["owner"] for a in self.actions.values() if a["owner"]}
-        q = sa.select(PERSON.c.id, PERSON.c.name, PERSON.c.email)
+        q = sa.select(PERSON.c.id, PERSON.c.name, PERSON.c.email, PREF.c.email.label("pref"))
+        q = q.join_from(PERSON, PREF, PREF.c.person_id == PERSON.c.id, isouter=True)
         found = conn.execute(
             q.where(sa.or_(PERSON.c.id.in_(sorted(wanted | owners)), PERSON.c.email.in_(owners)))
         ).all()
-        self.people = {p.id: _Person(p.id, p.name, p.email) for p in found}
+        self.people = {p.id: _Person(p.id, p.name, p.email, p.pref or "immediate") for p in found}
         self.by_email = {p.email.lower(): self.people[p.id] for p in found}
         self._hooks: list[tuple[str, str | None]] | None = None
 
     def people_for(self, r: Any, roles: Iterable[str]) -> list[_Person]:
-        """Everyone holding one of `roles` on the row's cycle, each once."""
-        ids: set[str] = set()
-        cid, net, school = r["cycle_id"], r["network_id"], r["host_school_id"]
-        for role in roles:
-            for person, kind, scope in self.grants.get(role, ()):
-                if (
-                    kind == "global"
-                    or (kind == "network" and scope == net)
-                    or (kind == "school" and scope == school)
-                    or (kind == "cycle" and scope == cid)
-                ):
-                    ids.add(person)
-            ids |= {p for p, role_ in self.team.get(cid, ()) if role_ == role}
-            champion = r["champion"] or {}
-            if role == "improvement_champion" and champion.get("person_id"):
-                ids.add(champion["person_id"])
-            if role == "network_lead" and net in self.chairs:
-                ids.add(self.chairs[net])
-        return [self.people[i] for i in sorted(ids) if i in self.people]
+        """Everyone holding one of `roles` on the row's cycle, each once: the same rule as
+        for a person's act (`engine.access.holders_of`), on what the batch read in bulk."""
+        roles = tuple(roles)
+        grants = [g for role in roles for g in self.grants.get(role, ())]
+        ids = holders_of(
+            roles,
+            grants,
+            cycle_id=r["cycle_id"],
+            network_id=r["network_id"],
+            school_id=r["host_school_id"],
+            team=self.team.get(r["cycle_id"], ()),
+            champion_id=(r["champion"] or {}).get("person_id"),
+            chair_id=self.chairs.get(r["network_id"]),
+        )
+        return [self.people[i] for i in ids if i in self.people]
+
+    def as_chosen(self, messages: list[Message]) -> list[Message]:
+        """The email each person chose: none for `off`; for `daily`, what can wait (reminders)
+        is held for the digest, while an overdue notice or an escalation still goes at once."""
+        out = []
+        for m in messages:
+            person = (
+                self.people.get(str(m.body.get("person_id", ""))) if m.channel == "email" else None
+            )
+            choice = person.email_preference if person is not None else "immediate"
+            if choice == "off":
+                continue
+            if choice == "daily" and m.body.get("template") in HOLDABLE and not m.hold:
+                m = dataclasses.replace(m, hold=True)
+            out.append(m)
+        return out
 
     def owner(self, owner: str) -> list[_Person]:
         """The action's owner, when it names a person (by id or email)."""

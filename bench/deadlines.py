@@ -157,8 +157,7 @@ class _Fixture:
         }
 
     def machine_for(self, template_id: str, version: int) -> WorkflowMachine:
-        with self.app.uow(readonly=True) as uow:
-            return self.app.registry.machine(uow, template_id, version)
+        return self.app.registry.lookup(self.app.uow)(template_id, version)
 
     def sweeper(self, **kw: Any) -> DeadlineSweeper:
         return DeadlineSweeper(self.engine, self.machine_for, self.clock.now, **kw)

@@ -53,6 +53,7 @@ __all__ = [
     "can_see_person",
     "grant_covers",
     "holders",
+    "holders_of",
     "network_scopes",
     "shared_with",
     "starter_roles",
@@ -127,12 +128,16 @@ class Principal:
 def grant_covers(grant: Grant, cycle: Cycle) -> bool:
     """Whether a grant's scope holds the cycle: everywhere, its network, its host school, or
     the cycle itself."""
+    return _covers(grant, cycle.id, cycle.network_id, cycle.host_school_id)
+
+
+def _covers(grant: Grant, cycle_id: str, network_id: str | None, school_id: str) -> bool:
     kind, scope = grant.scope_kind, grant.scope_id
     return (
         kind == "global"
-        or (kind == "network" and scope == cycle.network_id)
-        or (kind == "school" and scope == cycle.host_school_id)
-        or (kind == "cycle" and scope == cycle.id)
+        or (kind == "network" and scope == network_id)
+        or (kind == "school" and scope == school_id)
+        or (kind == "cycle" and scope == cycle_id)
     )
 
 
@@ -271,14 +276,47 @@ def can_see_person(principal: Principal, person: Person) -> bool:
 def holders(
     cycle: Cycle, roles: Iterable[str], grants: Iterable[Grant], chair_id: str | None = None
 ) -> list[str]:
-    """Everyone holding one of `roles` on the cycle, each once, in id order: by a grant whose
-    scope holds the cycle, by a place on its team (or as its champion), or as the chair of its
-    network (who leads it: `network_lead`)."""
+    """Everyone holding one of `roles` on the cycle, each once, in id order (`holders_of`)."""
+    team = [(m.person_id, m.role) for m in cycle.team.values()]
+    return holders_of(
+        roles,
+        grants,
+        cycle_id=cycle.id,
+        network_id=cycle.network_id,
+        school_id=cycle.host_school_id,
+        team=team,
+        champion_id=cycle.champion.person_id if cycle.champion is not None else None,
+        chair_id=chair_id,
+    )
+
+
+def holders_of(
+    roles: Iterable[str],
+    grants: Iterable[Grant],
+    *,
+    cycle_id: str,
+    network_id: str | None,
+    school_id: str,
+    team: Iterable[tuple[str, str]] = (),
+    champion_id: str | None = None,
+    chair_id: str | None = None,
+) -> list[str]:
+    """Everyone holding one of `roles` on a cycle, each once, in id order: by a grant whose
+    scope holds the cycle (`grant_covers`), by a place on its team (person, role) or as its
+    champion, or as the chair of its network (who leads it: `network_lead`).
+
+    The deadline sweep reads a batch's grants and teams in bulk and asks this, so that a
+    reminder reaches exactly whom a person's act would notify.
+    """
     wanted = set(roles)
-    ids = {g.person_id for g in grants if g.role in wanted and grant_covers(g, cycle)}
-    ids |= {m.person_id for m in cycle.team.values() if m.role in wanted}
-    if cycle.champion is not None and "improvement_champion" in wanted:
-        ids.add(cycle.champion.person_id)
+    ids = {
+        g.person_id
+        for g in grants
+        if g.role in wanted and _covers(g, cycle_id, network_id, school_id)
+    }
+    ids |= {person for person, role in team if role in wanted}
+    if champion_id is not None and "improvement_champion" in wanted:
+        ids.add(champion_id)
     if chair_id is not None and "network_lead" in wanted:
         ids.add(chair_id)
     return sorted(ids)

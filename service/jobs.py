@@ -33,7 +33,6 @@ from adapters.notify_webhook import WebhookSender, webhook_lookup
 from adapters.outbox import DispatchResult, OutboxDispatcher, Sender, fold_digests
 from adapters.scheduler import DeadlineSweeper, SweepResult
 from engine.access import SYSTEM_SCHEDULER
-from engine.machine import WorkflowMachine
 from service.bootstrap import Container
 
 __all__ = [
@@ -50,24 +49,12 @@ log = logging.getLogger("peerloop.jobs")
 MAIL_TEMPLATES = Path(__file__).parent / "templates_mail"
 
 
-def _machines(container: Container) -> Callable[[str, int], WorkflowMachine]:
-    registry = container.app.registry
-
-    def machine_for(template_id: str, version: int) -> WorkflowMachine:
-        # The registry keeps published versions' machines, so this opens a unit of work only
-        # the first time a version is seen.
-        with container.uow(readonly=True) as uow:
-            return registry.machine(uow, template_id, version)
-
-    return machine_for
-
-
 def build_sweeper(container: Container, **kw: Any) -> DeadlineSweeper:
     """The deadline sweeper for this process, wired from the container."""
     s = container.settings
     return DeadlineSweeper(
         container.engine,
-        _machines(container),
+        container.app.registry.lookup(container.uow),
         container.app.clock.now,
         actor_id=SYSTEM_SCHEDULER,
         tz=ZoneInfo(s.timezone),
@@ -105,6 +92,8 @@ class Jobs:
     dispatcher: OutboxDispatcher
     clock: Callable[[], datetime]
     interval: float
+    bus: Any = None
+    """Where the events of automatic moves go (the service's message bus)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _state: dict[str, Any] = field(default_factory=dict)
     _idle: threading.Event = field(default_factory=threading.Event)
@@ -117,7 +106,7 @@ class Jobs:
             return None
         self._idle.clear()
         try:
-            result = self.sweeper.sweep()
+            result = self.sweeper.sweep(on_batch=self._announce)
             self._state.update(
                 last_sweep_at=self.clock().isoformat(),
                 last_sweep=result.as_dict(),
@@ -137,6 +126,12 @@ class Jobs:
         finally:
             self._lock.release()
             self._idle.set()
+
+    def _announce(self, batch: SweepResult) -> None:
+        # An automatic move is a move like a person's: whoever the template tells of it hears,
+        # once its batch has committed.
+        if batch.events and self.bus is not None:
+            self.bus.publish(batch.events)
 
     def dispatch(self) -> DispatchResult | None:
         try:
@@ -247,6 +242,7 @@ def start_jobs(
         dispatcher=build_dispatcher(container),
         clock=container.app.clock.now,
         interval=interval,
+        bus=container.usecases.bus,
     )
     now = datetime.now(UTC)
     scheduler.add_job(

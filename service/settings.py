@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.calendar import DEFAULT_TIMEZONE
+
 __all__ = ["Settings"]
 
 
@@ -36,7 +38,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     max_upload_bytes: int = 20 * 1024 * 1024
-    timezone: str = "Europe/London"
+    timezone: str = DEFAULT_TIMEZONE
     log_format: str = "console"
     demo: bool = True
     smtp_host: str = ""
@@ -72,7 +74,7 @@ class Settings:
             host=e.get("PEERLOOP_HOST", "127.0.0.1"),
             port=int(e.get("PEERLOOP_PORT", "8000")),
             max_upload_bytes=int(e.get("PEERLOOP_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
-            timezone=e.get("PEERLOOP_TIMEZONE", "Europe/London"),
+            timezone=e.get("PEERLOOP_TIMEZONE", DEFAULT_TIMEZONE),
             log_format=e.get("PEERLOOP_LOG_FORMAT", "console"),
             demo=e.get("PEERLOOP_DEMO", "1").lower() in ("1", "true", "yes"),
             smtp_host=e.get("PEERLOOP_SMTP_HOST", ""),

@@ -56,6 +56,19 @@ class TemplateRegistry:
         self.calendar = calendar
         self._machines: dict[tuple[str, int], WorkflowMachine] = {}
 
+    def lookup(self, uow: Callable[..., UnitOfWork]) -> Callable[[str, int], WorkflowMachine]:
+        """`(template id, version) -> machine` for the deadline sweep: the same machines as
+        people's moves, opening a unit of work only for a version not seen before."""
+
+        def machine_for(template_id: str, version: int) -> WorkflowMachine:
+            found = self._machines.get((template_id, version))
+            if found is not None:
+                return found
+            with uow(readonly=True) as work:
+                return self.machine(work, template_id, version)
+
+        return machine_for
+
     def machine(self, uow: UnitOfWork, template_id: str, version: int) -> WorkflowMachine:
         key = (template_id, version)
         found = self._machines.get(key)

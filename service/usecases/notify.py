@@ -111,7 +111,7 @@ class Notifier:
 
     def team_changed(self, event: object) -> None:
         assert isinstance(event, TeamChanged)
-        if event.change != "added" or event.person_id == event.actor:
+        if event.change not in ("added", "updated") or event.person_id == event.actor:
             return
         with self.core.uow() as uow:
             cycle, template, school = self._cycle(uow, event.cycle_id)
@@ -122,7 +122,8 @@ class Notifier:
                 event.person_id,
                 "team",
                 f"You are {_article(role)} {role} for {school}'s {template.title}",
-                f"{who} added you to the team of {school}'s {template.title} as {role}. "
+                f"{who} {'added you to' if event.change == 'added' else 'changed your role on'}"
+                f" the team of {school}'s {template.title}: you are {role}. "
                 f"The cycle is at {stage}.",
                 cycle.id,
                 f"/cycles/{cycle.id}",

@@ -237,24 +237,28 @@ def team_roles(cycle: Cycle, person_id: str) -> list[str]:
 
 @handles(AssignMember)
 def assign_member(uc: UseCases, cmd: AssignMember, caller: Principal) -> TeamSet:
-    """Put a person on the team (or make them the champion), with their school and network."""
+    """Put a person on the team (or make them the champion), with their school and network;
+    the independence problems the move will refuse later are said now, in words."""
     with uc.uow(readonly=True) as uow:
         person = uow.directory.get_person(cmd.person_id)
         school = uow.directory.get_school(person.school_id) if person.school_id else None
+        names = {s.id: s.name for s in uow.directory.schools()}
+        names |= {n.id: n.name for n in uow.directory.networks()}
+        names[person.id] = person.name
     member = Member(person.id, cmd.role, person.school_id, school.network_id if school else None)
     warnings: list[str] = []
+    changes: list[str] = []
 
     def change(t: Template, c: Cycle, a: Actor, now: datetime) -> RecordChanged:
         event = records.assign_member(t, c, a, member, now)
-        warn = getattr(records, "team_warnings", None)
-        if warn is not None:
-            warnings.extend(warn(t, c, member))
+        warnings.extend(records.team_warnings(t, c, member, names))
+        changes.append(event.change)
         return event
 
     cycle = uc.core.record(
         cmd.cycle_id, uc.actor_of(caller), change, expected_version=cmd.expected_version
     )
-    announce(TeamChanged(cycle.id, person.id, cmd.role, "added", caller.id, uc.now))
+    announce(TeamChanged(cycle.id, person.id, cmd.role, changes[0], caller.id, uc.now))
     return TeamSet(cycle, tuple(warnings))
 
 

@@ -222,3 +222,61 @@ def test_a_persons_deadline_feed(cli, tmp_path: Path) -> None:
     assert "DTSTART:20261019T080000Z" in text
     missing = CliRunner().invoke(main, ["deadlines", "feed", "nobody"])
     assert missing.exit_code == 1 and "nobody" in missing.output
+
+
+AUTO = """
+format: 1
+id: auto-move
+version: 1
+title: Termly check-in
+description: A stage that moves on by itself when its time is up.
+roles:
+  - {id: school_lead, title: Host headteacher}
+  - {id: partnership_lead, title: Partnership lead}
+stages:
+  - id: gather
+    title: Gathering
+    initial: true
+    deadline:
+      due: P7D
+      on_expiry:
+        - fire: move_on
+  - id: discuss
+    title: Discussion
+    notify: [school_lead, partnership_lead]
+  - id: done
+    title: Done
+    terminal: true
+transitions:
+  - id: move_on
+    title: Move on to the discussion
+    from: gather
+    to: discuss
+    roles: [partnership_lead]
+  - id: finish
+    title: Finish
+    from: discuss
+    to: done
+    roles: [partnership_lead]
+"""
+
+
+def test_an_automatic_move_tells_whom_the_template_names_like_a_persons_move(
+    container: Container,
+) -> None:
+    c = container
+    c.app.upload_template(AUTO, "auto-move.yaml", publish=True)
+    cycle = c.app.start_cycle("auto-move", "s_a", LEAD)
+    clock(c).set(T0 + timedelta(days=8))
+    jobs = start_jobs(c)
+    try:
+        wait_for_sweeps(jobs, 1)
+    finally:
+        jobs.stop()
+    assert c.app.cycle(cycle.id).stage == "discuss"
+    with c.uow(readonly=True) as uow:
+        told = {
+            p: [n.subject for n in uow.inbox.for_person(p)] for p in ("p_head_a", "p_pl", "p_chair")
+        }
+    moved = "School A: move on to the discussion — now at Discussion"
+    assert told == {"p_head_a": [moved], "p_pl": [moved], "p_chair": []}

@@ -52,8 +52,9 @@ from adapters.tables import (
 )
 from engine.access import holders_of
 from engine.calendar import DEFAULT_TIMEZONE
-from engine.cycle import DONE_STATUSES, Actor
+from engine.cycle import Actor
 from engine.directory import Grant
+from engine.due import DueRow, decide
 from engine.errors import RequirementsUnmet, TransitionNotAvailable
 from engine.machine import WorkflowMachine
 
@@ -420,22 +421,31 @@ class DeadlineSweeper:
     # -- deciding what a row does ------------------------------------------------------------
 
     def _decide(self, ctx: _Batch, r: Any, now: datetime, late: timedelta | None) -> _Outcome:
-        kind = r["kind"]
-        if r["action_id"] is not None:
-            return self._action(ctx, r, now, late)
-        if r["cycle_stage"] != r["stage"]:
-            return _Outcome("skipped", "the cycle left the stage")
-        if kind == "reminder":
-            if now >= r["stage_due_at"]:
-                return _Outcome("skipped", "its stage's due time had passed")
-            return self._tell(ctx, r, tuple(r["roles"] or ()), kind, now, late)
-        if kind in ("notify", "escalate"):
-            return self._tell(ctx, r, tuple(r["roles"] or ()), kind, now, late)
-        if kind == "due":
+        action = ctx.actions.get(r["action_id"]) if r["action_id"] is not None else None
+        d = decide(
+            DueRow(
+                kind=r["kind"],
+                stage=r["stage"],
+                cycle_stage=r["cycle_stage"],
+                stage_due_at=r["stage_due_at"],
+                roles=tuple(r["roles"] or ()),
+                transition=r["transition"],
+                action_id=r["action_id"],
+                action_exists=action is not None,
+                action_status=action["status"] if action is not None else None,
+                cycle_closed=r["action_id"] is not None and ctx.terminal(r),
+            ),
+            now,
+        )
+        if d.do == "skip":
+            return _Outcome("skipped", d.note)
+        if d.do == "tell_owner":
+            return self._action(ctx, r, action, now, late)
+        if d.do == "tell":
+            return self._tell(ctx, r, d.roles, r["kind"], now, late)
+        if d.do == "mark_due":
             return _Outcome("fired", messages=ctx.webhooks(r, "stage.overdue", now, {}))
-        if kind == "fire":
-            return self._fire(ctx, r, now, late)
-        return _Outcome("skipped", f"unknown deadline kind {kind!r}")
+        return self._fire(ctx, r, now, late)
 
     def _tell(
         self,
@@ -510,17 +520,10 @@ class DeadlineSweeper:
             ctx.webhooks(r, "cycle.moved", now, data),
         )
 
-    def _action(self, ctx: _Batch, r: Any, now: datetime, late: timedelta | None) -> _Outcome:
-        action = ctx.actions.get(r["action_id"])
-        if action is None:
-            return _Outcome("skipped", "the action no longer exists")
-        if action["status"] in DONE_STATUSES:  # nobody is reminded about a done action
-            return _Outcome("skipped", f"the action is done ({action['status']})")
-        if ctx.terminal(r):
-            return _Outcome("skipped", "the cycle is closed")
+    def _action(
+        self, ctx: _Batch, r: Any, action: Any, now: datetime, late: timedelta | None
+    ) -> _Outcome:
         kind = r["kind"]
-        if kind == "action_due_soon" and now >= r["stage_due_at"]:
-            return _Outcome("skipped", "the action is already overdue")
         owners = ctx.owner(action["owner"])
         extra = {
             "action_title": action["title"],

@@ -37,7 +37,6 @@ from sqlalchemy.engine import Engine
 from adapters.db import is_unavailable
 from adapters.notify_webhook import active_webhooks, event_body
 from adapters.outbox import Message, write_messages
-from adapters.sql_cycles import SqlCycleRepository
 from adapters.sql_inbox import inbox_copies
 from adapters.tables import (
     ActionRow,
@@ -52,13 +51,13 @@ from adapters.tables import (
 )
 from engine.access import holders_of
 from engine.calendar import DEFAULT_TIMEZONE
-from engine.cycle import Actor
+from engine.cycle import Cycle
 from engine.directory import Grant
 from engine.due import DueRow, decide
 from engine.errors import RequirementsUnmet, TransitionNotAvailable
 from engine.machine import WorkflowMachine
 
-__all__ = ["DeadlineSweeper", "SweepResult", "human_delay", "new_replica_id"]
+__all__ = ["AutomaticMove", "DeadlineSweeper", "SweepResult", "human_delay", "new_replica_id"]
 
 log = logging.getLogger("peerloop.scheduler")
 
@@ -77,6 +76,8 @@ HOLDABLE = ("reminder", "action_due_soon")
 
 MachineFor = Callable[[str, int], WorkflowMachine]
 """(template id, version) -> the machine of that template version."""
+AutomaticMove = Callable[[sa.Connection, str, str, datetime], tuple[Cycle, list[Any]]]
+"""(connection, cycle id, transition, now) -> the moved cycle and the move's events."""
 
 
 def new_replica_id() -> str:
@@ -203,12 +204,14 @@ class DeadlineSweeper:
         machines: the machine of a template version (the service's template registry).
         now: the clock.
         replica_id: this process's name in `claimed_by` (made up when not given).
-        actor_id: who automatic transitions are recorded as (`system:scheduler`).
         tz: local time for messages (`DEFAULT_TIMEZONE` when not given).
         batch_size: rows per transaction.
         late_after: a row applied later than this after its time is marked late.
         digest: hold reminders for the daily digest instead of sending them at once.
         escalate_to: who hears when an automatic transition is blocked.
+        move: makes an automatic move on the batch's connection and returns the cycle and
+            its events (the application's `Peerloop.automatic_move`); it raises
+            RequirementsUnmet or TransitionNotAvailable when the move cannot be made.
     """
 
     def __init__(
@@ -218,23 +221,23 @@ class DeadlineSweeper:
         now: Callable[[], datetime],
         *,
         replica_id: str | None = None,
-        actor_id: str = "system:scheduler",
         tz: tzinfo | None = None,
         batch_size: int = 200,
         late_after: timedelta = timedelta(minutes=2),
         digest: bool = False,
         escalate_to: Sequence[str] = ("partnership_lead",),
+        move: AutomaticMove,
     ) -> None:
         self.engine = engine
         self.machines = machines
         self.now = now
         self.replica_id = replica_id or new_replica_id()
-        self.actor = Actor(actor_id, frozenset({"system"}))
         self.tz = tz or ZoneInfo(DEFAULT_TIMEZONE)
         self.batch_size = batch_size
         self.late_after = late_after
         self.digest = digest
         self.escalate_to = tuple(escalate_to)
+        self.move = move
 
     def machine(self, template_id: str, version: int) -> WorkflowMachine:
         """The machine of a template version, from the service's one template registry (it
@@ -484,14 +487,11 @@ class DeadlineSweeper:
 
     def _fire(self, ctx: _Batch, r: Any, now: datetime, late: timedelta | None) -> _Outcome:
         conn = ctx.conn
-        repo = SqlCycleRepository(conn)
         savepoint = conn.begin_nested()
         try:
-            cycle = repo.get(r["cycle_id"])
-            machine = self.machine(cycle.template_id, cycle.template_version)
-            version = cycle.version
-            events = machine.fire_on_expiry(cycle, r["transition"], self.actor, now)
-            repo.save(cycle, version, events)
+            # The move is the application's own (the same as a person's, on this batch's
+            # connection): this module only claims the row and records what came of it.
+            cycle, events = self.move(conn, r["cycle_id"], r["transition"], now)
             savepoint.commit()
             ctx.events.extend(events)
         except RequirementsUnmet as exc:

@@ -50,6 +50,7 @@ from engine.calendar import WeekdayCalendar
 from engine.cycle import Actor
 from engine.directory import Grant, Network, Person, School
 from engine.machine import WorkflowMachine
+from service.bootstrap import sweep_move
 from service.usecases.core import Peerloop, TemplateRegistry
 
 __all__ = ["apply_deadline", "deadlines", "nothing"]
@@ -160,6 +161,7 @@ class _Fixture:
         return self.app.registry.lookup(self.app.uow)(template_id, version)
 
     def sweeper(self, **kw: Any) -> DeadlineSweeper:
+        kw.setdefault("move", sweep_move(self.app, self.engine))
         return DeadlineSweeper(self.engine, self.machine_for, self.clock.now, **kw)
 
     def reset(self, prefix: str) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from adapters.aggregate_cache import cache_for
 from adapters.calendar_files import load_calendars
@@ -16,7 +16,10 @@ from adapters.db import create_db_engine
 from adapters.files import FileStore
 from adapters.ics_feed import person_feed
 from adapters.migrate import check_schema, upgrade
+from adapters.scheduler import AutomaticMove
+from adapters.sql_cycles import SqlCycleRepository
 from adapters.unit_of_work import SqlUnitOfWork
+from engine.cycle import Cycle
 from service.messagebus import MessageBus
 from service.settings import Settings
 from service.usecases import UseCases
@@ -24,7 +27,7 @@ from service.usecases.core import Clock, Peerloop, TemplateRegistry
 from service.usecases.notify import Notifier, event_handlers
 from service.usecases.work import emit_after_commit
 
-__all__ = ["Container", "build"]
+__all__ = ["Container", "build", "sweep_move"]
 
 
 @dataclass
@@ -38,6 +41,12 @@ class Container:
     usecases: UseCases
     scheduler: Any = None
     """The deadline and outbox jobs (service.jobs.Jobs) when this process runs them."""
+
+    def automatic_move(
+        self, conn: Connection, cycle_id: str, transition: str, now: datetime
+    ) -> tuple[Cycle, list[Any]]:
+        """The sweep's automatic move, on its batch's connection, through the application."""
+        return sweep_move(self.app, self.engine)(conn, cycle_id, transition, now)
 
     def wake_sweep(self) -> None:
         """A change planned a deadline: let the sweep wake in time for it."""
@@ -97,6 +106,19 @@ def build(
     container = Container(settings, engine, app, files, usecases)
     holder.append(container)
     return container
+
+
+def sweep_move(app: Peerloop, engine: Engine) -> AutomaticMove:
+    """The deadline sweep's automatic moves, made by the application on the sweep's batch
+    connection, with the same calendar and cycle cache as every other unit of work."""
+
+    def move(
+        conn: Connection, cycle_id: str, transition: str, now: datetime
+    ) -> tuple[Cycle, list[Any]]:
+        cycles = SqlCycleRepository(conn, app.registry.calendar, cache_for(engine))
+        return app.automatic_move(cycles, cycle_id, transition, now)
+
+    return move
 
 
 def _feed(uow: Any, person_id: str, now: datetime, tz: tzinfo) -> bytes:

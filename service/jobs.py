@@ -32,7 +32,6 @@ from adapters.notify_email import MailTemplates, SmtpSender, digest_message
 from adapters.notify_webhook import WebhookSender, webhook_lookup
 from adapters.outbox import DispatchResult, OutboxDispatcher, Sender, fold_digests
 from adapters.scheduler import DeadlineSweeper, SweepResult
-from engine.access import SYSTEM_SCHEDULER
 from service.bootstrap import Container
 
 __all__ = [
@@ -56,7 +55,7 @@ def build_sweeper(container: Container, **kw: Any) -> DeadlineSweeper:
         container.engine,
         container.app.registry.lookup(container.uow),
         container.app.clock.now,
-        actor_id=SYSTEM_SCHEDULER,
+        move=container.automatic_move,
         tz=ZoneInfo(s.timezone),
         digest=s.mail_digest,
         **kw,

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from adapters.template_files import read_document
 from engine import records
+from engine.access import SYSTEM_SCHEDULER
 from engine.audit import ChainProblem, verify_chain
 from engine.calendar import SchoolCalendar
 from engine.cycle import Actor, Cycle
@@ -20,7 +21,7 @@ from engine.directory import CycleSummary, IdempotencyRecord, StoredTemplate
 from engine.errors import Conflict, IdempotencyKeyReused, InvalidTemplate, StaleCycle
 from engine.events import Event
 from engine.machine import Option, WorkflowMachine
-from engine.ports import CycleFilter, UnitOfWork
+from engine.ports import CycleFilter, CycleRepository, UnitOfWork
 from engine.template import Template
 from engine.validation import build_template
 
@@ -116,6 +117,8 @@ class Fired:
 
 
 UowFactory = Callable[..., UnitOfWork]
+SCHEDULER = Actor(SYSTEM_SCHEDULER, frozenset({"system"}))
+"""Who automatic moves are made and recorded as."""
 
 
 class Peerloop:
@@ -313,6 +316,23 @@ class Peerloop:
         if seen.request_digest != request:
             raise IdempotencyKeyReused(given)
         return Fired.from_dict(seen.result)
+
+    def automatic_move(
+        self, cycles: CycleRepository, cycle_id: str, transition: str, now: datetime
+    ) -> tuple[Cycle, list[Event]]:
+        """The move a stage's expiry rule makes, as the scheduler: the same machines and the
+        same repository save as a person's move, on the repository the sweep's batch gives.
+
+        Raises:
+            RequirementsUnmet: the move is blocked (the sweep escalates it).
+            TransitionNotAvailable: the stage no longer fires it.
+        """
+        cycle = cycles.get(cycle_id)
+        machine = self.registry.lookup(self.uow)(cycle.template_id, cycle.template_version)
+        version = cycle.version
+        events = machine.fire_on_expiry(cycle, transition, SCHEDULER, now)
+        cycles.save(cycle, version, events)
+        return cycle, events
 
     def erase_evidence(
         self, cycle_id: str, evidence_id: str, actor_of: Callable[[Cycle], Actor], reason: str

@@ -27,6 +27,7 @@ from engine.calendar import SchoolCalendar, WeekdayCalendar
 from engine.cycle import Actor, Cycle
 from engine.directory import Grant, Network, Person, School
 from engine.machine import WorkflowMachine
+from service.bootstrap import sweep_move
 from service.usecases.core import Peerloop, TemplateRegistry
 
 SPP = (Path(__file__).parents[2] / "workflows" / "spp-cycle.yaml").read_text()
@@ -60,6 +61,7 @@ class World:
         return self.app.registry.lookup(self.app.uow)(template_id, version)
 
     def sweeper(self, **kw: Any) -> DeadlineSweeper:
+        kw.setdefault("move", sweep_move(self.app, self.engine))
         return DeadlineSweeper(self.engine, self.machine_for, self.clock.now, **kw)
 
     def rows(self, cycle_id: str | None = None, **where: Any) -> list[dict[str, Any]]:
@@ -283,7 +285,7 @@ def test_expiry_fires_the_transition_as_the_scheduler_in_history(world: World) -
             )
         )
     w.clock.set(fire["due_at"] + timedelta(hours=2))
-    result = w.sweeper(actor_id="system:scheduler").sweep()
+    result = w.sweeper().sweep()  # the application moves it, as system:scheduler
     moved = w.app.cycle(cycle.id)
     assert moved.stage == "follow_up" and moved.version == cycle.version + 1
     last = w.history(cycle.id)[-1]

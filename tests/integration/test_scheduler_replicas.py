@@ -26,7 +26,8 @@ from adapters.db import create_db_engine
 from adapters.scheduler import DeadlineSweeper, SweepResult
 from adapters.unit_of_work import SqlUnitOfWork
 from engine.machine import WorkflowMachine
-from service.usecases.core import TemplateRegistry
+from service.bootstrap import sweep_move
+from service.usecases.core import Peerloop, TemplateRegistry
 from tests.integration.test_deadlines_sweep import (
     CAL,
     DEADLINE,
@@ -206,8 +207,14 @@ def sweeper_process(
             f.flush()
 
         clock = FixedClock(datetime.fromisoformat(now))
+        app = Peerloop(lambda **kw: SqlUnitOfWork(engine, calendar=CAL, **kw), clock, registry)
         sweeper = DeadlineSweeper(
-            engine, machine_for, clock.now, replica_id=replica, batch_size=batch_size
+            engine,
+            machine_for,
+            clock.now,
+            replica_id=replica,
+            batch_size=batch_size,
+            move=sweep_move(app, engine),
         )
         sweeper.sweep(on_batch=committed)
         f.write("done\n")

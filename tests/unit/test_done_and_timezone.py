@@ -63,6 +63,8 @@ def test_the_adapters_default_to_it() -> None:
     assert SqlCycleRepository(cast(Any, None)).calendar is default_calendar()
     with InMemoryUnitOfWork(InMemoryStore()) as uow:
         assert uow.cycles.calendar is default_calendar()
-    sweeper = DeadlineSweeper(cast(Any, None), cast(Any, None), lambda: datetime.now(london))
+    sweeper = DeadlineSweeper(
+        cast(Any, None), cast(Any, None), lambda: datetime.now(london), move=cast(Any, None)
+    )
     assert sweeper.tz == london
     assert read_yaml("terms: []\n").tz == london

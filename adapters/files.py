@@ -17,7 +17,20 @@ _CHUNK = 64 * 1024
 class FileTooLarge(ValueError):
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        super().__init__(f"the file is larger than the limit of {limit} bytes")
+        super().__init__(
+            f"the file is larger than the {in_words(limit)} limit: make it smaller (a PDF "
+            "export, fewer pages) or split it into several pieces of evidence"
+        )
+
+
+def in_words(size: int) -> str:
+    """`20 MB`, `256 KB`, `900 bytes`: how a person reads a size."""
+    if size >= 1024 * 1024:
+        mb = size / (1024 * 1024)
+        return f"{mb:.0f} MB" if mb == int(mb) else f"{mb:.1f} MB"
+    if size >= 1024:
+        return f"{size // 1024} KB"
+    return f"{size} bytes"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,13 +2,16 @@
 
 The feed holds the due time of the current stage of every cycle the person has a role on
 (overdue ones stay until the stage is left) and the due date of every open action they own,
-or, as the host headteacher, of their school's actions. UIDs are stable, so calendar apps
-update events in place when a deadline moves.
+or, as the host headteacher, of their school's actions. Events are titled in words (the
+stage's title from the cycle's template, the school's name); UIDs are stable, so calendar apps
+update events in place when a deadline moves or a title changes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
 
 import icalendar
 import sqlalchemy as sa
@@ -21,9 +24,12 @@ from adapters.tables import (
     PersonRow,
     SchoolRow,
     TeamMemberRow,
+    TemplateRow,
 )
+from adapters.template_files import read_document
 from engine.cycle import DONE_STATUSES
-from engine.errors import NotFound
+from engine.errors import NotFound, PeerloopError
+from engine.validation import build_template
 
 __all__ = ["person_feed"]
 
@@ -34,6 +40,7 @@ GRANT = GrantRow.__table__
 PERSON = PersonRow.__table__
 SCHOOL = SchoolRow.__table__
 TEAM = TeamMemberRow.__table__
+TEMPLATE = TemplateRow.__table__
 
 OPEN = ("pending", "fired")  # fired: the stage is overdue, which a head still wants to see
 
@@ -63,6 +70,36 @@ def _cycle_scope(conn: sa.Connection, person_id: str) -> tuple[sa.ColumnElement[
     return cond, {s for s in leads if s}
 
 
+@lru_cache(maxsize=64)
+def _titles_in(source: str, source_format: str) -> dict[str, str]:
+    """Stage id -> title of one template document. Keyed by the text itself, so a draft
+    edited in place is read again; reading a template takes tens of milliseconds."""
+    try:
+        template = build_template(read_document(source, f"x.{source_format}").data)
+    except PeerloopError:  # a stored template that no longer reads: fall back to the ids
+        return {}
+    return {stage.id: stage.title for stage in template.stages}
+
+
+def _stage_titles(
+    conn: sa.Connection, versions: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int, str], str]:
+    """The stage titles of the template versions the feed's cycles run on."""
+    wanted = sorted(set(versions))
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        sa.select(
+            TEMPLATE.c.template_id, TEMPLATE.c.version, TEMPLATE.c.source, TEMPLATE.c.source_format
+        ).where(sa.tuple_(TEMPLATE.c.template_id, TEMPLATE.c.version).in_(wanted))
+    )
+    return {
+        (r.template_id, r.version, stage): title
+        for r in rows
+        for stage, title in _titles_in(r.source, r.source_format).items()
+    }
+
+
 def person_feed(
     conn: sa.Connection,
     person_id: str,
@@ -74,13 +111,15 @@ def person_feed(
 ) -> bytes:
     """The person's deadlines as an iCalendar document.
 
+    `stage_titles` ((template id, version, stage id) -> title) names the stages; by default
+    the titles are read from the stored templates, and a stage without one shows its id.
+
     Raises:
         NotFound: no such person.
     """
     person = conn.execute(sa.select(PERSON).where(PERSON.c.id == person_id)).mappings().first()
     if person is None:
         raise NotFound("person", person_id)
-    titles = stage_titles or {}
     scope, led_schools = _cycle_scope(conn, person_id)
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Peerloop//deadlines//EN")
@@ -106,7 +145,11 @@ def person_feed(
         .order_by(D.c.due_at)
         .limit(limit)
     ).mappings()
-    for r in stages:
+    due = stages.all()
+    titles = stage_titles
+    if titles is None:
+        titles = _stage_titles(conn, ((r["template_id"], r["template_version"]) for r in due))
+    for r in due:
         title = titles.get((r["template_id"], r["template_version"], r["stage"]), r["stage"])
         event = icalendar.Event()
         event.add("uid", f"deadline-{r['id']}@peerloop")

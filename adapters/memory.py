@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -39,7 +39,7 @@ from engine.events import (
 )
 from engine.journal import chain_entries
 from engine.notices import EmailPreference, Notice, Notification
-from engine.ports import CycleFilter, DeadlineRow
+from engine.ports import CycleFilter, DeadlineRow, FeedLink
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
 
@@ -62,7 +62,10 @@ class _Data:
     shares: dict[str, ReportShare] = field(default_factory=dict)
     notifications: dict[str, tuple[Notification, str]] = field(default_factory=dict)
     preferences: dict[str, EmailPreference] = field(default_factory=dict)
+    feed_links: dict[str, FeedLink] = field(default_factory=dict)
     mail: list[Message] = field(default_factory=list)
+    webhooks_sent: list[tuple[str, dict[str, object], str | None]] = field(default_factory=list)
+    """(event, data, network id) of each webhook event queued, in order."""
     """The email the inbox handed to the outbox, in order (what a mail server would get)."""
 
 
@@ -395,6 +398,22 @@ class _Directory:
         return sorted((g for g in self.d.grants.values() if g.role in roles), key=lambda g: g.id)
 
 
+class _Webhooks:
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    def send(
+        self,
+        event: str,
+        at: datetime,
+        data: Mapping[str, object],
+        network_id: str | None,
+        dedupe_key: str,
+    ) -> int:
+        self.d.webhooks_sent.append((event, dict(data), network_id))
+        return 1
+
+
 class _Inbox:
     def __init__(self, d: _Data) -> None:
         self.d = d
@@ -581,6 +600,8 @@ class InMemoryUnitOfWork:
         self.credentials = _Credentials(work)
         self.shares = _Shares(work)
         self.inbox = _Inbox(work)
+        self.webhooks = _Webhooks(work)
+        self.feed_links = InMemoryFeedLinkRepository(work)
 
     def commit(self) -> None:
         self.store.data = copy.deepcopy(self._work)
@@ -595,3 +616,34 @@ class InMemoryUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self.store.lock.release()
+
+
+class InMemoryFeedLinkRepository:
+    """Calendar-feed links by person, as the SQL table holds them (one per person)."""
+
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    def put(self, link: FeedLink) -> None:
+        if link.person_id not in self.d.people:
+            raise NotFound("person", link.person_id)
+        if any(
+            o.secret_hash == link.secret_hash and o.person_id != link.person_id
+            for o in self.d.feed_links.values()
+        ):
+            raise Conflict("feed link", link.person_id, "the secret clashes with another link")
+        self.d.feed_links[link.person_id] = link
+
+    def for_person(self, person_id: str) -> FeedLink | None:
+        return self.d.feed_links.get(person_id)
+
+    def by_hash(self, secret_hash: str) -> FeedLink | None:
+        return next((k for k in self.d.feed_links.values() if k.secret_hash == secret_hash), None)
+
+    def remove(self, person_id: str) -> bool:
+        return self.d.feed_links.pop(person_id, None) is not None
+
+    def touch(self, secret_hash: str, at: datetime) -> None:
+        link = self.by_hash(secret_hash)
+        if link is not None:
+            self.d.feed_links[link.person_id] = dataclasses.replace(link, last_used_at=at)

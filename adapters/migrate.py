@@ -10,7 +10,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-__all__ = ["SchemaOutOfDate", "current_revision", "downgrade", "head_revision", "upgrade"]
+__all__ = [
+    "SchemaOutOfDate",
+    "current_revision",
+    "downgrade",
+    "ensure_sqlite_directory",
+    "head_revision",
+    "upgrade",
+]
 
 _SCRIPTS = Path(__file__).parent / "migrations"
 
@@ -33,7 +40,20 @@ def _config(engine: Engine) -> Config:
     return cfg
 
 
+def ensure_sqlite_directory(engine: Engine) -> None:
+    """Create the directory a SQLite database file goes in, if it does not exist yet.
+
+    SQLite creates a missing file but not its directory ("unable to open database file").
+    """
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.query.get("uri"):
+        return  # a server database, or a `file:` URI that says itself how to open it
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
 def _run(engine: Engine, fn: str, *args: object) -> None:
+    ensure_sqlite_directory(engine)
     cfg = _config(engine)
     with engine.connect() as conn:
         if conn.dialect.name != "sqlite":

@@ -19,12 +19,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from adapters.outbox import Outgoing
+from adapters.outbox import Message, Outgoing, write_messages
 from adapters.tables import WebhookRow
 
 __all__ = [
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
+    "SqlWebhookOutbox",
     "WebhookSender",
     "active_webhooks",
     "sign",
@@ -149,3 +150,26 @@ def active_webhooks(conn: sa.Connection) -> list[tuple[str, str | None]]:
 def event_body(event: str, at: datetime, data: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON document a webhook receives."""
     return {"event": event, "at": at.isoformat(), "data": dict(data)}
+
+
+class SqlWebhookOutbox:
+    """The `WebhookOutbox` port on a unit of work's connection."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def send(
+        self,
+        event: str,
+        at: datetime,
+        data: Mapping[str, Any],
+        network_id: str | None,
+        dedupe_key: str,
+    ) -> int:
+        doc = event_body(event, at, data)
+        messages = [
+            Message("webhook", hook, event, doc, f"webhook:{hook}:{dedupe_key}")
+            for hook, network in active_webhooks(self.conn)
+            if network is None or network == network_id
+        ]
+        return write_messages(self.conn, messages, at)

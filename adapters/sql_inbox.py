@@ -152,29 +152,32 @@ class SqlInboxRepository:
 def inbox_copies(conn: sa.Connection, messages: Sequence[Message], now: datetime) -> int:
     """Put a copy of each person's email from the deadline sweep (reminders, overdue notices,
     escalations) in their inbox too, in the caller's transaction, so that it is seen where
-    nobody reads mail. Returns how many were new."""
-    insert = _insert_new(conn)
-    new = 0
+    nobody reads mail. Returns how many were given (a copy delivered before is skipped)."""
+    rows = []
     for m in messages:
         person = m.body.get("person_id") if m.channel == "email" else None
         if not person:
             continue
         context = m.body.get("context", {})
         cycle_id = context.get("cycle_id") or None
-        row = {
-            "id": f"ntc_{uuid.uuid4().hex[:20]}",
-            "person_id": person,
-            "kind": str(m.body.get("template", "reminder"))[:32],
-            "subject": m.subject[:300],
-            "text": _sweep_text(m.subject, context),
-            "cycle_id": cycle_id,
-            "link": f"/cycles/{cycle_id}" if cycle_id else "/",
-            "dedupe_key": f"inbox:{m.dedupe_key}"[:200],
-            "created_at": now,
-            "read_at": None,
-        }
-        new += conn.execute(insert, row).rowcount
-    return new
+        rows.append(
+            {
+                "id": f"ntc_{uuid.uuid4().hex[:20]}",
+                "person_id": person,
+                "kind": str(m.body.get("template", "reminder"))[:32],
+                "subject": m.subject[:300],
+                "text": _sweep_text(m.subject, context),
+                "cycle_id": cycle_id,
+                "link": f"/cycles/{cycle_id}" if cycle_id else "/",
+                "dedupe_key": f"inbox:{m.dedupe_key}"[:200],
+                "created_at": now,
+                "read_at": None,
+            }
+        )
+    if rows:
+        # One statement for the batch, as the outbox writes its messages.
+        conn.execute(_insert_new(conn), rows)
+    return len(rows)
 
 
 def _sweep_text(subject: str, context: Any) -> str:

@@ -373,3 +373,13 @@ class NotificationPreferenceRow(SQLModel, table=True):
     person_id: str = Field(foreign_key="person.id", primary_key=True, max_length=64)
     email: str = Field(max_length=16)
     updated_at: datetime = _when()
+
+
+class CalendarFeedLinkRow(SQLModel, table=True):
+    """A person's secret calendar-feed link (one at most): only a hash of the secret is kept."""
+
+    __tablename__ = "calendar_feed_link"
+    person_id: str = Field(foreign_key="person.id", primary_key=True, max_length=64)
+    secret_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _when()
+    last_used_at: datetime | None = _when(nullable=True)

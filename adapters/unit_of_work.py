@@ -9,8 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from adapters.aggregate_cache import AggregateCache, cache_for
+from adapters.notify_webhook import SqlWebhookOutbox
 from adapters.sql_access import SqlCredentialRepository, SqlShareRepository
 from adapters.sql_cycles import SqlCycleRepository
+from adapters.sql_feeds import SqlFeedLinkRepository
 from adapters.sql_inbox import SqlInboxRepository
 from adapters.sql_repos import (
     SqlDeadlineRepository,
@@ -44,6 +46,8 @@ class SqlUnitOfWork:
     credentials: SqlCredentialRepository
     shares: SqlShareRepository
     inbox: SqlInboxRepository
+    webhooks: SqlWebhookOutbox
+    feed_links: SqlFeedLinkRepository
 
     def __init__(
         self,
@@ -80,6 +84,8 @@ class SqlUnitOfWork:
         self.credentials = SqlCredentialRepository(conn)
         self.shares = SqlShareRepository(conn)
         self.inbox = SqlInboxRepository(conn)
+        self.webhooks = SqlWebhookOutbox(conn)
+        self.feed_links = SqlFeedLinkRepository(conn)
         return self
 
     @property

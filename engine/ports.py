@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -31,12 +31,15 @@ __all__ = [
     "DeadlineRepository",
     "DeadlineRow",
     "DirectoryRepository",
+    "FeedLink",
+    "FeedLinkRepository",
     "HistoryRepository",
     "IdempotencyStore",
     "InboxRepository",
     "ShareRepository",
     "TemplateRepository",
     "UnitOfWork",
+    "WebhookOutbox",
 ]
 
 
@@ -253,6 +256,8 @@ class UnitOfWork(Protocol):
     credentials: CredentialRepository
     shares: ShareRepository
     inbox: InboxRepository
+    webhooks: WebhookOutbox
+    feed_links: FeedLinkRepository
 
     def __enter__(self) -> Self: ...
 
@@ -266,3 +271,58 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLink:
+    """A person's secret calendar-feed link; only a hash of its secret is stored.
+
+    Attributes:
+        person_id: whose deadlines the link opens (one link per person).
+        secret_hash: sha256 of the secret in the link's URL (service.auth.hash_secret).
+        created_at: when the link was made; a new link replaces the old one.
+        last_used_at: when a calendar app last read the feed (updated at most every few
+            minutes), or None.
+    """
+
+    person_id: str
+    secret_hash: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+
+
+class FeedLinkRepository(Protocol):
+    """Secret calendar-feed links, at most one per person, found by their secret's hash."""
+
+    def put(self, link: FeedLink) -> None:
+        """Store the person's link, replacing (and so revoking) any link they had.
+
+        Raises:
+            NotFound: no such person.
+        """
+
+    def for_person(self, person_id: str) -> FeedLink | None: ...
+
+    def by_hash(self, secret_hash: str) -> FeedLink | None:
+        """The link whose secret hashes to `secret_hash`, or None (unknown or revoked)."""
+
+    def remove(self, person_id: str) -> bool:
+        """Revoke the person's link at once; returns whether they had one."""
+
+    def touch(self, secret_hash: str, at: datetime) -> None:
+        """Record a use of the link (nothing when it was replaced or revoked meanwhile)."""
+
+
+class WebhookOutbox(Protocol):
+    """Events for the partnership's other systems, sent through the outbox after commit."""
+
+    def send(
+        self,
+        event: str,
+        at: datetime,
+        data: Mapping[str, object],
+        network_id: str | None,
+        dedupe_key: str,
+    ) -> int:
+        """Queue the event for every active webhook of the network (or of every network);
+        returns how many were queued."""

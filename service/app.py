@@ -24,6 +24,7 @@ from service.metrics import Metrics
 from service.request_log import RequestLog
 from service.routes import (
     actions,
+    calendar,
     cycles,
     evidence,
     findings,
@@ -75,6 +76,7 @@ _API = [
     *team.ROUTES,
     *shares.ROUTES,
     *inbox.ROUTES,
+    *calendar.ROUTES,
 ]
 
 
@@ -92,7 +94,7 @@ def create_app(container: Container) -> Litestar:
     )
     public = Router(
         path="/",
-        route_handlers=[*ops.ROUTES, tokens.login],
+        route_handlers=[*ops.ROUTES, tokens.login, *calendar.PUBLIC_ROUTES],
         request_max_body_size=JSON_BODY_LIMIT,
     )
     app = Litestar(
@@ -128,6 +130,7 @@ def create_app(container: Container) -> Litestar:
     )
     app.state["workspace"] = workspace
     app.state["metrics"] = metrics
+    app.state["public_url"] = container.settings.base_url  # for links made here (calendar feeds)
     app.state["scheduler"] = lambda: getattr(container, "scheduler", None)  # read when asked
     app.asgi_handler = RequestLog(_CorrectAllow(app), metrics)
     return app

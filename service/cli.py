@@ -11,15 +11,22 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from adapters.db import create_db_engine
-from adapters.migrate import SchemaOutOfDate, current_revision, head_revision, upgrade
+from adapters.migrate import (
+    SchemaOutOfDate,
+    current_revision,
+    ensure_sqlite_directory,
+    head_revision,
+    upgrade,
+)
 from adapters.template_files import read_file
 from engine.diagram import mermaid
 from engine.errors import InvalidTemplate, NotFound
 from service.bootstrap import Container, build
-from service.cli_data import open_container
+from service.cli_data import OPERATOR, open_container
 from service.logging import configure_logging
 from service.settings import Settings
 from service.usecases.core import export_school, verify_history
+from service.usecases.messages import CreateToken, GetPerson, ListNetworks, ListTokens, RevokeToken
 
 __all__ = ["main"]
 
@@ -68,34 +75,28 @@ def _print_demo_tokens(container: Container, url: str) -> None:
 
     Earlier demo tokens are revoked, so only the ones on screen work.
     """
-    from datetime import timedelta
-
-    from service.auth import issue_token
     from service.demo import DEMO_PEOPLE
 
-    now = container.app.clock.now()
+    uc = container.usecases
+    try:
+        uc.handle(GetPerson(DEMO_PEOPLE["admin"]), OPERATOR)
+    except NotFound:
+        return  # not the demo database
+    for old in uc.handle(ListTokens(), OPERATOR):
+        if old.name == "demo" and old.revoked_at is None:
+            uc.handle(RevokeToken(old.id), OPERATOR)
     lines = []
-    with container.uow() as uow:
-        try:
-            uow.directory.get_person(DEMO_PEOPLE["admin"])
-        except NotFound:
-            return  # not the demo database
-        for old in uow.credentials.tokens():
-            if old.name == "demo" and old.revoked_at is None:
-                uow.credentials.revoke_token(old.id, now)
-        for role, person_id in DEMO_PEOPLE.items():
-            person = uow.directory.get_person(person_id)
-            _, secret = issue_token(uow, person_id, "demo", now, now + timedelta(days=7))
-            lines.append(f"  {role:<22} {person.name:<18} {secret}")
-        uow.commit()
+    for role, person_id in DEMO_PEOPLE.items():
+        person = uc.handle(GetPerson(person_id), OPERATOR)
+        _, secret = uc.handle(CreateToken(person_id, "demo", 7), OPERATOR)
+        lines.append(f"  {role:<22} {person.name:<18} {secret}")
     click.echo(f"\nPeerloop demo at {url}  (API reference: {url}/reference)", err=True)
     click.echo("Demo tokens (valid 7 days; use as `Authorization: Bearer TOKEN`):", err=True)
     click.echo("\n".join(lines) + "\n", err=True)
 
 
 def _is_empty(container: Container) -> bool:
-    with container.uow(readonly=True) as uow:
-        return not uow.directory.networks()
+    return not container.usecases.handle(ListNetworks(), OPERATOR)
 
 
 def _load_demo(container: Container) -> None:
@@ -145,6 +146,7 @@ def db_upgrade() -> None:
     settings = _settings()
     engine = create_db_engine(settings.url)
     try:
+        ensure_sqlite_directory(engine)  # a first run: the data directory may not exist yet
         before = current_revision(engine)
         upgrade(engine)
     finally:
@@ -249,8 +251,9 @@ def templates_diagram(file: Path, stage: str | None) -> None:
 
 
 def _register() -> None:
-    from service.cli_data import cycles, people, schools, templates_publish
+    from service.cli_data import cycles, networks, people, schools, templates_publish
 
+    main.add_command(networks)
     main.add_command(schools)
     main.add_command(people)
     main.add_command(cycles)

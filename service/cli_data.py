@@ -1,4 +1,7 @@
-"""CLI commands over the directory and cycles: schools, people, cycles, template publishing."""
+"""CLI commands over the directory and cycles: schools, people, cycles, template publishing.
+
+Also what every CLI command shares: the wired application for one command, and who it acts as.
+"""
 
 from __future__ import annotations
 
@@ -15,19 +18,98 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.migrate import SchemaOutOfDate
-from engine.directory import Grant, Person
-from engine.errors import Conflict, InvalidTemplate, NotFound
+from engine.access import Principal
+from engine.directory import Grant, Person, School
+from engine.errors import AccessDenied, InvalidTemplate, NotFound, PeerloopError
 from engine.ports import CycleFilter
 from service.bootstrap import Container, build
 from service.schools_csv import read_gias_csv
 from service.settings import Settings
-from service.usecases.core import new_id, to_plain
+from service.usecases import UseCases
+from service.usecases.core import to_plain
+from service.usecases.cycles import Started
+from service.usecases.messages import (
+    AddGrant,
+    AddNetwork,
+    AddPerson,
+    AddSchool,
+    CycleHistory,
+    GetNetwork,
+    GetSchool,
+    ListCycles,
+    ListNetworks,
+    ListSchools,
+    ReadCycle,
+    StartCycle,
+    UploadTemplate,
+)
 
-__all__ = ["cycles", "open_container", "people", "schools", "templates_publish"]
+__all__ = [
+    "OPERATOR",
+    "acting_as",
+    "as_option",
+    "cycles",
+    "networks",
+    "open_container",
+    "people",
+    "person_principal",
+    "schools",
+    "templates_publish",
+]
 
 _json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print JSON instead of a table."
 )
+
+OPERATOR_ID = "system:operator"
+OPERATOR = Principal(
+    Person(OPERATOR_ID, "Peerloop operator", ""),
+    (Grant(f"{OPERATOR_ID}:admin", OPERATOR_ID, "admin", "global"),),
+)
+"""Who a command acts as when it names nobody with `--as`: the operator on the server, an admin.
+
+Setting a partnership up (its schools, people, grants and templates) starts from an empty
+database, before anyone exists to act as; and whoever runs the CLI here holds the database
+anyway. So the CLI does not borrow a person's name: changes are recorded as `system:operator`,
+as automatic moves are as `system:scheduler`. Starting a cycle is different: it names a person.
+"""
+
+
+def as_option(help_text: str | None = None, *, required: bool = False) -> Any:
+    """The `--as PERSON` option of a command that changes data."""
+    return click.option(
+        "--as",
+        "who",
+        metavar="PERSON",
+        required=required,
+        help=help_text
+        or "Act as this person (email address or id), with their grants "
+        "(default: the operator, an admin).",
+    )
+
+
+def person_principal(c: Container, ref: str) -> Principal:
+    """The person with email address or id `ref`, with their grants, as a caller.
+
+    The CLI is a trusted door run on the server: like authentication for a token, it builds
+    its caller itself, and reads the directory here for that alone.
+    """
+    with c.uow(readonly=True) as uow:
+        person = uow.directory.person_by_email(ref) if "@" in ref else None
+        if person is None:
+            try:
+                person = uow.directory.get_person(ref)
+            except NotFound:
+                raise click.ClickException(
+                    f"no person has the email address or id {ref!r}"
+                ) from None
+        grants = tuple(uow.directory.grants_for(person.id))
+    return Principal(person, grants)
+
+
+def acting_as(c: Container, who: str | None) -> Principal:
+    """The caller for a command: the person `--as` names, or the operator."""
+    return OPERATOR if who is None else person_principal(c, who)
 
 
 @contextmanager
@@ -39,7 +121,7 @@ def open_container() -> Iterator[Container]:
         raise click.ClickException(str(exc)) from exc
     try:
         yield container
-    except (NotFound, Conflict) as exc:
+    except PeerloopError as exc:  # a refusal (unknown, clashing, not allowed...): one line
         raise click.ClickException(str(exc)) from exc
     finally:
         container.close()
@@ -60,6 +142,34 @@ def _print(
 
 
 @click.group()
+def networks() -> None:
+    """Networks (NLCs): clusters of schools, each with a chair."""
+
+
+@networks.command("add")
+@click.option("--name", required=True)
+@click.option("--id", "network_id", help="Its id, such as nlc-north (default: a new one).")
+@click.option("--chair", "chair_id", metavar="PERSON_ID", help="The person who chairs it.")
+@as_option()
+def networks_add(name: str, network_id: str | None, chair_id: str | None, who: str | None) -> None:
+    """Add a network; print its id."""
+    with open_container() as c:
+        network = c.usecases.handle(
+            AddNetwork(network_id, name.strip(), chair_id), acting_as(c, who)
+        )
+    click.echo(network.id)
+
+
+@networks.command("list")
+@_json_option
+def networks_list(as_json: bool) -> None:
+    """List networks."""
+    with open_container() as c:
+        rows = [to_plain(n) for n in c.usecases.handle(ListNetworks(), OPERATOR)]
+    _print(rows, ["id", "name", "chair_person_id"], as_json, "Networks")
+
+
+@click.group()
 def schools() -> None:
     """Schools (by DfE URN)."""
 
@@ -72,13 +182,14 @@ def schools() -> None:
     is_flag=True,
     help="Import the valid rows even if some are malformed (default: import nothing then).",
 )
-def schools_import(file: Path, network_id: str | None, skip_invalid: bool) -> None:
+@as_option()
+def schools_import(file: Path, network_id: str | None, skip_invalid: bool, who: str | None) -> None:
     """Import schools from a GIAS CSV export (URN, EstablishmentName, PhaseOfEducation (name)...).
 
     Every malformed row is reported with its line number. By default a file with any malformed
     row imports nothing, so that a fix-and-rerun never leaves half a file behind; with
     --skip-invalid the valid rows are imported. Schools already known by URN are left as they
-    are. Closed establishments are skipped.
+    are (so a run that stopped part way can be run again). Closed establishments are skipped.
     """
     raw = file.read_bytes()
     try:
@@ -95,18 +206,21 @@ def schools_import(file: Path, network_id: str | None, skip_invalid: bool) -> No
         )
         sys.exit(1)
     added = known = 0
-    with open_container() as c, c.uow() as uow:
+    with open_container() as c:
+        uc, caller = c.usecases, acting_as(c, who)
         if network_id is not None:
-            uow.directory.get_network(network_id)
-        urns = {s.urn for s in uow.directory.schools()}
+            uc.handle(GetNetwork(network_id), caller)
+        urns = {s.urn for s in uc.handle(ListSchools(), caller)}
         with click.progressbar(found, label=f"Importing {file.name}", file=sys.stderr) as bar:
             for school in bar:
                 if school.urn in urns:
                     known += 1
                     continue
-                uow.directory.add_school(school)
+                uc.handle(
+                    AddSchool(school.id, school.urn, school.name, school.network_id, school.phase),
+                    caller,
+                )
                 added += 1
-        uow.commit()
     click.echo(f"{added} school(s) added, {known} already known, {len(problems)} row(s) skipped")
     if problems:
         sys.exit(1)
@@ -117,8 +231,8 @@ def schools_import(file: Path, network_id: str | None, skip_invalid: bool) -> No
 @_json_option
 def schools_list(network_id: str | None, as_json: bool) -> None:
     """List schools."""
-    with open_container() as c, c.uow(readonly=True) as uow:
-        rows = [to_plain(s) for s in uow.directory.schools(network_id)]
+    with open_container() as c:
+        rows = [to_plain(s) for s in c.usecases.handle(ListSchools(network_id), OPERATOR)]
     _print(rows, ["id", "urn", "name", "phase", "network_id"], as_json, "Schools")  # type: ignore[arg-type]
 
 
@@ -138,18 +252,32 @@ def people() -> None:
     metavar="ROLE[@SCOPE:ID]",
     help="A role, e.g. admin, school_lead@school:sch-131201, network_lead@network:nlc-north.",
 )
-def people_add(name: str, email: str, school_id: str | None, grants: tuple[str, ...]) -> None:
-    """Add a person, with any role grants."""
+@as_option()
+def people_add(
+    name: str, email: str, school_id: str | None, grants: tuple[str, ...], who: str | None
+) -> None:
+    """Add a person, with any role grants; print their id."""
     parsed = [_grant(g) for g in grants]
-    pid = new_id("p")
-    with open_container() as c, c.uow() as uow:
-        if school_id is not None:
-            uow.directory.get_school(school_id)
-        uow.directory.add_person(Person(pid, name.strip(), email.strip().lower(), school_id))
+    with open_container() as c:
+        uc, caller = c.usecases, acting_as(c, who)
+        for _, kind, scope in parsed:  # first, so that an unknown scope leaves no one half-added
+            _check_scope(uc, caller, kind, scope)
+        person = uc.handle(AddPerson(None, name.strip(), email.strip().lower(), school_id), caller)
         for role, kind, scope in parsed:
-            uow.directory.add_grant(Grant(new_id("g"), pid, role, kind, scope))  # type: ignore[arg-type]
-        uow.commit()
-    click.echo(pid)
+            uc.handle(AddGrant(person.id, role, kind, scope), caller)
+    click.echo(person.id)
+
+
+def _check_scope(uc: UseCases, caller: Principal, kind: str, scope: str | None) -> None:
+    """Raises NotFound when a grant's scope does not exist."""
+    if scope is None:
+        return
+    if kind == "network":
+        uc.handle(GetNetwork(scope), caller)
+    elif kind == "school":
+        uc.handle(GetSchool(scope), caller)
+    else:
+        uc.handle(ReadCycle(scope), caller)
 
 
 def _grant(text: str) -> tuple[str, str, str | None]:
@@ -185,16 +313,15 @@ def cycles_list(
     as_json: bool,
 ) -> None:
     """List cycles, with filters."""
+    where = CycleFilter(
+        network_id=network_id,
+        school_id=school_id,
+        stage=stage,
+        template_id=template_id,
+        overdue_at=datetime.now(UTC) if overdue else None,
+    )
     with open_container() as c:
-        found = c.app.cycles(
-            CycleFilter(
-                network_id=network_id,
-                school_id=school_id,
-                stage=stage,
-                template_id=template_id,
-                overdue_at=datetime.now(UTC) if overdue else None,
-            )
-        )
+        found = c.usecases.handle(ListCycles(where), OPERATOR)
     rows = [to_plain(s) for s in found]
     cols = [
         "id",
@@ -214,9 +341,8 @@ def cycles_list(
 def cycles_show(cycle_id: str, as_json: bool) -> None:
     """Show one cycle: its stage, what it collected, and its history."""
     with open_container() as c:
-        cycle = c.app.cycle(cycle_id)
-        with c.uow(readonly=True) as uow:
-            history = uow.history.for_cycle(cycle_id)
+        cycle = c.usecases.handle(ReadCycle(cycle_id), OPERATOR).cycle
+        history = c.usecases.handle(CycleHistory(cycle_id), OPERATOR)
     data = to_plain(cycle)
     if as_json:
         click.echo(
@@ -253,17 +379,92 @@ def cycles_show(cycle_id: str, as_json: bool) -> None:
     )  # type: ignore[arg-type]
 
 
+@cycles.command("start")
+@click.option("--template", "template_id", required=True, help="The template, e.g. spp-cycle.")
+@click.option(
+    "--school", "school_ref", required=True, metavar="SCHOOL", help="The host school: id or URN."
+)
+@click.option(
+    "--version",
+    "version",
+    type=click.IntRange(min=1),
+    help="A published version of the template (default: the newest).",
+)
+@as_option(
+    "Who starts it (email address or id): an admin, or the partnership lead of the school's "
+    "network. Their grants apply, and the cycle's history names them.",
+    required=True,
+)
+@_json_option
+def cycles_start(
+    template_id: str, school_ref: str, version: int | None, who: str, as_json: bool
+) -> None:
+    """Start a cycle for a host school on a published template version.
+
+    Prints the new cycle's id, its school and template and the stage it starts at; a warning
+    (on standard error) names another active cycle of the template for the school.
+    """
+    with open_container() as c:
+        uc, caller = c.usecases, person_principal(c, who)
+        school = _school(uc, caller, school_ref)
+        try:
+            started: Started = uc.handle(StartCycle(template_id, school.id, version), caller)
+        except AccessDenied as exc:
+            person = caller.person
+            raise click.ClickException(
+                f"{person.name} ({person.email}) may not start a cycle for {school.name}: {exc}"
+            ) from exc
+    cycle, template = started.context.cycle, started.context.template
+    stage = template.stage(cycle.stage).title
+    if as_json:
+        data = {
+            "id": cycle.id,
+            "school_id": school.id,
+            "school": school.name,
+            "template_id": template.id,
+            "template_version": template.version,
+            "template": template.title,
+            "stage": cycle.stage,
+            "stage_title": stage,
+            "started_by": caller.id,
+            "warnings": list(started.warnings),
+        }
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"started {cycle.id}")
+        click.echo(f"  school:     {school.name} ({school.id}, URN {school.urn})")
+        click.echo(f"  template:   {template.title} ({template.id} version {template.version})")
+        click.echo(f"  stage:      {stage}")
+        click.echo(f"  started by: {caller.person.name} ({caller.person.email})")
+    for warning in started.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+def _school(uc: UseCases, caller: Principal, ref: str) -> School:
+    """The school with id `ref`, or else with URN `ref`."""
+    try:
+        return uc.handle(GetSchool(ref), caller)
+    except NotFound:
+        pass
+    for school in uc.handle(ListSchools(), caller):
+        if school.urn == ref:
+            return school
+    raise click.ClickException(f"no school has the id or URN {ref!r}")
+
+
 def templates_publish(templates: click.Group) -> None:
     """Add `templates publish` to the templates group."""
 
     @templates.command("publish")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--draft", is_flag=True, help="Store as a draft, not published.")
-    def publish(file: Path, draft: bool) -> None:
+    @as_option()
+    def publish(file: Path, draft: bool, who: str | None) -> None:
         """Validate a template FILE and store it as a published version (or a draft)."""
         with open_container() as c:
+            message = UploadTemplate(file.read_bytes(), file.name, publish=not draft)
             try:
-                stored = c.app.upload_template(file.read_bytes(), file.name, publish=not draft)
+                stored = c.usecases.handle(message, acting_as(c, who))
             except InvalidTemplate as exc:
                 for issue in exc.issues:
                     click.echo(f"{file}: {issue}", err=True)

@@ -14,12 +14,11 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.calendar_files import CalendarFileError, read_ics, read_yaml, save_calendar
-from adapters.ics_feed import person_feed
 from adapters.outbox import outbox_counts
 from adapters.tables import DeadlineTableRow
-from engine.errors import NotFound
-from service.cli_data import open_container
+from service.cli_data import open_container, person_principal
 from service.jobs import build_dispatcher, build_sweeper
+from service.usecases.messages import MyDeadlineFeed
 
 __all__ = ["calendar", "deadlines"]
 
@@ -130,17 +129,12 @@ def deadlines_sweep(dispatch: bool) -> None:
 
 
 @deadlines.command("feed")
-@click.argument("person_id")
+@click.argument("person")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
-def deadlines_feed(person_id: str, output: Path | None) -> None:
-    """A person's deadlines as an ICS calendar feed."""
+def deadlines_feed(person: str, output: Path | None) -> None:
+    """A person's deadlines (PERSON: their email address or id) as an ICS calendar feed."""
     with open_container() as c:
-        tz = ZoneInfo(c.settings.timezone)
-        try:
-            with c.engine.connect() as conn:
-                data = person_feed(conn, person_id, c.app.clock.now(), tz)
-        except NotFound as exc:
-            raise click.ClickException(str(exc)) from exc
+        data = c.usecases.handle(MyDeadlineFeed(), person_principal(c, person))
     if output is None:
         click.echo(data.decode(), nl=False)
     else:

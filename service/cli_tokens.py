@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import click
 
-from service.auth import issue_token
-from service.cli_data import open_container
+from service.cli_data import acting_as, as_option, open_container
+from service.usecases.messages import CreateToken, RevokeToken
 
 __all__ = ["tokens"]
 
@@ -30,12 +29,11 @@ def tokens() -> None:
     help="Days until it expires.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def tokens_create(person_id: str, name: str, days: int, as_json: bool) -> None:
+@as_option()
+def tokens_create(person_id: str, name: str, days: int, as_json: bool, who: str | None) -> None:
     """Create a token for PERSON_ID and print its secret (shown only this once)."""
-    with open_container() as c, c.uow() as uow:
-        now = c.app.clock.now()
-        token, secret = issue_token(uow, person_id, name, now, now + timedelta(days=days))
-        uow.commit()
+    with open_container() as c:
+        token, secret = c.usecases.handle(CreateToken(person_id, name, days), acting_as(c, who))
     if as_json:
         click.echo(
             json.dumps(
@@ -54,9 +52,9 @@ def tokens_create(person_id: str, name: str, days: int, as_json: bool) -> None:
 
 @tokens.command("revoke")
 @click.argument("token_id")
-def tokens_revoke(token_id: str) -> None:
+@as_option("Act as this person (email address or id): an admin, or the token's owner.")
+def tokens_revoke(token_id: str, who: str | None) -> None:
     """Revoke a token at once."""
-    with open_container() as c, c.uow() as uow:
-        uow.credentials.revoke_token(token_id, c.app.clock.now())
-        uow.commit()
+    with open_container() as c:
+        c.usecases.handle(RevokeToken(token_id), acting_as(c, who))
     click.echo(f"revoked {token_id}")

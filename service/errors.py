@@ -30,7 +30,7 @@ from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
 from adapters.db import is_unavailable
-from adapters.files import FileTooLarge
+from adapters.files import FileTooLarge, in_words
 from engine.errors import (
     AccessDenied,
     CalendarExhausted,
@@ -50,6 +50,7 @@ from engine.errors import (
     UnknownTransition,
 )
 from service.auth import Unauthenticated
+from service.request_log import redact_path
 from service.schemas import FieldError, Problem, ReasonView, field_errors
 
 __all__ = [
@@ -259,7 +260,13 @@ def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
         detail = f"the body could not be read: {detail}"
     headers = dict(exc.headers or {})
     if status == 413:
-        detail = "the request body is larger than this endpoint accepts"
+        limit = getattr(getattr(request, "route_handler", None), "request_max_body_size", None)
+        detail = (
+            f"the request is larger than the {in_words(limit)} this endpoint accepts: send a "
+            "smaller file (or split it)"
+            if isinstance(limit, int) and limit > 0
+            else "the request body is larger than this endpoint accepts"
+        )
     if status >= 500:
         return _internal(request, exc)
     return problem_response(request, status, slug, phrase, detail, headers)
@@ -273,7 +280,7 @@ def _log_failure(
         event,
         request_id=request.scope.get("state", {}).get("request_id"),
         method=request.method,
-        path=request.url.path,
+        path=redact_path(request.url.path),
         error=type(getattr(exc, "orig", None) or exc).__name__,
         exc_info=exc,
     )

@@ -254,12 +254,12 @@ def start_jobs(
         id="outbox.dispatch",
         next_run_time=now + timedelta(seconds=1),
     )
-    if s.mail_digest:
-        scheduler.add_job(
-            lambda: run_digest(container) and jobs.dispatch(),
-            CronTrigger(hour=s.mail_digest_hour, timezone=ZoneInfo(s.timezone)),
-            id="outbox.digest",
-        )
+    # Always: whoever chose a daily digest has messages held for it, whatever the default.
+    scheduler.add_job(
+        lambda: run_digest(container) and jobs.dispatch(),
+        CronTrigger(hour=s.mail_digest_hour, timezone=ZoneInfo(s.timezone)),
+        id="outbox.digest",
+    )
     scheduler.start()
     log.info("jobs.started", extra={"replica": jobs.sweeper.replica_id, "interval": interval})
     return jobs

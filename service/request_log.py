@@ -1,7 +1,8 @@
 """One structured log line and one metrics sample per HTTP request, whatever its outcome.
 
 Wraps the app's whole ASGI handler, so that requests Litestar answers before any route (an
-unknown path, a wrong method) are logged and counted like the rest.
+unknown path, a wrong method) are logged and counted like the rest. A path that carries a
+secret (a calendar feed link, `/calendar/<secret>.ics`) is logged redacted.
 """
 
 from __future__ import annotations
@@ -17,10 +18,18 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.metrics import Metrics
 
-__all__ = ["RequestLog"]
+__all__ = ["RequestLog", "redact_path"]
 
 _log = structlog.get_logger("peerloop.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Everything after `/calendar/` is a feed link's secret (or a guess at one): matched however
+# the path is spelt, since an unrouted spelling is logged too.
+_SECRET_PATH = re.compile(r"^(/+calendar/).*$", re.IGNORECASE | re.DOTALL)
+
+
+def redact_path(path: str) -> str:
+    """The path as it may be logged: the secret of a calendar feed link replaced by `***`."""
+    return _SECRET_PATH.sub(r"\1***", path)
 
 
 class RequestLog:
@@ -62,7 +71,7 @@ class RequestLog:
                     "request",
                     request_id=request_id,
                     method=method,
-                    path=scope.get("path", ""),
+                    path=redact_path(str(scope.get("path", ""))),
                     route=route,
                     status=status,
                     principal=state.get("principal"),

@@ -92,7 +92,7 @@ def _other_active_cycles(
         template = uc.core.registry.machine(uow, s.template_id, s.template_version).template
         if template.has_stage(s.stage) and not template.stage(s.stage).terminal:
             found.append(
-                f"{school.name} already has an active {template.title} cycle, {s.id}, at "
+                f"{school.name} already has an active cycle of {template.title}, {s.id}, at "
                 f"{template.stage(s.stage).title}: check that a second one is meant"
             )
     return tuple(found)

@@ -50,8 +50,10 @@ class Notifier:
     # -- helpers ---------------------------------------------------------------------------
 
     def _name(self, uow: UnitOfWork, person_id: str) -> str:
-        if person_id == SYSTEM_SCHEDULER or person_id.startswith("system:"):
+        if person_id == SYSTEM_SCHEDULER:
             return "Peerloop (automatically)"
+        if person_id.startswith("system:"):
+            return "The Peerloop operator"
         try:
             return uow.directory.get_person(person_id).name
         except NotFound:
@@ -108,6 +110,29 @@ class Notifier:
                 for person in recipients(self._holders(uow, cycle, roles), event.actor)
             ]
             self._deliver(uow, notices)
+
+    def webhook_move(self, event: object) -> None:
+        """A person's move, for the partnership's other systems (the sweep sends its own)."""
+        assert isinstance(event, TransitionFired)
+        if event.actor.startswith("system:"):
+            return
+        with self.core.uow() as uow:
+            cycle = uow.cycles.get(event.cycle_id)
+            data = {
+                "cycle_id": cycle.id,
+                "school_id": cycle.host_school_id,
+                "network_id": cycle.network_id,
+                "transition": event.transition,
+                "from_stage": event.from_stage,
+                "to_stage": event.to_stage,
+                "version": event.version,
+                "actor": event.actor,
+                "role": event.role,
+                "forced": event.forced,
+            }
+            key = f"move:{cycle.id}:{event.version}"
+            uow.webhooks.send("cycle.moved", event.at, data, cycle.network_id, key)
+            uow.commit()
 
     def team_changed(self, event: object) -> None:
         assert isinstance(event, TeamChanged)
@@ -236,7 +261,7 @@ def event_handlers(
 ) -> Mapping[type, Sequence[Callable[[object], None]]]:
     """The bus's table: each event type -> what happens after it commits."""
     table: dict[type, list[Callable[[object], None]]] = {
-        TransitionFired: [notifier.transition_fired],
+        TransitionFired: [notifier.transition_fired, notifier.webhook_move],
         TeamChanged: [notifier.team_changed],
         RoleGranted: [notifier.role_granted],
         ReportShared: [notifier.report_shared],

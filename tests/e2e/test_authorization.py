@@ -349,6 +349,9 @@ SPECS: list[Spec] = [
     ),
     Spec("my tokens", "GET", lambda ctx, who: "/tokens", EVERYONE),
     Spec("my notifications", "GET", lambda ctx, who: "/me/notifications", EVERYONE),
+    Spec("make my feed link", "POST", lambda ctx, who: "/me/calendar-feed", EVERYONE, ok=201),
+    Spec("my feed link", "GET", lambda ctx, who: "/me/calendar-feed", EVERYONE),
+    Spec("revoke my feed link", "DELETE", lambda ctx, who: "/me/calendar-feed", EVERYONE, ok=204),
     Spec(
         "mark my notifications read",
         "POST",
@@ -541,6 +544,7 @@ def test_matrix_covers_every_route_and_role(ctx: Ctx) -> None:
         ("GET", "/templates/{template_id}"),
         ("GET", "/people"),
         ("GET", "/people/me/deadlines.ics"),
+        ("GET", "/calendar/{feed}"),
         ("PUT", "/people/{person_id}/password"),
         ("GET", "/networks/{network_id}"),
         ("GET", "/schools/{school_id}"),

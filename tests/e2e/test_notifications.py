@@ -183,3 +183,44 @@ def test_email_off_keeps_the_inbox_and_sends_nothing(world: World, smtp: SmtpSer
 def test_a_bad_preference_is_refused_with_the_field_named(world: World) -> None:
     r = world.put("pl_own", "/me/notification-preference", json={"email": "hourly"})
     assert r.status_code == 422 and "email" in r.text
+
+
+def test_a_persons_move_is_posted_to_the_networks_webhook(world: World) -> None:
+    import json
+
+    from adapters.notify_webhook import WebhookSender, webhook_lookup
+    from adapters.tables import WebhookRow
+    from tests.integration.test_outbox_webhook import SECRET, Receiver
+
+    receiver = Receiver()
+    try:
+        with world.container.engine.begin() as conn:
+            for hook, net in (("wh-n", "nlc-n"), ("wh-s", "nlc-s")):
+                conn.execute(
+                    WebhookRow.__table__.insert().values(
+                        id=hook, network_id=net, url=receiver.url, secret=SECRET, active=True
+                    )
+                )
+        c = start(world)
+        spp_self_review(world, c)
+        moved = move(world, "head_own", c, "submit_self_review")
+        sender = WebhookSender(webhook_lookup(world.container.engine), world.clock.now, timeout=5)
+        OutboxDispatcher(
+            world.container.engine, {"webhook": sender}, world.clock.now
+        ).dispatch_all()
+        (doc,) = [json.loads(body) for _, _, body in receiver.requests]  # not the other NLC's
+        assert doc["event"] == "cycle.moved"
+        assert doc["data"] == {
+            "cycle_id": c,
+            "school_id": "sch-h",
+            "network_id": "nlc-n",
+            "transition": "submit_self_review",
+            "from_stage": "self_review",
+            "to_stage": "pre_review",
+            "version": moved["version"],
+            "actor": PEOPLE["head_own"][0],
+            "role": "school_lead",
+            "forced": False,
+        }
+    finally:
+        receiver.close()

@@ -106,7 +106,7 @@ def test_people_add_with_grants(run) -> None:
     assert ok.exit_code == 0, ok.output
     assert ok.output.strip().startswith("p_")
     dup = run("people", "add", "--name", "Ada Again", "--email", "ada@elmstead.sch.uk")
-    assert dup.exit_code == 1 and "clashes" in dup.output
+    assert dup.exit_code == 1 and "someone already has that email address" in dup.output
     bad = run("people", "add", "--name", "X", "--email", "x@y.uk", "--grant", "reviewer@town:1")
     assert bad.exit_code == 2 and "ROLE@network|school|cycle:ID" in bad.output
 

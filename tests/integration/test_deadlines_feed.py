@@ -47,16 +47,18 @@ def test_the_feed_holds_stage_due_times_and_open_actions(w: World) -> None:
     head = summaries(feed(w, "p_head_a"))  # the school's head: its stage and its actions
     assert head == [
         "Action due: Raise reading (School A)",
-        "improvement_workshop due: School A",
+        "Improvement workshop and agreed actions due: School A",
     ]
     chair = feed(w, "p_chair")  # the NLC chair: the network's stages, not its actions
-    assert summaries(chair) == ["improvement_workshop due: School A"]
+    assert summaries(chair) == ["Improvement workshop and agreed actions due: School A"]
     assert chair[0]["DTSTART"].dt.tzinfo is not None
 
     w.to_stage(cycle.id, "agree_actions")
     set_status(w, cycle.id, "met")
     assert feed(w, "p_dep") == [], "a done action leaves the feed"
-    assert summaries(feed(w, "p_head_a")) == ["support due: School A"], "so does a left stage"
+    assert summaries(feed(w, "p_head_a")) == ["School-to-school support due: School A"], (
+        "so does a left stage"
+    )
 
 
 def test_uids_are_stable_so_calendars_update_in_place(w: World) -> None:

@@ -218,7 +218,7 @@ def test_a_persons_deadline_feed(cli, tmp_path: Path) -> None:
     assert cli("deadlines", "feed", "p_head_a", "-o", str(out)).exit_code == 0
     text = out.read_text()
     assert text.startswith("BEGIN:VCALENDAR")
-    assert "SUMMARY:self_review due: School A" in text
+    assert "SUMMARY:Self-review due: School A" in text
     assert "DTSTART:20261019T080000Z" in text
     missing = CliRunner().invoke(main, ["deadlines", "feed", "nobody"])
     assert missing.exit_code == 1 and "nobody" in missing.output

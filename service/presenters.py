@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.cycle import Finding, Judgement, Member
+from engine.cycle import Action, Cycle, Evidence, Finding, Judgement, Member, SignOff, SupportLink
 from engine.directory import (
     ApiToken,
     CycleSummary,
@@ -17,6 +17,7 @@ from engine.directory import (
     StoredTemplate,
 )
 from engine.machine import Option
+from engine.notices import Notification
 from engine.ports import DeadlineRow
 from engine.records import collectable
 from engine.template import Template
@@ -27,6 +28,7 @@ from service.schemas import (
     DeadlineView,
     EvidenceView,
     FindingView,
+    FiredView,
     GrantView,
     HistoryEntryView,
     JudgementView,
@@ -44,20 +46,34 @@ from service.schemas import (
     TemplateView,
     TokenView,
 )
+from service.schemas.inbox import InboxView, NotificationView
 from service.usecases.base import CycleContext
+from service.usecases.core import Fired
+from service.usecases.inbox import Inbox
 
 __all__ = [
+    "action_view",
     "cycle_summary",
     "cycle_view",
     "deadline_view",
+    "evidence_view",
+    "finding_view",
+    "fired_view",
     "grant_view",
     "history_view",
+    "inbox_view",
+    "judgement_view",
+    "member_view",
     "network_view",
+    "notification_view",
     "option_view",
     "person_view",
     "report_view",
     "school_view",
     "share_view",
+    "signoff_view",
+    "support_view",
+    "team_view",
     "template_summary",
     "template_view",
     "token_view",
@@ -183,13 +199,92 @@ def cycle_summary(c: CycleSummary, now: datetime) -> CycleSummaryView:
     )
 
 
-def _member(m: Member) -> MemberView:
+def evidence_view(cycle_id: str, e: Evidence, *, may_download: bool) -> EvidenceView:
+    """One piece of evidence; the download link only for whoever may download it."""
+    return EvidenceView(
+        id=e.id,
+        question_id=e.question_id,
+        title=e.title,
+        added_by=e.added_by,
+        added_at=e.added_at,
+        file_name=e.file.original_name if e.file else None,
+        media_type=e.file.media_type if e.file else None,
+        size=e.file.size if e.file else None,
+        download=f"/cycles/{cycle_id}/evidence/{e.id}/file" if e.file and may_download else None,
+    )
+
+
+def action_view(a: Action) -> ActionView:
+    return ActionView(
+        id=a.id,
+        title=a.title,
+        owner=a.owner,
+        due=a.due,
+        success_criteria=a.success_criteria,
+        status=a.status,
+        status_note=a.status_note,
+    )
+
+
+def support_view(s: SupportLink) -> SupportLinkView:
+    return SupportLinkView(
+        id=s.id,
+        supporting_school_id=s.supporting_school_id,
+        area=s.area,
+        activities=list(s.activities),
+    )
+
+
+def signoff_view(s: SignOff) -> SignOffView:
+    return SignOffView(stage=s.stage, role=s.role, person_id=s.person_id, at=s.at)
+
+
+def team_view(c: Cycle) -> list[MemberView]:
+    """The review team, then the improvement champion."""
+    return [member_view(m) for m in [*c.team.values(), *([c.champion] if c.champion else [])]]
+
+
+def fired_view(f: Fired, *, replayed: bool) -> FiredView:
+    return FiredView(
+        cycle_id=f.cycle_id,
+        transition=f.transition,
+        from_stage=f.from_stage,
+        to_stage=f.to_stage,
+        version=f.version,
+        at=f.at,
+        forced=f.forced,
+        replayed=replayed,
+    )
+
+
+def notification_view(n: Notification) -> NotificationView:
+    return NotificationView(
+        id=n.id,
+        kind=n.kind,
+        subject=n.subject,
+        text=n.text,
+        cycle_id=n.cycle_id,
+        link=n.link,
+        created_at=n.created_at,
+        read=not n.unread,
+    )
+
+
+def inbox_view(inbox: Inbox) -> InboxView:
+    return InboxView(
+        unread=inbox.unread,
+        email=inbox.email,
+        notifications=[notification_view(n) for n in inbox.notifications],
+    )
+
+
+def member_view(m: Member) -> MemberView:
     return MemberView(
         person_id=m.person_id, role=m.role, school_id=m.school_id, network_id=m.network_id
     )
 
 
-def _judgement(j: Judgement) -> JudgementView:
+def judgement_view(j: Judgement) -> JudgementView:
     return JudgementView(
         kind=j.kind,
         question_id=j.question_id,
@@ -200,7 +295,7 @@ def _judgement(j: Judgement) -> JudgementView:
     )
 
 
-def _finding(f: Finding) -> FindingView:
+def finding_view(f: Finding) -> FindingView:
     return FindingView(
         id=f.id, kind=f.kind, text=f.text, question_id=f.question_id, by=f.by, at=f.at
     )
@@ -223,66 +318,25 @@ def cycle_view(ctx: CycleContext) -> CycleView:
         stage_entered_at=c.stage_entered_at,
         started_at=c.started_at,
         dates=dict(c.dates),
-        team=[_member(m) for m in c.team.values()],
-        champion=_member(c.champion) if c.champion else None,
+        team=[member_view(m) for m in c.team.values()],
+        champion=member_view(c.champion) if c.champion else None,
         roles=sorted(ctx.access.actor.roles),
         sections=sorted(sections),
         collectable=collectable(ctx.template, c, ctx.access.actor),
         focus=list(c.focus) if "self_review" in sections else None,
-        evidence=[
-            EvidenceView(
-                id=e.id,
-                question_id=e.question_id,
-                title=e.title,
-                added_by=e.added_by,
-                added_at=e.added_at,
-                file_name=e.file.original_name if e.file else None,
-                media_type=e.file.media_type if e.file else None,
-                size=e.file.size if e.file else None,
-                download=f"/cycles/{c.id}/evidence/{e.id}/file" if e.file and files else None,
-            )
-            for e in c.evidence.values()
-        ]
+        evidence=[evidence_view(c.id, e, may_download=files) for e in c.evidence.values()]
         if "evidence" in sections
         else None,
-        self_judgements=[_judgement(j) for j in c.judgements.values() if j.kind == "self"]
+        self_judgements=[judgement_view(j) for j in c.judgements.values() if j.kind == "self"]
         if "self_review" in sections
         else None,
-        peer_judgements=[_judgement(j) for j in c.judgements.values() if j.kind == "peer"]
+        peer_judgements=[judgement_view(j) for j in c.judgements.values() if j.kind == "peer"]
         if "report" in sections
         else None,
-        findings=[_finding(f) for f in c.findings.values()] if "report" in sections else None,
-        actions=[
-            ActionView(
-                id=a.id,
-                title=a.title,
-                owner=a.owner,
-                due=a.due,
-                success_criteria=a.success_criteria,
-                status=a.status,
-                status_note=a.status_note,
-            )
-            for a in c.actions.values()
-        ]
-        if "plan" in sections
-        else None,
-        support=[
-            SupportLinkView(
-                id=s.id,
-                supporting_school_id=s.supporting_school_id,
-                area=s.area,
-                activities=list(s.activities),
-            )
-            for s in c.support.values()
-        ]
-        if "plan" in sections
-        else None,
-        signoffs=[
-            SignOffView(stage=s.stage, role=s.role, person_id=s.person_id, at=s.at)
-            for s in c.signoffs.values()
-        ]
-        if "plan" in sections
-        else None,
+        findings=[finding_view(f) for f in c.findings.values()] if "report" in sections else None,
+        actions=[action_view(a) for a in c.actions.values()] if "plan" in sections else None,
+        support=[support_view(x) for x in c.support.values()] if "plan" in sections else None,
+        signoffs=[signoff_view(x) for x in c.signoffs.values()] if "plan" in sections else None,
     )
 
 
@@ -293,8 +347,8 @@ def report_view(ctx: CycleContext) -> ReportView:
         host_school_id=c.host_school_id,
         stage=c.stage,
         focus=list(c.focus),
-        peer_judgements=[_judgement(j) for j in c.judgements.values() if j.kind == "peer"],
-        findings=[_finding(f) for f in c.findings.values()],
+        peer_judgements=[judgement_view(j) for j in c.judgements.values() if j.kind == "peer"],
+        findings=[finding_view(f) for f in c.findings.values()],
     )
 
 

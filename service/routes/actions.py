@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, Response, get, post, put
 from litestar.params import JSONBody
 
-from engine.cycle import Action
+from service.presenters import action_view
 from service.routes.common import (
     READ,
     RECORD,
@@ -26,18 +26,6 @@ __all__ = ["ROUTES"]
 TAGS = ["actions"]
 
 
-def _view(a: Action) -> ActionView:
-    return ActionView(
-        id=a.id,
-        title=a.title,
-        owner=a.owner,
-        due=a.due,
-        success_criteria=a.success_criteria,
-        status=a.status,
-        status_note=a.status_note,
-    )
-
-
 @get(
     "/cycles/{cycle_id:str}/actions",
     tags=TAGS,
@@ -47,7 +35,7 @@ def _view(a: Action) -> ActionView:
 )
 def list_actions(cycle_id: PathId, principal: Caller, ws: Ws) -> list[ActionView]:
     ctx = ws.handle(ReadCycle(cycle_id, "plan"), principal)
-    return [_view(a) for a in ctx.cycle.actions.values()]
+    return [action_view(a) for a in ctx.cycle.actions.values()]
 
 
 def _save(
@@ -68,7 +56,9 @@ def _save(
     )
     cycle, action_id = done.cycle, done.record_id
     return Response(
-        _view(cycle.actions[action_id]), status_code=status, headers={"ETag": etag(cycle.version)}
+        action_view(cycle.actions[action_id]),
+        status_code=status,
+        headers={"ETag": etag(cycle.version)},
     )
 
 
@@ -127,7 +117,7 @@ def set_status(
     cycle = ws.handle(
         SetActionStatus(cycle_id, action_id, data.status, data.note, expected), principal
     ).cycle
-    return Response(_view(cycle.actions[action_id]), headers={"ETag": etag(cycle.version)})
+    return Response(action_view(cycle.actions[action_id]), headers={"ETag": etag(cycle.version)})
 
 
 ROUTES = [list_actions, add_action, change_action, set_status]

@@ -29,7 +29,7 @@ from multipart import (  # type: ignore[import-untyped]  # Litestar's own multip
 )
 
 from service.errors import BadUpload, MediaTypeRefused
-from service.presenters import cycle_view
+from service.presenters import cycle_view, evidence_view
 from service.routes.common import (
     READ,
     RECORD,
@@ -375,17 +375,7 @@ def add_evidence(
     )
     cycle, evidence_id = done.cycle, done.record_id
     e = cycle.evidence[evidence_id]
-    view = EvidenceView(
-        id=e.id,
-        question_id=e.question_id,
-        title=e.title,
-        added_by=e.added_by,
-        added_at=e.added_at,
-        file_name=e.file.original_name if e.file else None,
-        media_type=e.file.media_type if e.file else None,
-        size=e.file.size if e.file else None,
-        download=f"/cycles/{cycle_id}/evidence/{e.id}/file" if e.file else None,
-    )
+    view = evidence_view(cycle_id, e, may_download=done.may_download)
     return Response(
         view,
         status_code=201,

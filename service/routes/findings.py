@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import JSONBody
 
+from service.presenters import finding_view
 from service.routes.common import (
     READ,
     RECORD,
@@ -25,12 +26,6 @@ __all__ = ["ROUTES"]
 TAGS = ["findings"]
 
 
-def _view(f: Any) -> FindingView:
-    return FindingView(
-        id=f.id, kind=f.kind, text=f.text, question_id=f.question_id, by=f.by, at=f.at
-    )
-
-
 @get(
     "/cycles/{cycle_id:str}/findings",
     tags=TAGS,
@@ -40,7 +35,7 @@ def _view(f: Any) -> FindingView:
 )
 def list_findings(cycle_id: PathId, principal: Caller, ws: Ws) -> list[FindingView]:
     ctx = ws.handle(ReadCycle(cycle_id, "report"), principal)
-    return [_view(f) for f in ctx.cycle.findings.values()]
+    return [finding_view(f) for f in ctx.cycle.findings.values()]
 
 
 @post(
@@ -63,7 +58,9 @@ def add_finding(
     )
     cycle, finding_id = done.cycle, done.record_id
     return Response(
-        _view(cycle.findings[finding_id]), status_code=201, headers={"ETag": etag(cycle.version)}
+        finding_view(cycle.findings[finding_id]),
+        status_code=201,
+        headers={"ETag": etag(cycle.version)},
     )
 
 

@@ -7,13 +7,12 @@ from typing import Annotated
 from litestar import get, post, put
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
-from engine.notices import Notification
+from service.presenters import inbox_view
 from service.routes.common import READ, WRITE, Caller, Ws, problems
 from service.schemas.inbox import (
     EmailPreferenceSet,
     InboxView,
     NotificationsRead,
-    NotificationView,
     ReadResult,
 )
 from service.usecases.messages import (
@@ -25,19 +24,6 @@ from service.usecases.messages import (
 __all__ = ["ROUTES"]
 
 TAGS = ["inbox"]
-
-
-def _view(n: Notification) -> NotificationView:
-    return NotificationView(
-        id=n.id,
-        kind=n.kind,
-        subject=n.subject,
-        text=n.text,
-        cycle_id=n.cycle_id,
-        link=n.link,
-        created_at=n.created_at,
-        read=not n.unread,
-    )
 
 
 @get(
@@ -55,12 +41,7 @@ def list_notifications(
     unread: FromQuery[bool] = False,
     limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
 ) -> InboxView:
-    inbox = ws.handle(ListNotifications(unread, limit), principal)
-    return InboxView(
-        unread=inbox.unread,
-        email=inbox.email,
-        notifications=[_view(n) for n in inbox.notifications],
-    )
+    return inbox_view(ws.handle(ListNotifications(unread, limit), principal))
 
 
 @post(

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from litestar import Request, Response, get, put
 from litestar.params import FromPath, JSONBody
 
+from service.presenters import judgement_view
 from service.routes.common import (
     READ,
     RECORD,
@@ -36,14 +37,7 @@ _SECTION = {"self": "self_review", "peer": "report"}
 def list_judgements(cycle_id: PathId, principal: Caller, ws: Ws) -> list[JudgementView]:
     ctx = ws.handle(ReadCycle(cycle_id), principal)
     return [
-        JudgementView(
-            kind=j.kind,
-            question_id=j.question_id,
-            narrative=j.narrative,
-            grade=j.grade,
-            by=j.by,
-            at=j.at,
-        )
+        judgement_view(j)
         for j in ctx.cycle.judgements.values()
         if _SECTION[j.kind] in ctx.access.sections
     ]
@@ -72,14 +66,7 @@ def put_judgement(
         principal,
     ).cycle
     j = cycle.judgements[(kind, question_id)]
-    view = JudgementView(
-        kind=j.kind,
-        question_id=j.question_id,
-        narrative=j.narrative,
-        grade=j.grade,
-        by=j.by,
-        at=j.at,
-    )
+    view = judgement_view(j)
     return Response(view, headers={"ETag": etag(cycle.version)})
 
 

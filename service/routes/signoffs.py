@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import JSONBody
 
+from service.presenters import signoff_view
 from service.routes.common import (
     READ,
     RECORD,
@@ -34,10 +35,7 @@ TAGS = ["signoffs"]
 )
 def list_signoffs(cycle_id: PathId, principal: Caller, ws: Ws) -> list[SignOffView]:
     ctx = ws.handle(ReadCycle(cycle_id, "plan"), principal)
-    return [
-        SignOffView(stage=s.stage, role=s.role, person_id=s.person_id, at=s.at)
-        for s in ctx.cycle.signoffs.values()
-    ]
+    return [signoff_view(s) for s in ctx.cycle.signoffs.values()]
 
 
 @post(
@@ -58,7 +56,7 @@ def sign_off(
     cycle = ws.handle(SignOff(cycle_id, data.role, expected), principal).cycle
     s = cycle.signoffs[(cycle.stage, data.role)]
     return Response(
-        SignOffView(stage=s.stage, role=s.role, person_id=s.person_id, at=s.at),
+        signoff_view(s),
         status_code=201,
         headers={"ETag": etag(cycle.version)},
     )

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import JSONBody
 
-from engine.cycle import SupportLink
+from service.presenters import support_view
 from service.routes.common import (
     READ,
     RECORD,
@@ -26,15 +26,6 @@ __all__ = ["ROUTES"]
 TAGS = ["support"]
 
 
-def _view(s: SupportLink) -> SupportLinkView:
-    return SupportLinkView(
-        id=s.id,
-        supporting_school_id=s.supporting_school_id,
-        area=s.area,
-        activities=list(s.activities),
-    )
-
-
 @get(
     "/cycles/{cycle_id:str}/support",
     tags=TAGS,
@@ -44,7 +35,7 @@ def _view(s: SupportLink) -> SupportLinkView:
 )
 def list_support(cycle_id: PathId, principal: Caller, ws: Ws) -> list[SupportLinkView]:
     ctx = ws.handle(ReadCycle(cycle_id, "plan"), principal)
-    return [_view(s) for s in ctx.cycle.support.values()]
+    return [support_view(s) for s in ctx.cycle.support.values()]
 
 
 @post(
@@ -67,7 +58,7 @@ def add_link(
     )
     cycle, link_id = done.cycle, done.record_id
     return Response(
-        _view(cycle.support[link_id]), status_code=201, headers={"ETag": etag(cycle.version)}
+        support_view(cycle.support[link_id]), status_code=201, headers={"ETag": etag(cycle.version)}
     )
 
 
@@ -89,7 +80,7 @@ def log_activity(
     expected = expected_version(request, required=False)
     cycle = ws.handle(LogSupportActivity(cycle_id, link_id, data.text, expected), principal).cycle
     return Response(
-        _view(cycle.support[link_id]), status_code=201, headers={"ETag": etag(cycle.version)}
+        support_view(cycle.support[link_id]), status_code=201, headers={"ETag": etag(cycle.version)}
     )
 
 

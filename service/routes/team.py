@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response, delete, get, put
 from litestar.params import JSONBody
 
+from service.presenters import team_view
 from service.routes.common import (
     READ,
     RECORD,
@@ -25,16 +26,6 @@ __all__ = ["ROUTES"]
 TAGS = ["team"]
 
 
-def _members(cycle: Any) -> list[MemberView]:
-    found = [*cycle.team.values(), *([cycle.champion] if cycle.champion else [])]
-    return [
-        MemberView(
-            person_id=m.person_id, role=m.role, school_id=m.school_id, network_id=m.network_id
-        )
-        for m in found
-    ]
-
-
 @get(
     "/cycles/{cycle_id:str}/team",
     tags=TAGS,
@@ -43,7 +34,7 @@ def _members(cycle: Any) -> list[MemberView]:
     sync_to_thread=True,
 )
 def get_team(cycle_id: PathId, principal: Caller, ws: Ws) -> list[MemberView]:
-    return _members(ws.handle(ReadCycle(cycle_id), principal).cycle)
+    return team_view(ws.handle(ReadCycle(cycle_id), principal).cycle)
 
 
 @put(
@@ -70,7 +61,7 @@ def assign(
         # RFC 7234's Warning header is obsolete; the problems go in a header of our own,
         # each in words, so that a caller forming the team sees them before the move refuses.
         headers["Peerloop-Team-Warnings"] = " | ".join(done.warnings)[:4000]
-    return Response(_members(done.cycle), headers=headers)
+    return Response(team_view(done.cycle), headers=headers)
 
 
 @delete(
@@ -90,7 +81,7 @@ def unassign(
 ) -> Response[list[MemberView]]:
     expected = expected_version(request, required=False)
     cycle = ws.handle(RemoveMember(cycle_id, person_id, expected), principal).cycle
-    return Response(_members(cycle), headers={"ETag": etag(cycle.version)})
+    return Response(team_view(cycle), headers={"ETag": etag(cycle.version)})
 
 
 ROUTES = [get_team, assign, unassign]

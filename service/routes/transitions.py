@@ -9,7 +9,7 @@ from litestar import Request, Response, get, post
 from litestar.params import HeaderParameter, JSONBody
 
 from service.metrics import Metrics
-from service.presenters import option_view
+from service.presenters import fired_view, option_view
 from service.routes.common import (
     MOVE,
     READ,
@@ -92,16 +92,7 @@ def fire(
         )
         metrics: Metrics = request.app.state["metrics"]
         metrics.transition(fired.transition, fired.forced)
-    view = FiredView(
-        cycle_id=fired.cycle_id,
-        transition=fired.transition,
-        from_stage=fired.from_stage,
-        to_stage=fired.to_stage,
-        version=fired.version,
-        at=fired.at,
-        forced=fired.forced,
-        replayed=replayed,
-    )
+    view = fired_view(fired, replayed=replayed)
     return Response(view, headers={"ETag": etag(fired.version)})
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from engine import records
-from engine.access import Principal
+from engine.access import Principal, access_to
 from engine.cycle import Actor, Cycle, Evidence, EvidenceFile, Member
 from engine.errors import NotFound, UnknownRecord
 from engine.events import RecordChanged
@@ -37,10 +37,12 @@ __all__ = ["Recorded", "TeamSet"]
 
 @dataclass(frozen=True, slots=True)
 class Recorded:
-    """A changed cycle and the id of the record the command made or changed."""
+    """A changed cycle and the id of the record the command made or changed; `may_download`
+    says whether the caller may download the cycle's evidence files."""
 
     cycle: Cycle
     record_id: str
+    may_download: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +79,9 @@ def add_evidence(uc: UseCases, cmd: AddEvidence, caller: Principal) -> Recorded:
             if not used:
                 uc.files.delete(file.sha256)
         raise
-    return Recorded(cycle, evidence_id)
+    with uc.uow(readonly=True) as uow:
+        may = access_to(caller, cycle, uow.shares.for_cycle(cycle.id)).may("evidence_files")
+    return Recorded(cycle, evidence_id, may)
 
 
 @dataclass(frozen=True, slots=True)

@@ -224,3 +224,36 @@ def test_a_persons_move_is_posted_to_the_networks_webhook(world: World) -> None:
         }
     finally:
         receiver.close()
+
+
+def test_an_overdue_follow_up_is_escalated_to_the_partnership_lead_and_chair(
+    world: World, smtp: SmtpServer
+) -> None:
+    from datetime import timedelta
+
+    from service.jobs import build_sweeper
+    from tests.e2e.flows import spp_to
+
+    c = start(world)
+    spp_to(world, c, "follow_up", fill=False)
+    before = {who: subjects(world, who) for who in PEOPLE}
+    # Four weeks and a day later nobody has closed it: the sweep escalates, once.
+    world.clock.set(world.clock.now() + timedelta(weeks=4, days=1))
+    sweeper = build_sweeper(world.container)
+    sweeper.sweep()
+    sweeper.sweep()
+    new = {who: [s for s in subjects(world, who) if s not in before[who]] for who in PEOPLE}
+    escalation = [s for s in new["pl_own"] if s.startswith("escalate:")]
+    assert len(escalation) == 1 and "Follow-up and impact review" in escalation[0]
+    assert [s for s in new["chair_own"] if s.startswith("escalate:")] == escalation
+    # The reminder a week before fell due too, late: it is not sent about a stage past due.
+    assert {who for who, s in new.items() if s} == {"pl_own", "chair_own"}
+
+    sender = SmtpSender(
+        "127.0.0.1", smtp.port, "peerloop@example.org", MailTemplates(MAIL_TEMPLATES)
+    )
+    OutboxDispatcher(world.container.engine, {"email": sender}, world.clock.now).dispatch_all()
+    escalated = [m for m in smtp.inbox.messages if str(m["Subject"]).startswith("Escalation")]
+    assert sorted(str(m["To"]).split("<")[-1].rstrip(">") for m in escalated) == sorted(
+        [email_of("pl_own"), email_of("chair_own")]
+    )

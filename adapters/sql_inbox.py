@@ -168,7 +168,7 @@ def inbox_copies(conn: sa.Connection, messages: Sequence[Message], now: datetime
                 "subject": m.subject[:300],
                 "text": _sweep_text(m.subject, context),
                 "cycle_id": cycle_id,
-                "link": f"/cycles/{cycle_id}" if cycle_id else "/",
+                "link": f"/app/cycles/{cycle_id}" if cycle_id else "/app",
                 "dedupe_key": f"inbox:{m.dedupe_key}"[:200],
                 "created_at": now,
                 "read_at": None,

@@ -4,17 +4,22 @@ one place."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import msgspec
 from litestar import Litestar, Router
 from litestar._openapi.schema_generation import SchemaCreator
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
+from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, Schema, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.routes import HTTPRoute
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 from litestar.types import Message, Receive, Scope, Send
 from litestar.typing import FieldDefinition
 
@@ -49,8 +54,12 @@ from service.routes.common import (
     provide_principal,
     provide_workspace,
 )
+from service.web.filters import FILTERS
+from service.web.pages import pages_router
 
 __all__ = ["JSON_BODY_LIMIT", "create_app"]
+
+WEB = Path(__file__).parent / "web"
 
 JSON_BODY_LIMIT = 1024 * 1024
 """The largest JSON body any route reads; uploads have their own limit (settings)."""
@@ -98,7 +107,12 @@ def create_app(container: Container) -> Litestar:
         request_max_body_size=JSON_BODY_LIMIT,
     )
     app = Litestar(
-        route_handlers=[api, public],
+        route_handlers=[api, public, pages_router(), _static()],
+        template_config=TemplateConfig(
+            directory=WEB / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=lambda engine: engine.engine.filters.update(FILTERS),
+        ),
         dependencies={
             "ws": Provide(provide_workspace, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),
@@ -131,9 +145,20 @@ def create_app(container: Container) -> Litestar:
     app.state["workspace"] = workspace
     app.state["metrics"] = metrics
     app.state["public_url"] = container.settings.base_url  # for links made here (calendar feeds)
+    app.state["secure_cookies"] = container.settings.secure_cookies
     app.state["scheduler"] = lambda: getattr(container, "scheduler", None)  # read when asked
     app.asgi_handler = RequestLog(_CorrectAllow(app), metrics)
     return app
+
+
+def _static() -> Router:
+    """The pages' own assets (no CDN: Peerloop works offline), cached for a day."""
+    return create_static_files_router(
+        path="/static",
+        directories=[WEB / "static"],
+        cache_control=CacheControlHeader(max_age=86400, public=True),
+        include_in_schema=False,
+    )
 
 
 class _StrictStructs(StructSchemaPlugin):

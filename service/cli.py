@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 from pathlib import Path
 
@@ -26,7 +27,14 @@ from service.cli_data import OPERATOR, open_container
 from service.logging import configure_logging
 from service.settings import Settings
 from service.usecases.core import export_school, verify_history
-from service.usecases.messages import CreateToken, GetPerson, ListNetworks, ListTokens, RevokeToken
+from service.usecases.messages import (
+    CreateToken,
+    GetPerson,
+    ListNetworks,
+    ListTokens,
+    RevokeToken,
+    SetPassword,
+)
 
 __all__ = ["main"]
 
@@ -86,12 +94,18 @@ def _print_demo_tokens(container: Container, url: str) -> None:
         if old.name == "demo" and old.revoked_at is None:
             uc.handle(RevokeToken(old.id), OPERATOR)
     lines = []
+    # A fresh password each start, for every demo person: the demo is never left open to a
+    # password anyone could guess.
+    password = secrets.token_urlsafe(9)
     for role, person_id in DEMO_PEOPLE.items():
         person = uc.handle(GetPerson(person_id), OPERATOR)
+        uc.handle(SetPassword(person_id, password), OPERATOR)
         _, secret = uc.handle(CreateToken(person_id, "demo", 7), OPERATOR)
-        lines.append(f"  {role:<22} {person.name:<18} {secret}")
-    click.echo(f"\nPeerloop demo at {url}  (API reference: {url}/reference)", err=True)
-    click.echo("Demo tokens (valid 7 days; use as `Authorization: Bearer TOKEN`):", err=True)
+        lines.append(f"  {role:<22} {person.name:<18} {person.email:<34} {secret}")
+    click.echo(f"\nPeerloop demo: open {url}/app in a browser", err=True)
+    click.echo(f"Sign in as any of these people with the password {password}", err=True)
+    click.echo(f"(API reference: {url}/reference). Their API tokens, valid 7 days, for", err=True)
+    click.echo("`Authorization: Bearer TOKEN`:", err=True)
     click.echo("\n".join(lines) + "\n", err=True)
 
 

@@ -30,6 +30,8 @@ class Settings:
         jobs: run the deadline sweep and the outbox in this process (see service/jobs.py).
         sweep_interval_seconds: the safety-net sweep interval.
         public_url: where people reach Peerloop, for links in email (default: host and port).
+        secure_cookies: send the session cookie only over HTTPS (None: when the request came
+            over HTTPS; set it true behind a proxy that ends TLS).
     """
 
     data_dir: Path = Path("var")
@@ -50,6 +52,7 @@ class Settings:
     sweep_interval_seconds: float = 30.0
     cycle_cache: int = 4096
     public_url: str = ""
+    secure_cookies: bool | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -86,4 +89,9 @@ class Settings:
             sweep_interval_seconds=float(e.get("PEERLOOP_SWEEP_INTERVAL", "30")),
             cycle_cache=int(e.get("PEERLOOP_CYCLE_CACHE", "4096")),
             public_url=e.get("PEERLOOP_PUBLIC_URL", ""),
+            secure_cookies=(
+                None
+                if "PEERLOOP_SECURE_COOKIES" not in e
+                else e["PEERLOOP_SECURE_COOKIES"].lower() in ("1", "true", "yes")
+            ),
         )

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 # Importing the modules registers their use cases with `handles`.
-from service.usecases import calendar_feed, cycles, directory, inbox, recording, sharing  # noqa: F401
+from service.usecases import (  # noqa: F401
+    calendar_feed,
+    cycles,
+    directory,
+    inbox,
+    recording,
+    sharing,
+    tasks,
+)
 from service.usecases.base import CycleContext, UseCases
 
 __all__ = ["CycleContext", "UseCases"]

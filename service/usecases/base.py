@@ -105,7 +105,9 @@ class UseCases:
                 uow.commit()
         return principal
 
-    def login(self, email: str, password: str, hours: int = 12) -> tuple[ApiToken, str]:
+    def login(
+        self, email: str, password: str, hours: int = 12, name: str = "login"
+    ) -> tuple[ApiToken, str]:
         """A short-lived token for the right email and password. Raises Unauthenticated."""
         with self.uow(readonly=True) as uow:
             person = uow.directory.person_by_email(email)
@@ -114,9 +116,17 @@ class UseCases:
             raise Unauthenticated("the email or password is not right")
         now = self.now
         with self.uow() as uow:
-            token, secret = issue_token(uow, person.id, "login", now, now + timedelta(hours=hours))
+            token, secret = issue_token(uow, person.id, name, now, now + timedelta(hours=hours))
             uow.commit()
         return token, secret
+
+    def sign_out(self, principal: Principal) -> None:
+        """End the session (or revoke the token) the caller came with."""
+        if principal.token_id is None:
+            return
+        with self.uow() as uow:
+            uow.credentials.revoke_token(principal.token_id, self.now)
+            uow.commit()
 
     def healthy(self) -> None:
         """Raises the storage's error when the database does not answer."""

@@ -28,6 +28,7 @@ __all__ = [
     "CreateToken",
     "CycleDeadlines",
     "CycleHistory",
+    "CyclePage",
     "EraseEvidence",
     "EvidenceFileQuery",
     "FireTransition",
@@ -45,6 +46,7 @@ __all__ = [
     "LogSupportActivity",
     "MarkNotificationsRead",
     "MyDeadlineFeed",
+    "MyTasks",
     "PersonGrants",
     "PublishTemplate",
     "ReadCycle",
@@ -407,3 +409,18 @@ class UploadTemplate:
 class PublishTemplate:
     template_id: str
     version: int
+
+
+# -- pages -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MyTasks:
+    """What is waiting on the caller across their cycles (at most `limit` cycles)."""
+
+    limit: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class CyclePage:
+    cycle_id: str

@@ -104,7 +104,7 @@ class Notifier:
                     f"{school}: {title.lower()} — now at {stage}",
                     text,
                     cycle.id,
-                    f"/cycles/{cycle.id}",
+                    f"/app/cycles/{cycle.id}",
                     f"move:{cycle.id}:{event.version}:{person}",
                 )
                 for person in recipients(self._holders(uow, cycle, roles), event.actor)
@@ -151,7 +151,7 @@ class Notifier:
                 f" the team of {school}'s {template.title}: you are {role}. "
                 f"The cycle is at {stage}.",
                 cycle.id,
-                f"/cycles/{cycle.id}",
+                f"/app/cycles/{cycle.id}",
                 f"team:{cycle.id}:{event.person_id}:{event.role}:{event.at.isoformat()}",
             )
             self._deliver(uow, [notice])
@@ -176,7 +176,7 @@ class Notifier:
                 f"You now hold the role {role} {where}",
                 f"{self._name(uow, event.actor)} gave you the role {role} {where}.",
                 event.scope_id if event.scope_kind == "cycle" else None,
-                "/",
+                "/app",
                 f"grant:{event.grant_id}",
             )
             self._deliver(uow, [notice])
@@ -212,7 +212,7 @@ class Notifier:
                     f"{who} shared the report of {school}'s {template.title} with you. It is "
                     "confidential to the school: please do not pass it on.",
                     cycle.id,
-                    f"/cycles/{cycle.id}/report",
+                    f"/app/cycles/{cycle.id}",
                     f"share:{event.share_id}:{person}",
                 )
                 for person in recipients(people, event.actor)
@@ -246,7 +246,7 @@ class Notifier:
                 subject,
                 text,
                 cycle.id,
-                f"/cycles/{cycle.id}/actions",
+                f"/app/cycles/{cycle.id}",
                 f"action:{cycle.id}:{event.action_id}:{event.change}:{event.at.isoformat()}",
             )
             self._deliver(uow, [notice])

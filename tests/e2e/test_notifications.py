@@ -152,7 +152,7 @@ def test_the_inbox_counts_unread_and_marks_read(world: World) -> None:
     move(world, "head_own", c, "submit_self_review")
     assign(world, c, "review_lead", "review_lead")
     inbox: Any = ok(world.get("review_lead", "/me/notifications"))
-    assert inbox["unread"] == 1 and inbox["notifications"][0]["link"] == f"/cycles/{c}"
+    assert inbox["unread"] == 1 and inbox["notifications"][0]["link"] == f"/app/cycles/{c}"
     first = inbox["notifications"][0]["id"]
     # Another person's id is ignored: nobody can read or mark someone else's inbox.
     assert ok(world.post("head_own", "/me/notifications/read", json={"ids": [first]})) == {

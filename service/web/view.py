@@ -1,0 +1,117 @@
+"""What the pages show, in words: dates in Europe/London, the stage timeline, history lines."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from zoneinfo import ZoneInfo
+
+from engine.calendar import DEFAULT_TIMEZONE
+from engine.cycle import Cycle
+from engine.directory import HistoryEntry
+from engine.template import Template
+
+__all__ = ["Step", "history_line", "in_words", "role_title", "timeline"]
+
+_RECORDS = {
+    "evidence": "evidence",
+    "self_judgement": "a self-judgement",
+    "peer_judgement": "a peer judgement",
+    "judgement": "a judgement",
+    "finding": "a finding",
+    "action": "an action",
+    "action_status": "an action's status",
+    "support": "a support link",
+    "support_activity": "a support activity",
+    "signoff": "a sign-off",
+    "team": "the team",
+    "focus": "the focus",
+    "date": "a date",
+    "report_share": "who sees the report",
+}
+
+
+def in_words(value: datetime | date | None, tz: tzinfo | None = None) -> str:
+    """`Friday 14 March 2027 at 09:00` (Europe/London), or `Friday 14 March 2027`."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        local = value.astimezone(tz or ZoneInfo(DEFAULT_TIMEZONE))
+        return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}"
+    return f"{value:%A} {value.day} {value:%B %Y}"
+
+
+def role_title(template: Template, role: str) -> str:
+    for r in template.roles:
+        if r.id == role:
+            return r.title
+    return role.replace("_", " ").capitalize() if role else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    stage_id: str
+    title: str
+    state: str  # "done", "current" or "next"
+
+
+def timeline(template: Template, cycle: Cycle, history: list[HistoryEntry]) -> list[Step]:
+    """The main path of stages, from the first: done, the current one, then what comes next.
+
+    The main path follows each stage's first move forward; side stages (on hold, withdrawn)
+    appear only when the cycle is in one.
+    """
+    order: list[str] = []
+    first = template.initial_stage.id
+    queue, seen = deque([first]), {first}
+    while queue:
+        stage = queue.popleft()
+        order.append(stage)
+        for t in template.transitions_from(stage):
+            dest = template.stage(t.dest)
+            if t.dest not in seen and len(t.sources) == 1:
+                seen.add(t.dest)
+                queue.append(t.dest)
+                if not dest.terminal:
+                    break
+    if cycle.stage not in order:
+        order.append(cycle.stage)
+    visited = {e.to_stage for e in history if e.to_stage} | {first}
+    at = order.index(cycle.stage)
+    steps = []
+    for i, stage_id in enumerate(order):
+        if stage_id == cycle.stage:
+            state = "current"
+        elif i < at and stage_id in visited:
+            state = "done"
+        elif i < at:
+            continue  # a stage the cycle went round
+        else:
+            state = "next"
+        steps.append(Step(stage_id, template.stage(stage_id).title, state))
+    return steps
+
+
+def history_line(template: Template, e: HistoryEntry) -> str:
+    """What happened, in words (who and when are shown beside it)."""
+
+    def title(stage: str | None) -> str:
+        return template.stage(stage).title if stage and template.has_stage(stage) else stage or ""
+
+    if e.kind == "started":
+        return f"started the cycle at {title(e.to_stage)}"
+    if e.kind == "transition":
+        t = template.transition(e.transition or "")
+        move = t.title if t else e.transition
+        text = f"made the move “{move}”: {title(e.from_stage)} → {title(e.to_stage)}"
+        if e.forced:
+            text += f" (forced past its rules: {e.reason})"
+        return text
+    if e.kind == "record":
+        if e.reason:
+            return e.reason
+        record = str(e.detail.get("record", "a record"))
+        change = str(e.detail.get("change", "changed"))
+        return f"{change} {_RECORDS.get(record, record.replace('_', ' '))}"
+    return e.kind

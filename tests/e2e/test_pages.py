@@ -1,0 +1,179 @@
+"""The pages over HTTP (the browser tests click through them; these check the rules): sign in
+and out, CSRF, sessions, security headers, and that a page shows only what its viewer may see."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from engine.access import Principal
+from service.usecases.messages import SetPassword
+from tests.e2e.flows import move, spp_self_review, start
+from tests.e2e.world import PEOPLE, World
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def site(world: World) -> World:
+    uc = world.container.usecases
+    with world.container.uow(readonly=True) as uow:
+        admin = uow.directory.get_person(PEOPLE["admin"][0])
+        grants = tuple(uow.directory.grants_for(admin.id))
+    for pid, _, _ in PEOPLE.values():
+        uc.handle(SetPassword(pid, PASSWORD), Principal(admin, grants))
+    return world
+
+
+def email(who: str) -> str:
+    return f"{PEOPLE[who][0]}@school.example"
+
+
+def csrf(html: str) -> str:
+    m = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert m, html
+    return m.group(1)
+
+
+@contextmanager
+def browser(world: World) -> Iterator[TestClient[Any]]:
+    """The app's client as one browser: its cookies, cleared before and after."""
+    world.client.cookies.clear()
+    try:
+        yield world.client
+    finally:
+        world.client.cookies.clear()
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def sign_in(client: TestClient[Any], who: str, password: str = PASSWORD) -> Any:
+    form = client.get("/app/sign-in")
+    return client.post(
+        "/app/sign-in",
+        data={"csrf": csrf(form.text), "email": email(who), "password": password, "next": "/app"},
+        follow_redirects=False,
+    )
+
+
+def test_signing_in_sets_a_new_httponly_session_and_signing_out_ends_it(site: World) -> None:
+    with browser(site) as client:
+        assert client.get("/app", follow_redirects=False).headers["location"] == (
+            "/app/sign-in?next=/app"
+        )
+        r = sign_in(client, "head_own")
+        assert r.status_code == 303 and r.headers["location"] == "/app"
+        cookie = r.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
+        first = client.cookies["peerloop_session"]
+        page = client.get("/app")
+        assert page.status_code == 200 and "My tasks" in page.text
+        assert page.headers["cache-control"] == "no-store"
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert "<script>" not in page.text  # no inline script anywhere
+        # Signing in again (session fixation): a new session, and the old one stops working.
+        sign_in(client, "head_own")
+        second = client.cookies["peerloop_session"]
+        assert second != first
+        assert site.client.get("/people/me", headers=bearer(first)).status_code == 401
+        out = client.post("/app/sign-out", data={"csrf": csrf(client.get("/app").text)},
+                          follow_redirects=False)  # fmt: skip
+        assert out.status_code == 303
+        # Signed out on the server, not only forgotten by this browser.
+        assert site.client.get("/people/me", headers=bearer(second)).status_code == 401
+        assert not client.cookies.get("peerloop_session")
+        assert client.get("/app", follow_redirects=False).status_code == 303
+
+
+def test_a_wrong_password_is_told_beside_the_field_and_nothing_is_set(site: World) -> None:
+    with browser(site) as client:
+        r = sign_in(client, "head_own", "not it")
+        assert r.status_code == 401
+        assert "There is a problem" in r.text and 'href="#email"' in r.text
+        assert "The email address or password is not right" in r.text
+        assert "peerloop_session" not in client.cookies
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(site: World) -> None:
+    c = start(site)
+    spp_self_review(site, c)
+    with browser(site) as client:
+        sign_in(client, "head_own")
+        page = client.get(f"/app/cycles/{c}")
+        version = re.search(r'name="version" value="(\d+)"', page.text)
+        assert version
+        for token in ("", "forged"):
+            r = client.post(
+                f"/app/cycles/{c}/moves/submit_self_review",
+                data={"csrf": token, "version": version.group(1), "seen": "0"},
+                follow_redirects=False,
+            )
+            assert r.status_code == 400 and "This form had expired" in r.text
+        assert site.get("head_own", f"/cycles/{c}").json()["stage"] == "self_review"
+        # Without a token the sign-in form is refused too (login CSRF).
+        r = client.post("/app/sign-in", data={"email": email("head_own"), "password": PASSWORD})
+        assert r.status_code == 400
+
+
+def test_a_move_from_the_page_then_a_stale_one_shows_what_changed(site: World) -> None:
+    c = start(site)
+    spp_self_review(site, c)
+    with browser(site) as head:
+        sign_in(head, "head_own")
+        page = head.get(f"/app/cycles/{c}").text
+        assert "Submit the self-review" in page
+        form = {
+            "csrf": csrf(page),
+            "version": re.search(r'name="version" value="(\d+)"', page).group(1),  # type: ignore[union-attr]
+            "seen": re.search(r'name="seen" value="(\d+)"', page).group(1),  # type: ignore[union-attr]
+        }
+        # Meanwhile the partnership lead changes the cycle (withdraws it? no: sets a date).
+        move(site, "pl_own", c, "pause")
+        r = head.post(f"/app/cycles/{c}/moves/submit_self_review", data=form)
+        assert r.status_code == 409
+        assert "Someone else changed this cycle while you were looking" in r.text
+        assert "Put on hold" in r.text  # what changed, in words
+
+
+def test_a_blocked_move_shows_every_reason(site: World) -> None:
+    c = start(site)
+    with browser(site) as head:
+        sign_in(head, "head_own")
+        page = head.get(f"/app/cycles/{c}").text
+        form = {
+            "csrf": csrf(page),
+            "version": re.search(r'name="version" value="(\d+)"', page).group(1),  # type: ignore[union-attr]
+            "seen": "0",
+        }
+        r = head.post(f"/app/cycles/{c}/moves/submit_self_review", data=form)
+        assert r.status_code == 409 and "The move could not be made yet" in r.text
+        assert r.text.count("has no evidence yet") >= 8
+
+
+def test_another_schools_cycle_page_is_not_found(site: World) -> None:
+    c = start(site)
+    with browser(site) as other:
+        sign_in(other, "head_other_net")
+        r = other.get(f"/app/cycles/{c}")
+        assert r.status_code == 404 and "Page not found" in r.text
+        assert c not in other.get("/app").text
+
+
+def test_my_tasks_lists_what_waits_and_the_news(site: World) -> None:
+    c = start(site)
+    spp_self_review(site, c)
+    move(site, "head_own", c, "submit_self_review")
+    with browser(site) as pl:
+        sign_in(pl, "pl_own")
+        page = pl.get("/app").text
+        assert "Cycles waiting on you" in page
+        assert "You can send back for more evidence." in page
+        assert "submit the self-review — now at Pre-review" in page
+        assert f"/app/cycles/{c}" in page

@@ -107,7 +107,7 @@ def create_app(container: Container) -> Litestar:
         request_max_body_size=JSON_BODY_LIMIT,
     )
     app = Litestar(
-        route_handlers=[api, public, pages_router(), _static()],
+        route_handlers=[api, public, pages_router(container.settings.max_upload_bytes), _static()],
         template_config=TemplateConfig(
             directory=WEB / "templates",
             engine=JinjaTemplateEngine,
@@ -146,6 +146,7 @@ def create_app(container: Container) -> Litestar:
     app.state["metrics"] = metrics
     app.state["public_url"] = container.settings.base_url  # for links made here (calendar feeds)
     app.state["secure_cookies"] = container.settings.secure_cookies
+    app.state["max_upload_bytes"] = container.settings.max_upload_bytes
     app.state["scheduler"] = lambda: getattr(container, "scheduler", None)  # read when asked
     app.asgi_handler = RequestLog(_CorrectAllow(app), metrics)
     return app

@@ -50,6 +50,7 @@ __all__ = [
     "NAME_KEPT",
     "NAME_LONGEST",
     "ROUTES",
+    "read_upload",
     "safe_name",
     "upload_route",
 ]
@@ -328,6 +329,23 @@ def _chunks(f: IO[bytes], first: bytes) -> Iterator[bytes]:
         yield chunk
 
 
+def read_upload(upload: UploadFile) -> tuple[Iterator[bytes], str, str]:
+    """An uploaded file's content (read once, as it streams), media type and cleaned name.
+
+    Raises:
+        BadUpload: an empty file or a name that is no file name.
+        MediaTypeRefused: a kind of file Peerloop does not take, or content not of its kind.
+    """
+    name = safe_name(upload.filename)
+    media_type = _media_type(upload, name)
+    f = upload.file
+    first = f.read(_CHUNK)
+    if not first:
+        raise _refused(f"{name} is empty (0 bytes): choose the file again")
+    _sniff(media_type, name, first)
+    return _chunks(f, first), media_type, name
+
+
 def add_evidence(
     request: Request[Any, Any, Any],
     cycle_id: PathId,
@@ -348,14 +366,7 @@ def add_evidence(
     upload = data.file
     chunks = media_type = name = None
     if isinstance(upload, UploadFile):
-        name = safe_name(upload.filename)
-        media_type = _media_type(upload, name)
-        f = upload.file
-        first = f.read(_CHUNK)
-        if not first:
-            raise _refused(f"{name} is empty (0 bytes): choose the file again")
-        _sniff(media_type, name, first)
-        chunks = _chunks(f, first)
+        chunks, media_type, name = read_upload(upload)
     elif upload is not None:
         raise BadUpload(
             "`file` must be a file part",

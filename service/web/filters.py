@@ -13,7 +13,7 @@ from engine.directory import HistoryEntry
 from engine.machine import Option
 from engine.template import Template
 from service.usecases.tasks import PageOfCycle
-from service.web.view import Step, history_line, in_words, role_title, timeline
+from service.web.view import Step, history_line, in_words, role_title, size_in_words, timeline
 
 __all__ = ["FILTERS"]
 
@@ -70,4 +70,5 @@ FILTERS: dict[str, Any] = {
     "diagram": _diagram,
     "page_link": _page_link,
     "mine": _mine,
+    "filesize": size_in_words,
 }

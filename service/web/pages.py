@@ -134,7 +134,12 @@ def _local(next_path: str | None) -> str:
 def _chrome(request: Request[Any, Any, Any], principal: Principal, secret: str) -> dict[str, Any]:
     """What every signed-in page shows: who, the CSRF token, the unread count."""
     unread = _ws(request).handle(ListNotifications(True, 1), principal).unread
-    return {"me": principal.person, "csrf": csrf_for(secret), "unread": unread}
+    return {
+        "me": principal.person,
+        "csrf": csrf_for(secret),
+        "unread": unread,
+        "max_upload": request.app.state.get("max_upload_bytes"),
+    }
 
 
 # -- signing in and out -------------------------------------------------------------------
@@ -348,10 +353,14 @@ def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
     return _page(request, "error.html", status=status, title=title, text=text)
 
 
-def pages_router() -> Router:
+def pages_router(max_upload_bytes: int) -> Router:
+    """Every page; uploads take up to five files of `max_upload_bytes` in one form."""
+    from service.web.self_review import self_review_routes
+
     return Router(
         path="/",
         route_handlers=[
+            *self_review_routes(5 * max_upload_bytes + 64 * 1024),
             home,
             sign_in_form,
             sign_in,

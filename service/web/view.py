@@ -12,7 +12,7 @@ from engine.cycle import Cycle
 from engine.directory import HistoryEntry
 from engine.template import Template
 
-__all__ = ["Step", "history_line", "in_words", "role_title", "timeline"]
+__all__ = ["Step", "history_line", "in_words", "role_title", "size_in_words", "timeline"]
 
 _RECORDS = {
     "evidence": "evidence",
@@ -40,6 +40,18 @@ def in_words(value: datetime | date | None, tz: tzinfo | None = None) -> str:
         local = value.astimezone(tz or ZoneInfo(DEFAULT_TIMEZONE))
         return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}"
     return f"{value:%A} {value.day} {value:%B %Y}"
+
+
+def size_in_words(size: int | None) -> str:
+    """`20 MB`, `1.5 MB`, `256 KB`, `900 bytes`."""
+    if size is None:
+        return ""
+    if size >= 1024 * 1024:
+        mb = size / (1024 * 1024)
+        return f"{mb:.0f} MB" if mb >= 10 or mb == int(mb) else f"{mb:.1f} MB"
+    if size >= 1024:
+        return f"{size // 1024} KB"
+    return f"{size} bytes"
 
 
 def role_title(template: Template, role: str) -> str:

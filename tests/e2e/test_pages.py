@@ -177,3 +177,96 @@ def test_my_tasks_lists_what_waits_and_the_news(site: World) -> None:
         assert "You can send back for more evidence." in page
         assert "submit the self-review — now at Pre-review" in page
         assert f"/app/cycles/{c}" in page
+
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def test_the_head_does_the_self_review_in_pages_and_submits_it(site: World) -> None:
+    from tests.e2e.flows import SPP_QUESTIONS
+
+    c = start(site)
+    with browser(site) as head:
+        sign_in(head, "head_own")
+        page = head.get(f"/app/cycles/{c}/self-review").text
+        assert "You have completed 0 of 8 questions" in page and "Not started" in page
+        for i, q in enumerate(SPP_QUESTIONS):
+            qpage = head.get(f"/app/cycles/{c}/questions/{q}").text
+            token = csrf(qpage)
+            files = [("files", (f"Data pack {i}.pdf", PDF, "application/pdf"))]
+            if i == 0:  # several files at once
+                files.append(("files", ("Pupil voice.txt", b"Pupils say...", "text/plain")))
+            r = head.post(
+                f"/app/cycles/{c}/questions/{q}/evidence",
+                data={"csrf": token, "title": ""},
+                files=files,
+                follow_redirects=False,
+            )
+            assert r.status_code == 303, r.text
+            assert r.headers["location"].endswith(f"?saved={len(files)}")
+            r = head.post(
+                f"/app/cycles/{c}/questions/{q}/judgement",
+                data={"csrf": token, "narrative": f"Our view on {q}: secure."},
+                follow_redirects=False,
+            )
+            assert r.status_code == 303
+        page = head.get(f"/app/cycles/{c}/self-review").text
+        assert "You have completed 8 of 8 questions" in page
+        r = head.post(
+            f"/app/cycles/{c}/focus",
+            data={"csrf": csrf(page), "focus": "Reading in KS2\n\nAttendance\n"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        assert site.get("head_own", f"/cycles/{c}").json()["focus"] == [
+            "Reading in KS2",
+            "Attendance",
+        ]
+        cycle = head.get(f"/app/cycles/{c}").text
+        form = {
+            "csrf": csrf(cycle),
+            "version": re.search(r'name="version" value="(\d+)"', cycle).group(1),  # type: ignore[union-attr]
+            "seen": "0",
+        }
+        done = head.post(f"/app/cycles/{c}/moves/submit_self_review", data=form)
+        assert done.status_code == 200 and "Done: Submit the self-review" in done.text
+        assert "Pre-review" in done.text
+
+
+def test_an_upload_of_the_wrong_kind_or_empty_is_told_beside_the_field(site: World) -> None:
+    from tests.e2e.flows import SPP_QUESTIONS
+
+    c = start(site)
+    q = SPP_QUESTIONS[0]
+    with browser(site) as head:
+        sign_in(head, "head_own")
+        token = csrf(head.get(f"/app/cycles/{c}/questions/{q}").text)
+        for name, content, kind, words in (
+            ("run.exe", b"MZ\x90\x00", "application/x-msdownload", "is not a kind of file"),
+            ("Report.pdf", b"", "application/pdf", "is empty"),
+            ("Report.pdf", b"not a pdf at all", "application/pdf", "does not hold a PDF"),
+        ):
+            r = head.post(
+                f"/app/cycles/{c}/questions/{q}/evidence",
+                data={"csrf": token},
+                files=[("files", (name, content, kind))],
+            )
+            assert r.status_code == 400 and "There is a problem" in r.text, r.text
+            assert words in r.text and 'href="#files"' in r.text
+        none = head.post(f"/app/cycles/{c}/questions/{q}/evidence", data={"csrf": token})
+        assert none.status_code == 400 and "Choose one or more files" in none.text
+    assert site.get("head_own", f"/cycles/{c}").json()["evidence"] == []
+
+
+def test_an_empty_self_judgement_is_refused_and_what_was_typed_is_kept(site: World) -> None:
+    from tests.e2e.flows import SPP_QUESTIONS
+
+    c = start(site)
+    q = SPP_QUESTIONS[0]
+    with browser(site) as head:
+        sign_in(head, "head_own")
+        token = csrf(head.get(f"/app/cycles/{c}/questions/{q}").text)
+        r = head.post(
+            f"/app/cycles/{c}/questions/{q}/judgement", data={"csrf": token, "narrative": "  "}
+        )
+        assert r.status_code == 400 and 'href="#narrative"' in r.text

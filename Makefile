@@ -3,14 +3,33 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The browser tests drive Debian's Chromium (never a browser Playwright downloads).
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint unit bench clean
+.PHONY: run test lint unit browser chromium bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# Installed once, as root, from Debian's packages; nothing to do when it is already there.
+# Not root: say what to install and go on (the browser tests are then skipped, or fail under CI).
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing Debian's chromium for the browser tests (once)"; \
+	  apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	    chromium fonts-dejavu-core && \
+	  test -x $(CHROMIUM); \
+	else \
+	  echo "The browser tests need Debian's Chromium at $(CHROMIUM), not installed here:" >&2; \
+	  echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium" >&2; \
+	  if [ "$${CI:-}" = true ]; then exit 1; fi; \
+	fi
+
+chromium: $(CHROMIUM)
 
 run: $(STAMP)
 	$(BIN)/peerloop serve
@@ -21,8 +40,11 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-test: lint
+test: lint $(CHROMIUM)
 	$(BIN)/pytest -q
+
+browser: $(STAMP) $(CHROMIUM)
+	$(BIN)/pytest -q -m browser
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit

@@ -38,6 +38,13 @@ def _diagram(page: PageOfCycle) -> Markup:
     return Markup(render(page.template, page.cycle.stage, done=done))  # noqa: S704
 
 
+def _ends_the_cycle(option: Option, page: PageOfCycle) -> bool:
+    """A move out of the main path into an end (withdraw): shown as a warning, not as the way on."""
+    main = {s.stage_id for s in _steps(page)}
+    dest = page.template.stage(option.to_stage)
+    return dest.terminal and option.to_stage not in main
+
+
 def _page_link(link: str) -> str:
     """Links in notices lead to the pages (older notices pointed at the API's paths)."""
     if link.startswith("/cycles/"):
@@ -70,5 +77,6 @@ FILTERS: dict[str, Any] = {
     "diagram": _diagram,
     "page_link": _page_link,
     "mine": _mine,
+    "ends_the_cycle": _ends_the_cycle,
     "filesize": size_in_words,
 }

@@ -294,6 +294,35 @@ def cycle(request: Request[Any, Any, Any], cycle_id: PathId) -> Template:
     return _cycle_page(request, principal, secret, cycle_id)
 
 
+@get(
+    "/app/cycles/{cycle_id:str}/moves/{transition:str}",
+    include_in_schema=False,
+    sync_to_thread=True,
+)
+def confirm_move(
+    request: Request[Any, Any, Any],
+    cycle_id: PathId,
+    transition: PathId,
+    version: FromQuery[int],
+    seen: FromQuery[int] = 0,
+) -> Template:
+    """Are you sure? Before a move that ends the cycle (the page links here, not to the POST)."""
+    principal, secret = _viewer(request)
+    page = _ws(request).handle(CyclePage(cycle_id), principal)
+    option = next((o for o in page.moves if o.transition == transition), None)
+    if option is None:
+        raise NotFound("move", transition)
+    return _page(
+        request,
+        "confirm_move.html",
+        page=page,
+        option=option,
+        version=version,
+        seen=seen,
+        **_chrome(request, principal, secret),
+    )
+
+
 @post(
     "/app/cycles/{cycle_id:str}/moves/{transition:str}",
     include_in_schema=False,
@@ -369,6 +398,7 @@ def pages_router(max_upload_bytes: int) -> Router:
             notifications,
             read_notifications,
             cycle,
+            confirm_move,
             make_move,
         ],
         exception_handlers={Exception: _error_page},

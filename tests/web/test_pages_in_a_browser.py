@@ -104,7 +104,11 @@ def test_a_stale_move_shows_what_changed_instead_of_an_error(page: Any, demo: De
         version = api.get(f"/cycles/{target}").headers["etag"]
         moved = api.post(f"/cycles/{target}/transitions/pause", headers={"If-Match": version})
         assert moved.status_code == 200, moved.text
-    page.click("button:has-text('Withdraw the cycle')")
+    page.click("a:has-text('Withdraw the cycle')")  # a move that ends the cycle is confirmed
+    assert page.inner_text("h1") == "Withdraw the cycle: are you sure?"
+    assert "cannot be moved on again" in page.inner_text("main")
+    assert_accessible(page, "confirm a move that ends the cycle")
+    page.click("button:has-text('Yes, withdraw the cycle')")
     banner = page.locator(".banner")
     assert "Someone else changed this cycle while you were looking" in banner.inner_text()
     assert "Put on hold" in banner.inner_text()

@@ -138,7 +138,10 @@ def assert_accessible(page: Any, context: str) -> None:
 
 
 def screenshot(page: Any, name: str) -> Path:
+    """docs/screenshots/<name>.png: made when missing, or again with PEERLOOP_SCREENSHOTS=1
+    (the pages carry the time, so every run would change them otherwise)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    if not path.exists() or os.environ.get("PEERLOOP_SCREENSHOTS") == "1":
+        page.screenshot(path=str(path), full_page=True)
     return path

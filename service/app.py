@@ -43,6 +43,7 @@ from service.routes import (
     shares,
     signoffs,
     support,
+    tasks,
     team,
     templates,
     tokens,
@@ -86,6 +87,7 @@ _API = [
     *shares.ROUTES,
     *inbox.ROUTES,
     *calendar.ROUTES,
+    *tasks.ROUTES,
 ]
 
 

@@ -47,9 +47,11 @@ from service.schemas import (
     TokenView,
 )
 from service.schemas.inbox import InboxView, NotificationView
+from service.schemas.tasks import CycleTasksView, OwnedActionView, TasksView
 from service.usecases.base import CycleContext
 from service.usecases.core import Fired
 from service.usecases.inbox import Inbox
+from service.usecases.tasks import Tasks
 
 __all__ = [
     "action_view",
@@ -73,6 +75,7 @@ __all__ = [
     "share_view",
     "signoff_view",
     "support_view",
+    "tasks_view",
     "team_view",
     "template_summary",
     "template_view",
@@ -275,6 +278,36 @@ def inbox_view(inbox: Inbox) -> InboxView:
         unread=inbox.unread,
         email=inbox.email,
         notifications=[notification_view(n) for n in inbox.notifications],
+    )
+
+
+def tasks_view(t: Tasks) -> TasksView:
+    return TasksView(
+        cycles=[
+            CycleTasksView(
+                cycle_id=c.cycle_id,
+                school=c.school,
+                template=c.template,
+                stage=c.stage,
+                due_at=c.due_at,
+                overdue=c.overdue,
+                moves=[option_view(o) for o in c.moves],
+            )
+            for c in t.cycles
+        ],
+        actions=[
+            OwnedActionView(
+                cycle_id=a.cycle_id,
+                school=a.school,
+                action_id=a.action.id,
+                title=a.action.title,
+                due=a.action.due,
+                flag=a.flag,
+            )
+            for a in t.actions
+        ],
+        notifications=[notification_view(n) for n in t.notifications],
+        unread=t.unread,
     )
 
 

@@ -349,6 +349,7 @@ SPECS: list[Spec] = [
     ),
     Spec("my tokens", "GET", lambda ctx, who: "/tokens", EVERYONE),
     Spec("my notifications", "GET", lambda ctx, who: "/me/notifications", EVERYONE),
+    Spec("my tasks", "GET", lambda ctx, who: "/me/tasks", EVERYONE),
     Spec("make my feed link", "POST", lambda ctx, who: "/me/calendar-feed", EVERYONE, ok=201),
     Spec("my feed link", "GET", lambda ctx, who: "/me/calendar-feed", EVERYONE),
     Spec("revoke my feed link", "DELETE", lambda ctx, who: "/me/calendar-feed", EVERYONE, ok=204),

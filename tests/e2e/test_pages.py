@@ -270,3 +270,15 @@ def test_an_empty_self_judgement_is_refused_and_what_was_typed_is_kept(site: Wor
             f"/app/cycles/{c}/questions/{q}/judgement", data={"csrf": token, "narrative": "  "}
         )
         assert r.status_code == 400 and 'href="#narrative"' in r.text
+
+
+def test_my_tasks_over_the_api_is_the_same_use_case_as_the_page(site: World) -> None:
+    c = start(site)
+    tasks = site.get("head_own", "/me/tasks").json()
+    (mine,) = [t for t in tasks["cycles"] if t["cycle_id"] == c]
+    submit = next(m for m in mine["moves"] if m["transition"] == "submit_self_review")
+    assert submit["allowed"] is False and len(submit["reasons"]) == 17
+    assert mine["stage"] == "Self-review" and mine["school"] == "Host Primary School"
+    # The other school's head has nothing of it.
+    other = site.get("head_other_net", "/me/tasks").json()
+    assert all(t["cycle_id"] != c for t in other["cycles"])

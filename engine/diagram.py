@@ -1,4 +1,4 @@
-"""Mermaid state diagrams of templates, optionally with a cycle's current stage highlighted.
+"""Diagrams of templates: Mermaid text, and SVG drawn by Peerloop itself (`diagram_svg.svg`).
 
 Written here rather than through `transitions`' GraphMachine: that one labels states by id, needs
 a bound model, and emits `Class` lines that Mermaid's state diagrams do not read.
@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 
+from engine.diagram_svg import svg
 from engine.template import Template
 
-__all__ = ["mermaid"]
+__all__ = ["mermaid", "svg"]
 
 
 def _node(stage_id: str) -> str:

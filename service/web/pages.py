@@ -150,10 +150,9 @@ async def home() -> Redirect:
     return Redirect(path="/app", status_code=303)
 
 
-@get("/app/sign-in", include_in_schema=False, sync_to_thread=False)
-def sign_in_form(request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:
-    token = new_login_csrf()
-    cookie = Cookie(
+def _login_cookie(request: Request[Any, Any, Any], token: str) -> Cookie:
+    """The sign-in form's double-submit CSRF cookie (there is no session yet)."""
+    return Cookie(
         key=LOGIN_CSRF_COOKIE,
         value=token,
         httponly=True,
@@ -162,6 +161,12 @@ def sign_in_form(request: Request[Any, Any, Any], next: FromQuery[str | None] = 
         path="/app/sign-in",
         max_age=3600,
     )
+
+
+@get("/app/sign-in", include_in_schema=False, sync_to_thread=False)
+def sign_in_form(request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:
+    token = new_login_csrf()
+    cookie = _login_cookie(request, token)
     return _page(
         request, "sign_in.html", cookies=[cookie], csrf=token, next=_local(next), errors=[]
     )
@@ -201,15 +206,7 @@ def sign_in(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
             gone = Cookie(key=LOGIN_CSRF_COOKIE, value="", path="/app/sign-in", max_age=0)
             return Redirect(path=next_path, status_code=303, cookies=[session, gone])
     token = new_login_csrf()
-    cookie = Cookie(
-        key=LOGIN_CSRF_COOKIE,
-        value=token,
-        httponly=True,
-        samesite="strict",
-        secure=_secure(request),
-        path="/app/sign-in",
-        max_age=3600,
-    )
+    cookie = _login_cookie(request, token)
     return _page(
         request,
         "sign_in.html",

@@ -381,12 +381,16 @@ def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
 
 def pages_router(max_upload_bytes: int) -> Router:
     """Every page; uploads take up to five files of `max_upload_bytes` in one form."""
+    from service.web.plan import plan_routes
+    from service.web.review import review_routes
     from service.web.self_review import self_review_routes
 
     return Router(
         path="/",
         route_handlers=[
             *self_review_routes(5 * max_upload_bytes + 64 * 1024),
+            *review_routes(),
+            *plan_routes(),
             home,
             sign_in_form,
             sign_in,

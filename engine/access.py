@@ -54,6 +54,8 @@ __all__ = [
     "grant_covers",
     "holders",
     "holders_of",
+    "may_share",
+    "may_start_cycles",
     "network_scopes",
     "shared_with",
     "starter_roles",
@@ -160,6 +162,14 @@ def actor_for(person: Person, grants: Iterable[Grant], cycle: Cycle | None) -> A
     return Actor(person.id, frozenset(roles), person.school_id)
 
 
+def may_start_cycles(principal: Principal) -> bool:
+    """Whether the principal may start a cycle for some school (`starter_roles` says which)."""
+    return principal.is_admin or any(
+        g.role == "partnership_lead" and g.scope_kind in ("global", "network")
+        for g in principal.grants
+    )
+
+
 def starter_roles(principal: Principal, network_id: str | None) -> frozenset[str]:
     """The roles in which the principal may start a cycle for a school of `network_id`.
 
@@ -194,6 +204,11 @@ class CycleAccess:
             raise NotFound("cycle", cycle_id)
         if section not in self.sections:
             raise AccessDenied(f"your roles on cycle {cycle_id} do not let you see its {section}")
+
+
+def may_share(actor: Actor) -> bool:
+    """Whether the actor decides who else reads the cycle's review report (`SHARE_ROLES`)."""
+    return bool(actor.roles & set(SHARE_ROLES))
 
 
 def network_scopes(principal: Principal) -> frozenset[str]:

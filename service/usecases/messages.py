@@ -64,6 +64,8 @@ __all__ = [
     "ShareReport",
     "SignOff",
     "StartCycle",
+    "StartOptions",
+    "TeamPage",
     "UploadTemplate",
 ]
 
@@ -183,7 +185,12 @@ class AddFinding:
 
 @dataclass(frozen=True, slots=True)
 class SaveAction:
-    """A new action (no `action_id`) or a change to one (its follow-up status is kept)."""
+    """A new action (no `action_id`) or a change to one (its follow-up status is kept).
+
+    `finding_id` names the finding of the cycle the action answers. `owner` is a person's id
+    or email, or a post in words; with `owner_is_person` (the owner was chosen from a list of
+    people) it must name a person, unless it is the action's owner already.
+    """
 
     cycle_id: str
     title: str
@@ -192,6 +199,8 @@ class SaveAction:
     success_criteria: str
     action_id: str | None = None
     expected_version: int | None = None
+    finding_id: str | None = None
+    owner_is_person: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,3 +433,15 @@ class MyTasks:
 @dataclass(frozen=True, slots=True)
 class CyclePage:
     cycle_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class TeamPage:
+    """A cycle's team and dates as the page to set them shows them, with who may be chosen."""
+
+    cycle_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartOptions:
+    """The published templates and the schools the caller may start a cycle for."""

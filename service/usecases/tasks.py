@@ -6,20 +6,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from engine.access import Principal
-from engine.cycle import Action, Cycle
+from engine.access import Principal, can_see_person, may_start_cycles, starter_roles
+from engine.cycle import TEAM_ROLES, Action, Cycle, Member
 from engine.deadlines import DUE_SOON
 from engine.directory import HistoryEntry
-from engine.errors import NotFound
+from engine.errors import AccessDenied, NotFound
 from engine.machine import Option
 from engine.notices import Notification
 from engine.ports import CycleFilter
+from engine.team import team_warnings
 from engine.template import Template
 from service.usecases.base import CycleContext, UseCases, handles
 from service.usecases.cycles import list_cycles
-from service.usecases.messages import CyclePage, ListCycles, MyTasks
+from service.usecases.messages import CyclePage, ListCycles, MyTasks, StartOptions, TeamPage
 
-__all__ = ["CycleTasks", "OwnedAction", "PageOfCycle", "Tasks"]
+__all__ = [
+    "Candidate",
+    "CycleTasks",
+    "OwnedAction",
+    "PageOfCycle",
+    "PageOfTeam",
+    "StartChoices",
+    "Tasks",
+]
 
 UPCOMING = timedelta(days=28)
 """How far ahead my tasks shows deadlines."""
@@ -53,6 +62,7 @@ class Tasks:
     actions: list[OwnedAction] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
     unread: int = 0
+    may_start: bool = False
 
     @property
     def nothing_to_do(self) -> bool:
@@ -114,7 +124,9 @@ def my_tasks(uc: UseCases, q: MyTasks, caller: Principal) -> Tasks:
     never = datetime.max.replace(tzinfo=now.tzinfo)
     tasks.cycles.sort(key=lambda c: (not c.moves, c.due_at or never))
     tasks.actions.sort(key=lambda a: (a.action.due or date.max, a.action.title))
-    return Tasks(tasks.cycles, tasks.actions, tasks.notifications, unread)
+    return Tasks(
+        tasks.cycles, tasks.actions, tasks.notifications, unread, may_start_cycles(caller)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,3 +171,103 @@ def cycle_page(uc: UseCases, q: CyclePage, caller: Principal) -> PageOfCycle:
                 names[pid] = pid
         school = uow.directory.get_school(ctx.cycle.host_school_id).name
     return PageOfCycle(ctx, options, history, names, school)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """Someone who may be put on a cycle's team, with where they come from."""
+
+    person_id: str
+    name: str
+    school: str
+    network: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageOfTeam:
+    """A cycle's team and dates, the problems of the team as it stands, and who may be chosen."""
+
+    context: CycleContext
+    school: str
+    members: list[tuple[Member, str, str]]  # the member, their name, their school
+    problems: list[str]
+    candidates: list[Candidate]
+    roles: tuple[str, ...]
+
+    @property
+    def cycle(self) -> Cycle:
+        return self.context.cycle
+
+    @property
+    def template(self) -> Template:
+        return self.context.template
+
+
+@handles(TeamPage)
+def team_page(uc: UseCases, q: TeamPage, caller: Principal) -> PageOfTeam:
+    """Candidates are the people the caller may see from schools other than the host's (the
+    host's own staff can never review it); the requirements still decide independence."""
+    with uc.uow(readonly=True) as uow:
+        ctx = uc.context(uow, caller, q.cycle_id)
+        schools = {s.id: s for s in uow.directory.schools()}
+        networks = {n.id: n.name for n in uow.directory.networks()}
+        names = {sid: s.name for sid, s in schools.items()} | networks
+        cycle = ctx.cycle
+        chosen = list(cycle.team.values())
+        if cycle.champion is not None:
+            chosen.append(cycle.champion)
+        people: dict[str, str] = {}
+        for m in chosen:
+            try:
+                people[m.person_id] = uow.directory.get_person(m.person_id).name
+            except NotFound:
+                people[m.person_id] = m.person_id
+        candidates: list[Candidate] = []
+        setters = ctx.template.stage(cycle.stage).collects.get("team", ())
+        if ctx.access.actor.roles & set(setters):
+            for p in uow.directory.people(None):
+                if p.school_id in (None, cycle.host_school_id) or not can_see_person(caller, p):
+                    continue
+                school = schools.get(p.school_id)
+                if school is None:
+                    continue
+                network = networks.get(school.network_id or "", "no network")
+                candidates.append(Candidate(p.id, p.name, school.name, network))
+        host = schools[cycle.host_school_id].name
+    names |= people
+    problems = [w for m in chosen for w in team_warnings(ctx.template, cycle, m, names)]
+    members = [
+        (m, people[m.person_id], schools[m.school_id].name if m.school_id in schools else "")
+        for m in chosen
+    ]
+    candidates.sort(key=lambda c: (c.network, c.school, c.name))
+    return PageOfTeam(ctx, host, members, problems, candidates, TEAM_ROLES)
+
+
+@dataclass(frozen=True, slots=True)
+class StartChoices:
+    templates: list[tuple[str, str]]  # (template id, title), published only
+    schools: list[tuple[str, str, str]]  # (school id, name, network name)
+
+
+@handles(StartOptions)
+def start_options(uc: UseCases, q: StartOptions, caller: Principal) -> StartChoices:
+    if not may_start_cycles(caller):
+        raise AccessDenied("only an admin or a partnership lead may start a cycle")
+    with uc.uow(readonly=True) as uow:
+        stored = uow.templates.list()
+        networks = {n.id: n.name for n in uow.directory.networks()}
+        schools = []
+        for s in uow.directory.schools():
+            try:
+                starter_roles(caller, s.network_id)
+            except AccessDenied:
+                continue
+            schools.append((s.id, s.name, networks.get(s.network_id or "", "")))
+    titles: dict[str, str] = {}
+    for t in sorted(stored, key=lambda t: t.version):
+        if t.status == "published":
+            titles[t.template_id] = t.title
+    return StartChoices(
+        sorted(titles.items(), key=lambda kv: kv[1]), sorted(schools, key=lambda s: (s[2], s[1]))
+    )

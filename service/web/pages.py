@@ -19,6 +19,7 @@ from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
 from engine.access import Principal
+from engine.diagram_svg import STYLE_CSP_SOURCE
 from engine.errors import (
     AccessDenied,
     CycleClosed,
@@ -53,9 +54,11 @@ __all__ = ["SECURITY_HEADERS", "pages_router"]
 _log = structlog.get_logger("peerloop.web")
 
 SECURITY_HEADERS = {
+    # The workflow diagram's one <style> is allowed by its hash; no other inline style or script.
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+        f"default-src 'self'; script-src 'self'; style-src 'self' {STYLE_CSP_SOURCE}; "
+        "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "object-src 'none'"
     ),
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -280,6 +283,8 @@ def _cycle_page(
         status=status,
         page=page,
         moved=request.query_params.get("moved"),
+        signed=request.query_params.get("signed"),
+        started=request.query_params.get("started"),
         **_chrome(request, principal, secret),
         **extra,
     )
@@ -384,6 +389,7 @@ def pages_router(max_upload_bytes: int) -> Router:
     from service.web.plan import plan_routes
     from service.web.review import review_routes
     from service.web.self_review import self_review_routes
+    from service.web.team import team_routes
 
     return Router(
         path="/",
@@ -391,6 +397,7 @@ def pages_router(max_upload_bytes: int) -> Router:
             *self_review_routes(5 * max_upload_bytes + 64 * 1024),
             *review_routes(),
             *plan_routes(),
+            *team_routes(),
             home,
             sign_in_form,
             sign_in,

@@ -9,7 +9,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.e2e.world import World, open_world
+from engine.access import Principal
+from service.usecases.messages import SetPassword
+from tests.e2e.world import PEOPLE, World, open_world
 from tests.integration.conftest import PG_URL, pg_ready
 
 __all__ = ["pg_ready"]
@@ -32,3 +34,19 @@ def pg_world(pg_ready: None, tmp_path: Path) -> Iterator[World]:
     finally:
         with psycopg.connect(PG_URL, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+PASSWORD = "correct horse battery staple"
+"""Everyone's password in `site`, for signing in to the pages."""
+
+
+@pytest.fixture
+def site(world: World) -> World:
+    """The world with a password for everyone, to sign in to the pages."""
+    uc = world.container.usecases
+    with world.container.uow(readonly=True) as uow:
+        admin = uow.directory.get_person(PEOPLE["admin"][0])
+        grants = tuple(uow.directory.grants_for(admin.id))
+    for pid, _, _ in PEOPLE.values():
+        uc.handle(SetPassword(pid, PASSWORD), Principal(admin, grants))
+    return world

@@ -8,26 +8,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
 from litestar.testing import TestClient
 
-from engine.access import Principal
-from service.usecases.messages import SetPassword
+from tests.e2e.conftest import PASSWORD
 from tests.e2e.flows import move, spp_self_review, start
 from tests.e2e.world import PEOPLE, World
-
-PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def site(world: World) -> World:
-    uc = world.container.usecases
-    with world.container.uow(readonly=True) as uow:
-        admin = uow.directory.get_person(PEOPLE["admin"][0])
-        grants = tuple(uow.directory.grants_for(admin.id))
-    for pid, _, _ in PEOPLE.values():
-        uc.handle(SetPassword(pid, PASSWORD), Principal(admin, grants))
-    return world
 
 
 def email(who: str) -> str:

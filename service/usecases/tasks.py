@@ -158,6 +158,7 @@ def cycle_page(uc: UseCases, q: CyclePage, caller: Principal) -> PageOfCycle:
         # The people who took part in the cycle are named on its page (their ids mean nothing
         # to a head); nobody else's details are read.
         ids = {e.actor for e in history} | set(ctx.cycle.team)
+        ids |= {str(e.detail["id"]) for e in history if e.detail.get("record") == "team"}
         if ctx.cycle.champion is not None:
             ids.add(ctx.cycle.champion.person_id)
         names: dict[str, str] = {}

@@ -52,8 +52,8 @@ def _page_link(link: str) -> str:
     return link if link.startswith("/app") else "/app"
 
 
-def _line(entry: HistoryEntry, template: Template) -> str:
-    return history_line(template, entry)
+def _line(entry: HistoryEntry, template: Template, names: dict[str, str] | None = None) -> str:
+    return history_line(template, entry, names)
 
 
 def _role(role: str, template: Template) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo
@@ -105,7 +107,20 @@ def timeline(template: Template, cycle: Cycle, history: list[HistoryEntry]) -> l
     return steps
 
 
-def history_line(template: Template, e: HistoryEntry) -> str:
+def _named(text: str, names: Mapping[str, str] | None) -> str:
+    """Record notes name people by id (the history is kept without personal details); the
+    page shows the names it knows instead."""
+    if not names:
+        return text
+    for pid, name in names.items():
+        if pid in text:
+            text = re.sub(rf"(?<![\w-]){re.escape(pid)}(?![\w-])", name, text)
+    return text
+
+
+def history_line(
+    template: Template, e: HistoryEntry, names: Mapping[str, str] | None = None
+) -> str:
     """What happened, in words (who and when are shown beside it)."""
 
     def title(stage: str | None) -> str:
@@ -122,7 +137,7 @@ def history_line(template: Template, e: HistoryEntry) -> str:
         return text
     if e.kind == "record":
         if e.reason:
-            return e.reason
+            return _named(e.reason, names)
         record = str(e.detail.get("record", "a record"))
         change = str(e.detail.get("change", "changed"))
         return f"{change} {_RECORDS.get(record, record.replace('_', ' '))}"

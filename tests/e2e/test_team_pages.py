@@ -50,6 +50,11 @@ def test_the_partnership_lead_sets_the_team_and_sees_independence_problems(site:
         r = pl.post(f"/app/cycles/{c}/team/p-head-b/remove", data={"csrf": token})
         assert r.status_code == 200 and "no longer on the team" in r.text
         assert _team(site, c) == {"p-head-a": "review_lead"}
+        # The history names the people, not their ids.
+        history = pl.get(f"/app/cycles/{c}").text.split("<h2>History</h2>")[1]
+        name = site.get("pl_own", "/people/p-head-a").json()["name"]
+        assert f"added {name} as review lead" in history
+        assert "p-head-a" not in history and "p-head-b" not in history
 
 
 def test_the_team_page_says_what_is_wrong_with_the_team_as_it_stands(site: World) -> None:

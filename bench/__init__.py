@@ -18,6 +18,7 @@ MODULES: tuple[str, ...] = (
     "bench.scale",
     "bench.deadlines",
     "bench.http_load",
+    "bench.render",
 )
 """Modules that register benchmark groups, in the order the report lists them."""
 

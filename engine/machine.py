@@ -33,7 +33,7 @@ from engine.events import (
     RecordChanged,
     TransitionFired,
 )
-from engine.requirements import LIBRARY, Reason, resolved_params
+from engine.requirements import LIBRARY, Reason, reason, resolved_params
 from engine.template import ADMIN_ROLE, Template, Transition
 
 __all__ = ["Option", "WorkflowMachine", "payload_digest"]
@@ -301,9 +301,9 @@ class WorkflowMachine:
     def _unmet(self, cycle: Cycle, t: Transition) -> list[Reason]:
         template = self.template
         return [
-            Reason(name, message)
+            reason(name, found)
             for name, check, params in self._checks[t.id]
-            for message in check(template, cycle, params)
+            for found in check(template, cycle, params)
         ]
 
     def _blockers(self, cycle: Cycle, t: Transition, actor: Actor) -> list[Reason]:

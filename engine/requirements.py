@@ -16,6 +16,7 @@ from engine.template import Question, RequirementRef, Template
 
 __all__ = [
     "LIBRARY",
+    "About",
     "ChampionProblem",
     "Param",
     "Reason",
@@ -24,6 +25,7 @@ __all__ = [
     "champion_independence",
     "check_params",
     "evaluate",
+    "reason",
     "resolved_params",
     "reviewer_independence",
     "same_network_allowed",
@@ -44,6 +46,27 @@ class Reason:
 
     code: str
     message: str
+    question_id: str | None = None
+    """The framework question the reason is about, when it is about one (pages show it
+    beside that question)."""
+    brief: str = ""
+    """What is missing, said beside the question (`message` names the question itself)."""
+
+
+@dataclass(frozen=True, slots=True)
+class About:
+    """What a check finds unmet about one framework question."""
+
+    question_id: str
+    message: str
+    brief: str
+
+
+def reason(code: str, found: str | About) -> Reason:
+    """The reason for what a check of requirement `code` found."""
+    if isinstance(found, About):
+        return Reason(code, found.message, found.question_id, found.brief)
+    return Reason(code, found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +80,7 @@ class Param:
         return self.default is _REQUIRED
 
 
-Check = Callable[[Template, Cycle, Mapping[str, object]], Iterator[str]]
+Check = Callable[[Template, Cycle, Mapping[str, object]], Iterator[str | About]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,19 +97,21 @@ def _label(q: Question) -> str:
 
 
 def _judgements_complete(kind: str) -> Check:
-    def check(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
+    def check(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str | About]:
         graded = bool(t.framework.scale)
         for q in t.framework.questions:
             j = c.judgements.get((kind, q.id))
             if j is None:
-                yield f"{_label(q)} has no {kind}-judgement yet"
+                brief = f"no {kind}-judgement yet"
+                yield About(q.id, f"{_label(q)} has {brief}", brief)
             elif graded and j.grade is None:
-                yield f"the {kind}-judgement of {_label(q)} has no grade yet"
+                message = f"the {kind}-judgement of {_label(q)} has no grade yet"
+                yield About(q.id, message, f"the {kind}-judgement has no grade yet")
 
     return check
 
 
-def _evidence_per_question(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
+def _evidence_per_question(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str | About]:
     need = _count(p, "min")
     counts: dict[str, int] = {}
     for e in c.evidence.values():
@@ -94,9 +119,10 @@ def _evidence_per_question(t: Template, c: Cycle, p: Mapping[str, object]) -> It
     for q in t.framework.questions:
         have = counts.get(q.id, 0)
         if have == 0 and need > 0:
-            yield f"{_label(q)} has no evidence yet"
+            yield About(q.id, f"{_label(q)} has no evidence yet", "no evidence yet")
         elif have < need:
-            yield f"{_label(q)} has {have} piece(s) of evidence; {need} are needed"
+            brief = f"{have} piece(s) of evidence; {need} are needed"
+            yield About(q.id, f"{_label(q)} has {brief}", brief)
 
 
 def _focus_chosen(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
@@ -384,7 +410,7 @@ def resolved_params(ref: RequirementRef) -> dict[str, object]:
 def evaluate(template: Template, cycle: Cycle, ref: RequirementRef) -> list[Reason]:
     """Every reason `ref` is unmet for `cycle` (empty when it is met)."""
     spec = LIBRARY[ref.name]
-    return [Reason(ref.name, msg) for msg in spec.check(template, cycle, resolved_params(ref))]
+    return [reason(ref.name, m) for m in spec.check(template, cycle, resolved_params(ref))]
 
 
 def check_params(

@@ -64,6 +64,7 @@ __all__ = [
     "ShareReport",
     "SignOff",
     "StartCycle",
+    "SelfReviewPage",
     "StartOptions",
     "TeamPage",
     "UploadTemplate",
@@ -445,3 +446,10 @@ class TeamPage:
 @dataclass(frozen=True, slots=True)
 class StartOptions:
     """The published templates and the schools the caller may start a cycle for."""
+
+
+@dataclass(frozen=True, slots=True)
+class SelfReviewPage:
+    """The self-review as the host sees it, with the moves the caller may make from it."""
+
+    cycle_id: str

@@ -18,13 +18,21 @@ from engine.team import team_warnings
 from engine.template import Template
 from service.usecases.base import CycleContext, UseCases, handles
 from service.usecases.cycles import list_cycles
-from service.usecases.messages import CyclePage, ListCycles, MyTasks, StartOptions, TeamPage
+from service.usecases.messages import (
+    CyclePage,
+    ListCycles,
+    MyTasks,
+    SelfReviewPage,
+    StartOptions,
+    TeamPage,
+)
 
 __all__ = [
     "Candidate",
     "CycleTasks",
     "OwnedAction",
     "PageOfCycle",
+    "PageOfSelfReview",
     "PageOfTeam",
     "StartChoices",
     "Tasks",
@@ -124,9 +132,7 @@ def my_tasks(uc: UseCases, q: MyTasks, caller: Principal) -> Tasks:
     never = datetime.max.replace(tzinfo=now.tzinfo)
     tasks.cycles.sort(key=lambda c: (not c.moves, c.due_at or never))
     tasks.actions.sort(key=lambda a: (a.action.due or date.max, a.action.title))
-    return Tasks(
-        tasks.cycles, tasks.actions, tasks.notifications, unread, may_start_cycles(caller)
-    )
+    return Tasks(tasks.cycles, tasks.actions, tasks.notifications, unread, may_start_cycles(caller))
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,3 +278,20 @@ def start_options(uc: UseCases, q: StartOptions, caller: Principal) -> StartChoi
     return StartChoices(
         sorted(titles.items(), key=lambda kv: kv[1]), sorted(schools, key=lambda s: (s[2], s[1]))
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PageOfSelfReview:
+    context: CycleContext
+    moves: tuple[Option, ...]
+    """The moves the caller's roles make from here (blocked ones with their reasons)."""
+
+
+@handles(SelfReviewPage)
+def self_review_page(uc: UseCases, q: SelfReviewPage, caller: Principal) -> PageOfSelfReview:
+    with uc.uow(readonly=True) as uow:
+        ctx = uc.context(uow, caller, q.cycle_id)
+        ctx.access.require("self_review", q.cycle_id)
+        machine = uc.core.registry.machine(uow, ctx.cycle.template_id, ctx.cycle.template_version)
+        options = tuple(o for o in machine.available(ctx.cycle, ctx.access.actor) if _mine(o))
+    return PageOfSelfReview(ctx, options)

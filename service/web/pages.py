@@ -346,6 +346,10 @@ def make_move(
     except StaleCycle:
         return _cycle_page(request, principal, secret, cycle_id, 409, conflict_after=seen)
     except RequirementsUnmet as exc:
+        if data.get("back") == "self-review":
+            from service.web.self_review import self_review_page
+
+            return self_review_page(request, cycle_id, 409, blocked=exc)
         reasons = [r.message for r in exc.reasons]
         return _cycle_page(
             request, principal, secret, cycle_id, 409, blocked=transition, reasons=reasons

@@ -18,14 +18,20 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.response import Redirect, Template
 
 from engine.cycle import Cycle
-from engine.errors import InvalidRecord, NotFound, PeerloopError
+from engine.errors import InvalidRecord, NotFound, PeerloopError, RequirementsUnmet
 from engine.template import Question
 from engine.template import Template as Workflow
 from service.errors import BadUpload, MediaTypeRefused
 from service.routes.common import PathId
 from service.routes.evidence import read_upload
 from service.usecases.base import CycleContext
-from service.usecases.messages import AddEvidence, ReadCycle, RecordJudgement, SetFocus
+from service.usecases.messages import (
+    AddEvidence,
+    ReadCycle,
+    RecordJudgement,
+    SelfReviewPage,
+    SetFocus,
+)
 from service.web.pages import Form, _check_csrf, _chrome, _page, _viewer, _ws
 
 __all__ = ["self_review_routes"]
@@ -67,23 +73,59 @@ def _question(ctx: CycleContext, question_id: str) -> Question:
     return q
 
 
-@get("/app/cycles/{cycle_id:str}/self-review", include_in_schema=False, sync_to_thread=True)
-def self_review(request: Request[Any, Any, Any], cycle_id: PathId) -> Template:
+def self_review_page(
+    request: Request[Any, Any, Any],
+    cycle_id: str,
+    status: int = 200,
+    blocked: RequirementsUnmet | None = None,
+) -> Template:
+    """The self-review's questions as tasks; after a refused submit, each reason is shown
+    beside the question it names, and the rest (the focus) at the top."""
     principal, secret = _viewer(request)
-    ctx = _ws(request).handle(ReadCycle(cycle_id, "self_review"), principal)
+    page = _ws(request).handle(SelfReviewPage(cycle_id), principal)
+    ctx = page.context
     sections = _states(ctx.template, ctx.cycle)
     done = sum(1 for _, qs in sections for q in qs if q.status == "Completed")
     total = sum(len(qs) for _, qs in sections)
+    beside: dict[str, list[str]] = {}
+    others: list[tuple[str, str]] = []
+    for r in blocked.reasons if blocked else ():
+        if r.question_id is not None:
+            beside.setdefault(r.question_id, []).append(r.brief or r.message)
+        else:
+            others.append(("focus" if r.code == "focus_chosen" else "", _sentence(r.message)))
+    # The summary lists what is missing in the order of the page: each question once, then
+    # the rest.
+    summary = [
+        (
+            f"q-{q.question.id.replace('.', '-')}",
+            f"{q.question.text}: " + ", ".join(beside[q.question.id]),
+        )
+        for _, qs in sections
+        for q in qs
+        if q.question.id in beside
+    ] + others
+    beside = {qid: [_sentence(b) for b in briefs] for qid, briefs in beside.items()}
     return _page(
         request,
         "self_review.html",
+        status=status,
         ctx=ctx,
+        moves=[o for o in page.moves if not ctx.template.stage(o.to_stage).terminal],
         sections=sections,
         done=done,
         total=total,
+        blocked=blocked,
+        summary=summary,
+        beside=beside,
         saved=request.query_params.get("saved"),
         **_chrome(request, principal, secret),
     )
+
+
+@get("/app/cycles/{cycle_id:str}/self-review", include_in_schema=False, sync_to_thread=True)
+def self_review(request: Request[Any, Any, Any], cycle_id: PathId) -> Template:
+    return self_review_page(request, cycle_id)
 
 
 @post(

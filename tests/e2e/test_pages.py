@@ -142,6 +142,39 @@ def test_a_blocked_move_shows_every_reason(site: World) -> None:
         assert r.text.count("has no evidence yet") >= 8
 
 
+def test_a_submit_refused_from_the_self_review_shows_each_reason_beside_its_question(
+    site: World,
+) -> None:
+    from tests.e2e.flows import SPP_QUESTIONS, evidence
+
+    c = start(site)
+    evidence(site, "head_own", c, SPP_QUESTIONS[0])
+    with browser(site) as head:
+        sign_in(head, "head_own")
+        page = head.get(f"/app/cycles/{c}/self-review").text
+        assert "Submit the self-review" in page and "Withdraw" not in page
+        form = {
+            "csrf": csrf(page),
+            "version": re.search(r'name="version" value="(\d+)"', page).group(1),  # type: ignore[union-attr]
+            "seen": "0",
+            "back": "self-review",
+        }
+        r = head.post(f"/app/cycles/{c}/moves/submit_self_review", data=form)
+        assert r.status_code == 409
+        assert "The self-review cannot be submitted yet" in r.text
+        # Each question with what it lacks, once, linked; the focus last.
+        summary = r.text.split('class="error-summary"')[1].split("</div>")[0]
+        assert summary.count("<li>") == 9
+        assert "close gaps for disadvantaged pupils and pupils with SEND?: no self-judgement yet, no evidence yet" in summary  # noqa: E501
+        # ... and said again beside it, briefly.
+        item = r.text.split('id="q-impact-disadvantaged"')[1].split("</li>")[0]
+        assert "No self-judgement yet" in item and "No evidence yet" in item
+        first = r.text.split('id="q-impact-outcomes"')[1].split("</li>")[0]
+        assert "No evidence yet" not in first and "No self-judgement yet" in first
+        assert 'href="#q-forward-vision"' in r.text and 'href="#focus"' in r.text
+        assert site.get("head_own", f"/cycles/{c}").json()["stage"] == "self_review"
+
+
 def test_another_schools_cycle_page_is_not_found(site: World) -> None:
     c = start(site)
     with browser(site) as other:

@@ -140,6 +140,32 @@ def test_evidence_per_question_unmet(template: Template, cycle: Cycle) -> None:
     ]
 
 
+def test_reasons_about_one_question_name_it_and_say_briefly_what_is_missing(
+    graded: Template,
+) -> None:
+    cycle = make_cycle(graded)
+    evidence(cycle, "e1", "q1")
+    judge(cycle, "self", "q2")
+    found = [
+        (r.question_id, r.brief)
+        for name, params in (
+            ("evidence_per_question", {"min": 2}),
+            ("self_judgements_complete", {}),
+        )
+        for r in evaluate(graded, cycle, RequirementRef(name, params))
+    ]
+    assert found == [
+        ("q1", "1 piece(s) of evidence; 2 are needed"),
+        ("q2", "no evidence yet"),
+        ("q1", "no self-judgement yet"),
+        ("q2", "the self-judgement has no grade yet"),
+    ]
+    # A reason about the cycle as a whole names no question.
+    assert [r.question_id for r in evaluate(graded, cycle, RequirementRef("focus_chosen", {}))] == [
+        None
+    ]
+
+
 def test_evidence_per_question_met(template: Template, cycle: Cycle) -> None:
     evidence(cycle, "e1", "q1")
     evidence(cycle, "e2", "q2")

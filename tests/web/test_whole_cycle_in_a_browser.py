@@ -102,6 +102,13 @@ def test_a_whole_spp_cycle_from_start_to_closed_in_the_browser(
     with person(chromium, demo, head) as page:
         page.goto(cycle_url)
         follow(page, "Do the self-review")
+        # Submitting too early says what is missing, beside each question.
+        press(page, "Submit the self-review")
+        summary = page.locator(".error-summary")
+        assert "The self-review cannot be submitted yet" in summary.inner_text()
+        assert page.locator(".task-error").count() == 8
+        checked(page, "a refused submit, reasons beside the questions")
+        screenshot(page, "self-review-refused")
         questions = page.locator(".task a")
         count = questions.count()
         assert count == 8

@@ -41,6 +41,21 @@ def test_the_api_reference_opens_is_accessible_and_tab_reaches_its_first_link(
     assert focused(page) == reached._replace(presses=0)
 
 
+def test_the_api_reference_has_headings_in_order_and_fits_a_phone(
+    phone_page: Page, demo_service: DemoService
+) -> None:
+    phone_page.goto("/reference")
+    found = assert_accessible(phone_page, context="the API reference on a phone")
+    assert not [v["id"] for v in found], "even minor and moderate findings are fixed here"
+    # Nothing reaches past the screen's edge (half a pixel is rounding, not a scrollbar).
+    past_the_edge = phone_page.evaluate(
+        "[...document.querySelectorAll('body *')]"
+        ".filter(e => e.getBoundingClientRect().right > innerWidth + 0.5)"
+        ".slice(0, 5).map(e => e.tagName + ' ' + e.className)"
+    )
+    assert past_the_edge == [], f"these scroll sideways on a phone: {past_the_edge}"
+
+
 def test_the_service_printed_its_demo_people(demo_service: DemoService) -> None:
     assert {"school_lead", "review_lead"} <= set(demo_service.tokens), demo_service.printed
     assert all(t.startswith("plt_") for t in demo_service.tokens.values())

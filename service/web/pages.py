@@ -15,6 +15,7 @@ import structlog
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import HTTPException
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
@@ -48,6 +49,7 @@ from service.web.session import (
     new_login_csrf,
     same,
 )
+from service.web.view import size_in_words
 
 __all__ = ["SECURITY_HEADERS", "pages_router"]
 
@@ -381,6 +383,16 @@ def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
         status, title, text = 403, "You cannot see this part", str(exc)
     elif isinstance(exc, PeerloopError):
         status, title, text = 409, "That could not be done", str(exc)
+    elif isinstance(exc, HTTPException) and exc.status_code == 413:
+        status, title = 413, "What you sent is too large"
+        limit = size_in_words(request.app.state.get("max_upload_bytes"))
+        text = (
+            f"Nothing was saved. Send at most five files at once, each of at most {limit}: "
+            "go back and send fewer or smaller files."
+        )
+    elif isinstance(exc, HTTPException) and exc.status_code < 500:
+        status, title = exc.status_code, "That could not be done"
+        text = "Nothing was changed. Go back, reload the page and try again."
     else:
         _log.exception("page.failed", path=request.url.path)
         status, title = 500, "Sorry, something went wrong"

@@ -276,6 +276,25 @@ def test_an_upload_of_the_wrong_kind_or_empty_is_told_beside_the_field(site: Wor
     assert site.get("head_own", f"/cycles/{c}").json()["evidence"] == []
 
 
+def test_a_send_larger_than_five_files_of_the_limit_is_a_page_in_words(site: World) -> None:
+    from tests.e2e.flows import SPP_QUESTIONS
+
+    c = start(site)
+    q = SPP_QUESTIONS[0]
+    big = b"%PDF-1.4\n" + b"0" * (256 * 1024 - 16)  # each at the world's limit of 256 KB
+    with browser(site) as head:
+        sign_in(head, "head_own")
+        token = csrf(head.get(f"/app/cycles/{c}/questions/{q}").text)
+        r = head.post(
+            f"/app/cycles/{c}/questions/{q}/evidence",
+            data={"csrf": token},
+            files=[("files", (f"Scan {i}.pdf", big, "application/pdf")) for i in range(7)],
+        )
+        assert r.status_code == 413 and "What you sent is too large" in r.text
+        assert "each of at most 256 KB" in r.text
+    assert site.get("head_own", f"/cycles/{c}").json()["evidence"] == []
+
+
 def test_an_empty_self_judgement_is_refused_and_what_was_typed_is_kept(site: World) -> None:
     from tests.e2e.flows import SPP_QUESTIONS
 

@@ -53,9 +53,11 @@ __all__ = [
     "RecordJudgement",
     "RemoveGrant",
     "RemoveMember",
+    "ReportPage",
     "RevokeShare",
     "RevokeToken",
     "SaveAction",
+    "SelfReviewPage",
     "SetActionStatus",
     "SetCycleDate",
     "SetEmailPreference",
@@ -64,7 +66,6 @@ __all__ = [
     "ShareReport",
     "SignOff",
     "StartCycle",
-    "SelfReviewPage",
     "StartOptions",
     "TeamPage",
     "UploadTemplate",
@@ -451,5 +452,12 @@ class StartOptions:
 @dataclass(frozen=True, slots=True)
 class SelfReviewPage:
     """The self-review as the host sees it, with the moves the caller may make from it."""
+
+    cycle_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPage:
+    """The review and its report as their readers see them (and whom a sharer may choose)."""
 
     cycle_id: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.access import SHARE_ROLES, Principal
+from engine.access import SHARE_ROLES, Principal, may_share
 from engine.cycle import Actor, Cycle
 from engine.directory import ReportShare
 from engine.errors import Conflict, NotFound, RoleNotAllowed
@@ -26,15 +26,10 @@ def share_report(uc: UseCases, cmd: ShareReport, caller: Principal) -> ReportSha
     with uc.uow() as uow:
         cycle = uow.cycles.get(cmd.cycle_id)
         actor = uc.actor_of(caller)(cycle)
-        if not actor.roles & set(SHARE_ROLES):
+        if not may_share(actor):
             raise RoleNotAllowed(cmd.cycle_id, "share the report", actor.roles, SHARE_ROLES)
         kind, grantee = cmd.grantee_kind, cmd.grantee_id
-        if kind == "person":
-            uow.directory.get_person(grantee)
-        elif kind == "school":
-            uow.directory.get_school(grantee)
-        else:
-            uow.directory.get_network(grantee)
+        whom = _whom(uow, kind, grantee)  # NotFound for someone or somewhere unknown
         for s in uow.shares.for_cycle(cmd.cycle_id):
             if s.grantee_kind == kind and s.grantee_id == grantee:
                 raise Conflict(
@@ -42,7 +37,7 @@ def share_report(uc: UseCases, cmd: ShareReport, caller: Principal) -> ReportSha
                 )
         share = ReportShare(new_id("shr"), cmd.cycle_id, kind, grantee, actor.id, now)
         uow.shares.add(share)
-        _journal(uow, cycle, share.id, "added", actor, now, f"shared with {kind} {grantee}")
+        _journal(uow, cycle, share.id, "added", actor, now, f"shared the report with {whom}")
         uow.commit()
     announce(ReportShared(cycle.id, share.id, kind, grantee, caller.id, now))
     return share
@@ -54,7 +49,7 @@ def revoke_share(uc: UseCases, cmd: RevokeShare, caller: Principal) -> ReportSha
     with uc.uow() as uow:
         cycle = uow.cycles.get(cmd.cycle_id)
         actor = uc.actor_of(caller)(cycle)
-        if not actor.roles & set(SHARE_ROLES):
+        if not may_share(actor):
             raise RoleNotAllowed(cmd.cycle_id, "stop sharing the report", actor.roles, SHARE_ROLES)
         share = uow.shares.get(cmd.share_id)
         if share.cycle_id != cmd.cycle_id:
@@ -62,10 +57,24 @@ def revoke_share(uc: UseCases, cmd: RevokeShare, caller: Principal) -> ReportSha
         if share.revoked_at is not None:
             return share
         share = uow.shares.revoke(cmd.share_id, now)
-        note = f"no longer shared with {share.grantee_kind} {share.grantee_id}"
+        try:
+            whom = _whom(uow, share.grantee_kind, share.grantee_id)
+        except NotFound:  # removed from the directory since: the history still says who
+            whom = f"{share.grantee_kind} {share.grantee_id}"
+        note = f"stopped sharing the report with {whom}"
         _journal(uow, cycle, share.id, "removed", actor, now, note)
         uow.commit()
     return share
+
+
+def _whom(uow: UnitOfWork, kind: str, grantee_id: str) -> str:
+    """Who a share reaches, as the cycle's history tells it: a school or a network by name, a
+    person by id (the history keeps no personal details; pages put the name in)."""
+    if kind == "person":
+        return uow.directory.get_person(grantee_id).id
+    if kind == "school":
+        return f"the head of {uow.directory.get_school(grantee_id).name}"
+    return f"the leads of {uow.directory.get_network(grantee_id).name}"
 
 
 def _journal(

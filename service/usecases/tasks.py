@@ -6,14 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from engine.access import Principal, can_see_person, may_start_cycles, starter_roles
+from engine.access import (
+    Principal,
+    can_see_person,
+    may_share,
+    may_start_cycles,
+    starter_roles,
+)
 from engine.cycle import TEAM_ROLES, Action, Cycle, Member
 from engine.deadlines import DUE_SOON
 from engine.directory import HistoryEntry
 from engine.errors import AccessDenied, NotFound
 from engine.machine import Option
 from engine.notices import Notification
-from engine.ports import CycleFilter
+from engine.ports import CycleFilter, UnitOfWork
 from engine.team import team_warnings
 from engine.template import Template
 from service.usecases.base import CycleContext, UseCases, handles
@@ -22,6 +28,7 @@ from service.usecases.messages import (
     CyclePage,
     ListCycles,
     MyTasks,
+    ReportPage,
     SelfReviewPage,
     StartOptions,
     TeamPage,
@@ -32,6 +39,7 @@ __all__ = [
     "CycleTasks",
     "OwnedAction",
     "PageOfCycle",
+    "PageOfReport",
     "PageOfSelfReview",
     "PageOfTeam",
     "StartChoices",
@@ -154,30 +162,74 @@ class PageOfCycle:
         return self.context.template
 
 
+def _people_of(uow: UnitOfWork, ctx: CycleContext, history: list[HistoryEntry]) -> dict[str, str]:
+    """The names of the people who took part in the cycle (their ids mean nothing to a head):
+    who acted, the team (removed members too), the champion and whoever the report is or was
+    shared with. Nobody else's details are read."""
+    ids = {e.actor for e in history} | set(ctx.cycle.team)
+    ids |= {str(e.detail["id"]) for e in history if e.detail.get("record") == "team"}
+    if ctx.cycle.champion is not None:
+        ids.add(ctx.cycle.champion.person_id)
+    if ctx.access.may("report"):
+        shares = uow.shares.for_cycle(ctx.cycle.id, active=False)
+        ids |= {s.grantee_id for s in shares if s.grantee_kind == "person"}
+    names: dict[str, str] = {}
+    for pid in ids:
+        if pid.startswith("system:"):
+            names[pid] = "Peerloop (automatically)"
+            continue
+        try:
+            names[pid] = uow.directory.get_person(pid).name
+        except NotFound:
+            names[pid] = pid
+    return names
+
+
+def _page_of_cycle(uc: UseCases, uow: UnitOfWork, ctx: CycleContext) -> PageOfCycle:
+    machine = uc.core.registry.machine(uow, ctx.cycle.template_id, ctx.cycle.template_version)
+    options = tuple(machine.available(ctx.cycle, ctx.access.actor))
+    history = uow.history.for_cycle(ctx.cycle.id)
+    school = uow.directory.get_school(ctx.cycle.host_school_id).name
+    return PageOfCycle(ctx, options, history, _people_of(uow, ctx, history), school)
+
+
 @handles(CyclePage)
 def cycle_page(uc: UseCases, q: CyclePage, caller: Principal) -> PageOfCycle:
     with uc.uow(readonly=True) as uow:
+        return _page_of_cycle(uc, uow, uc.context(uow, caller, q.cycle_id))
+
+
+@dataclass(frozen=True, slots=True)
+class PageOfReport:
+    """The cycle as a reader of its report sees it; for someone who may share it, whom they
+    may choose (people, schools and networks by id, with their names)."""
+
+    page: PageOfCycle
+    people: dict[str, str] = field(default_factory=dict)
+    schools: dict[str, str] = field(default_factory=dict)
+    networks: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def context(self) -> CycleContext:
+        return self.page.context
+
+
+@handles(ReportPage)
+def report_page(uc: UseCases, q: ReportPage, caller: Principal) -> PageOfReport:
+    """Raises NotFound to someone who may not read the report: to them there is none."""
+    with uc.uow(readonly=True) as uow:
         ctx = uc.context(uow, caller, q.cycle_id)
-        machine = uc.core.registry.machine(uow, ctx.cycle.template_id, ctx.cycle.template_version)
-        options = tuple(machine.available(ctx.cycle, ctx.access.actor))
-        history = uow.history.for_cycle(q.cycle_id)
-        # The people who took part in the cycle are named on its page (their ids mean nothing
-        # to a head); nobody else's details are read.
-        ids = {e.actor for e in history} | set(ctx.cycle.team)
-        ids |= {str(e.detail["id"]) for e in history if e.detail.get("record") == "team"}
-        if ctx.cycle.champion is not None:
-            ids.add(ctx.cycle.champion.person_id)
-        names: dict[str, str] = {}
-        for pid in ids:
-            if pid.startswith("system:"):
-                names[pid] = "Peerloop (automatically)"
-                continue
-            try:
-                names[pid] = uow.directory.get_person(pid).name
-            except NotFound:
-                names[pid] = pid
-        school = uow.directory.get_school(ctx.cycle.host_school_id).name
-    return PageOfCycle(ctx, options, history, names, school)
+        if not ctx.access.may("report"):
+            raise NotFound("report", q.cycle_id)
+        page = _page_of_cycle(uc, uow, ctx)
+        if not may_share(ctx.access.actor):
+            return PageOfReport(page)
+        # People are personal data: a head lists the people of their own school only; others
+        # are reached through their school's head or their network's leads.
+        people = {p.id: p.name for p in uow.directory.people(None) if can_see_person(caller, p)}
+        schools = {s.id: s.name for s in uow.directory.schools()}
+        networks = {n.id: n.name for n in uow.directory.networks()}
+    return PageOfReport(page, people, schools, networks)
 
 
 @dataclass(frozen=True, slots=True)

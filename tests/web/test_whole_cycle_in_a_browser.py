@@ -156,4 +156,52 @@ def test_a_whole_spp_cycle_from_start_to_closed_in_the_browser(
         press(page, "Start the peer review")
         assert "Done: Start the peer review" in page.inner_text(".banner")
 
-    del reviewer, champion, chair, cycle_id
+    # The reviewers judge a question and record what they found; the review lead completes it.
+    with person(chromium, demo, reviewer) as page:
+        page.goto(cycle_url)
+        follow(page, "Record the review: judgements and findings")
+        page.locator(".task a").first.click()
+        grades = page.locator("input[name='grade']")
+        if grades.count():
+            grades.first.check()
+        page.fill("#narrative", "Reading is a strength across the school.")
+        press(page, "Save the peer judgement")
+        page.check("#kind")
+        page.fill("#text", "Pupils talk with enthusiasm about the books they read.")
+        press(page, "Add the finding")
+        assert "The finding is saved." in page.inner_text(".banner")
+        checked(page, "the review with a finding")
+    with person(chromium, demo, lead) as page:
+        page.goto(f"{cycle_url}/review")
+        page.check("#kind-area_to_develop")
+        page.fill("#text", "Feedback in writing is not yet acted on by pupils.")
+        press(page, "Add the finding")
+        page.goto(cycle_url)
+        press(page, "Complete the peer review")
+        assert "Done: Complete the peer review" in page.inner_text(".banner")
+
+    # The NLC chair sees where the cycle is, but there is no report for them: no link, a 404.
+    with person(chromium, demo, chair) as page:
+        page.goto(cycle_url)
+        assert "Improvement workshop" in page.inner_text("main")
+        assert page.locator(f"a[href='/app/cycles/{cycle_id}/report']").count() == 0
+        response = page.goto(f"{cycle_url}/report")
+        assert response is not None and response.status == 404
+        assert "Feedback in writing" not in page.content()
+        checked(page, "the report, not found")
+
+    # The head reads the report and shares it with the chair's network.
+    with person(chromium, demo, head) as page:
+        page.goto(cycle_url)
+        follow(page, "The review report")
+        assert "Pupils talk with enthusiasm" in page.inner_text("main")
+        page.select_option("#grantee", "network:nlc-north")
+        press(page, "Share the report")
+        assert "can now read this report" in page.inner_text(".banner")
+        checked(page, "the report, shared")
+    with person(chromium, demo, chair) as page:
+        page.goto(cycle_url)
+        follow(page, "The review report")
+        assert "Feedback in writing is not yet acted on" in page.inner_text("main")
+
+    del champion

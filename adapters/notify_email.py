@@ -5,7 +5,7 @@ from __future__ import annotations
 import smtplib
 from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +79,10 @@ class SmtpSender:
         name = str(body.get("name") or "")
         msg["To"] = formataddr((name, item.recipient)) if name else item.recipient
         msg["Subject"] = item.subject
-        # A stable Message-ID per outbox row: a resend after a lost acknowledgement can be
-        # recognised as the same message by the receiving side.
-        domain = self.mail_from.rpartition("@")[2] or "peerloop.local"
-        msg["Message-ID"] = make_msgid(idstring=f"outbox-{item.id}", domain=domain)
+        # The same Message-ID for every attempt at one outbox row: a resend after a lost
+        # acknowledgement can be recognised as the same message by the receiving side.
+        domain = self.mail_from.rpartition("@")[2].strip(" >") or "peerloop.local"
+        msg["Message-ID"] = item.message_id(domain)
         msg.set_content(self.templates.render(str(body["template"]), body.get("context", {})))
         return msg
 

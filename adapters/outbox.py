@@ -6,6 +6,9 @@ channel, in three steps: lease a batch (short transaction), send outside any tra
 record each outcome with a line in the delivery log. A failed send is retried with exponential
 backoff; a dispatcher that dies while sending leaves its lease to expire, and the message is
 sent again (delivery is at least once: SMTP and HTTP cannot be made part of our transaction).
+Every attempt has its line in the delivery log: one whose lease ran out without an outcome gets
+its line when the message is leased again. A resent message keeps its identity
+(`Outgoing.message_id`), so that a receiver can recognise the repeat.
 
 Statuses: `pending` (waiting or between retries), `held` (waiting for the daily digest),
 `sending` (leased), `sent`, `digested` (folded into a digest), `dead` (gave up).
@@ -16,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -72,6 +75,17 @@ class Outgoing:
     subject: str
     body: Mapping[str, Any]
     attempts: int
+    created_at: datetime | None = None
+
+    def message_id(self, domain: str) -> str:
+        """The same for every attempt at this message: from the row id and when the row was
+        written (so that a database started afresh, whose ids begin again at 1, makes new
+        ones), at the sender's domain, as in `<outbox.7.20261005080000@school.example>`."""
+        written = ""
+        if self.created_at is not None:
+            at = self.created_at.astimezone(UTC) if self.created_at.tzinfo else self.created_at
+            written = f".{at:%Y%m%d%H%M%S}"
+        return f"<outbox.{self.id}{written}@{domain}>"
 
 
 class Sender(Protocol):
@@ -224,10 +238,11 @@ class OutboxDispatcher:
         with self.engine.connect() as conn, conn.begin():
             if conn.dialect.name == "postgresql":
                 q = q.with_for_update(skip_locked=True)
-            found = conn.execute(q).all()
+            found = conn.execute(q.add_columns(OUTBOX.c.status)).all()
             if not found:
                 return []
             ids = [r.id for r in found]
+            lost = {r.id for r in found if r.status == "sending"}
             # The conditional update is the claim: only rows still due are taken (on SQLite
             # the write lock is held from BEGIN IMMEDIATE; on PostgreSQL the rows are locked),
             # and RETURNING says exactly which.
@@ -246,9 +261,12 @@ class OutboxDispatcher:
                     OUTBOX.c.subject,
                     OUTBOX.c.body,
                     OUTBOX.c.attempts,
+                    OUTBOX.c.created_at,
                 )
             ).all()
-            out = [Outgoing(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+            out = [Outgoing(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+            if lost:
+                conn.execute(LOG.insert(), [_lost_attempt(o, now) for o in out if o.id in lost])
             return sorted(out, key=lambda o: o.id)
 
     def _record(
@@ -309,6 +327,16 @@ class OutboxDispatcher:
         with self.engine.begin() as conn:
             conn.execute(stmt, updates)
             conn.execute(LOG.insert(), log)
+
+
+def _lost_attempt(item: Outgoing, now: datetime) -> dict[str, Any]:
+    """The delivery-log line of the attempt before this one, leased and never recorded: its
+    dispatcher died or stalled, perhaps after sending."""
+    detail = (
+        f"attempt {item.attempts - 1}: no outcome recorded before its lease ran out (it may "
+        "have been sent); sending again"
+    )
+    return {"outbox_id": item.id, "at": now, "ok": False, "detail": detail}
 
 
 def fold_digests(

@@ -20,9 +20,10 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from litestar.types import Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.typing import FieldDefinition
 
+from service.bodies import PeerloopRequest
 from service.bootstrap import Container
 from service.errors import handle_exception
 from service.metrics import Metrics
@@ -57,13 +58,16 @@ from service.routes.common import (
 )
 from service.web.filters import FILTERS
 from service.web.pages import pages_router
+from service.web.session import SESSION_COOKIE
 
-__all__ = ["JSON_BODY_LIMIT", "create_app"]
+__all__ = ["JSON_BODY_LIMIT", "PUBLIC_BODY_LIMIT", "create_app"]
 
 WEB = Path(__file__).parent / "web"
 
 JSON_BODY_LIMIT = 1024 * 1024
 """The largest JSON body any route reads; uploads have their own limit (settings)."""
+PUBLIC_BODY_LIMIT = 64 * 1024
+"""The largest body a route open to anyone reads (signing in takes an email and a password)."""
 
 _MULTIPART_OVERHEAD = 64 * 1024
 _SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
@@ -106,7 +110,7 @@ def create_app(container: Container) -> Litestar:
     public = Router(
         path="/",
         route_handlers=[*ops.ROUTES, tokens.login, *calendar.PUBLIC_ROUTES],
-        request_max_body_size=JSON_BODY_LIMIT,
+        request_max_body_size=PUBLIC_BODY_LIMIT,
     )
     app = Litestar(
         route_handlers=[api, public, pages_router(container.settings.max_upload_bytes), _static()],
@@ -120,6 +124,7 @@ def create_app(container: Container) -> Litestar:
             "principal": Provide(provide_principal, sync_to_thread=False),
         },
         exception_handlers={Exception: handle_exception},
+        request_class=PeerloopRequest,
         before_request=check_media_type,
         openapi_config=OpenAPIConfig(
             title="Peerloop",
@@ -150,7 +155,7 @@ def create_app(container: Container) -> Litestar:
     app.state["secure_cookies"] = container.settings.secure_cookies
     app.state["max_upload_bytes"] = container.settings.max_upload_bytes
     app.state["scheduler"] = lambda: getattr(container, "scheduler", None)  # read when asked
-    app.asgi_handler = RequestLog(_CorrectAllow(app), metrics)
+    app.asgi_handler = RequestLog(_DefaultHeaders(_CorrectAllow(app)), metrics)
     return app
 
 
@@ -176,6 +181,49 @@ class _StrictStructs(StructSchemaPlugin):
         if isinstance(info, msgspec.inspect.StructType) and info.forbid_unknown_fields:
             schema.additional_properties = False
         return schema
+
+
+_DEFAULT_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+# JSON and files are never documents to run scripts in or frame; the pages set their own policy.
+_NO_CONTENT_POLICY = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+_NO_STORE = (b"cache-control", b"no-store")
+_SESSION = SESSION_COOKIE.encode()
+
+
+class _DefaultHeaders:
+    """Security headers on every answer that does not set its own: no sniffing, no framing,
+    no referrer, no active content (a page, HTML, sets its own policy), and nothing asked
+    for with credentials (a bearer token or a session cookie) kept by a cache."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        credentials = any(
+            k == b"authorization" or (k == b"cookie" and _SESSION in v) for k, v in scope["headers"]
+        )
+
+        async def send_with_defaults(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower(): v for k, v in headers}
+                wanted = list(_DEFAULT_HEADERS)
+                if not present.get(b"content-type", b"").startswith(b"text/html"):
+                    wanted.append(_NO_CONTENT_POLICY)
+                if credentials:
+                    wanted.append(_NO_STORE)
+                headers += [(k, v) for k, v in wanted if k not in present]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_defaults)
 
 
 class _CorrectAllow:

@@ -1,9 +1,15 @@
-"""Authentication: bearer API tokens (random secrets, stored only as sha256), argon2 passwords."""
+"""Authentication: bearer API tokens (random secrets, stored only as sha256), argon2 passwords,
+and the slowing down of password guessing."""
 
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
+import threading
+import unicodedata
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -16,12 +22,15 @@ from engine.ports import UnitOfWork
 __all__ = [
     "TOKEN_PREFIX",
     "Principal",
+    "SignInThrottle",
+    "TooManyAttempts",
     "Unauthenticated",
     "authenticate",
     "check_password",
     "hash_password",
     "hash_secret",
     "issue_token",
+    "normalise_email",
 ]
 
 TOKEN_PREFIX = "plt_"  # noqa: S105 - a public prefix, not a secret
@@ -41,6 +50,115 @@ class Unauthenticated(Exception):
     def __init__(self, detail: str) -> None:
         self.detail = detail
         super().__init__(detail)
+
+
+class TooManyAttempts(Unauthenticated):
+    """Too many wrong passwords lately: this sign-in was not even checked.
+
+    `retry_after_seconds` says when to try again (at least 1). A subclass of `Unauthenticated`,
+    so that a door that only knows that one still refuses the sign-in.
+    """
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        self.retry_after_seconds = retry_after_seconds
+        wait = f"{retry_after_seconds} second{'s' * (retry_after_seconds != 1)}"
+        super().__init__(f"too many failed sign-ins: try again in {wait}")
+
+
+def normalise_email(email: str) -> str:
+    """An email address in the one form it is stored and looked up in: Unicode NFKC (so that
+    `é` typed as one character or as `e` and an accent, or fullwidth letters, are the same
+    address), without surrounding spaces. Comparisons also ignore case."""
+    return unicodedata.normalize("NFKC", email).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class _Limit:
+    """`free` failures are let through; each one after waits `first`, doubling up to `longest`."""
+
+    free: int
+    first: timedelta
+    longest: timedelta
+
+    def wait(self, failures: int) -> timedelta:
+        if failures < self.free:
+            return timedelta(0)
+        return min(self.first * 2 ** (failures - self.free), self.longest)
+
+
+@dataclass(slots=True)
+class _Failures:
+    count: int
+    last: datetime
+
+
+class SignInThrottle:
+    """Slows down password guessing, per account and per client address, in this process.
+
+    Three counts of recent failures, each forgotten after `quiet` without a failure:
+
+    - an account from one address (`pair`): 5 failures, then each attempt waits 1 s, doubling
+      up to 15 minutes. This is what stops a guesser;
+    - an account from anywhere (`account`): 20 failures, then waits doubling up to 1 minute
+      only, so that someone guessing from many addresses cannot keep the real person out;
+    - an address, whatever the account (`address`): 100 failures (password spraying), then
+      waits doubling up to 15 minutes.
+
+    A refused attempt is not checked and does not count; a success clears its account's count
+    from that address. Memory is bounded (`max_entries`, the oldest forgotten first). The
+    counts are per process: each replica keeps its own.
+    """
+
+    pair = _Limit(5, timedelta(seconds=1), timedelta(minutes=15))
+    account = _Limit(20, timedelta(seconds=1), timedelta(minutes=1))
+    address = _Limit(100, timedelta(seconds=1), timedelta(minutes=15))
+
+    def __init__(
+        self, quiet: timedelta = timedelta(minutes=15), max_entries: int = 100_000
+    ) -> None:
+        self.quiet = quiet
+        self.max_entries = max_entries
+        self._seen: OrderedDict[tuple[str, ...], _Failures] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _keys(self, email: str, client: str | None) -> list[tuple[tuple[str, ...], _Limit]]:
+        account = normalise_email(email).lower()
+        keys = [(("account", account), self.account)]
+        if client:  # without an address (a door that does not know it), the account limit
+            keys += [(("pair", account, client), self.pair), (("address", client), self.address)]
+        return keys
+
+    def check(self, email: str, client: str | None, now: datetime) -> None:
+        """Raises TooManyAttempts while any count says to wait."""
+        waits = []
+        with self._lock:
+            for key, limit in self._keys(email, client):
+                seen = self._seen.get(key)
+                if seen is None:
+                    continue
+                if now - seen.last >= self.quiet:
+                    del self._seen[key]
+                    continue
+                until = seen.last + limit.wait(seen.count)
+                if now < until:
+                    waits.append((until - now).total_seconds())
+        if waits:
+            raise TooManyAttempts(max(1, math.ceil(max(waits))))
+
+    def failed(self, email: str, client: str | None, now: datetime) -> None:
+        with self._lock:
+            for key, _ in self._keys(email, client):
+                seen = self._seen.pop(key, None)
+                if seen is None or now - seen.last >= self.quiet:
+                    seen = _Failures(0, now)
+                self._seen[key] = _Failures(seen.count + 1, now)
+            while len(self._seen) > self.max_entries:
+                self._seen.popitem(last=False)
+
+    def succeeded(self, email: str, client: str | None) -> None:
+        if client:
+            with self._lock:
+                self._seen.pop(("pair", normalise_email(email).lower(), client), None)
 
 
 def hash_secret(secret: str) -> str:

@@ -6,6 +6,7 @@ HttpProblem
 ├── Forbidden               403 (the caller sees the resource but may not do this)
 ├── Hidden                  404 (the caller may not know the resource exists)
 ├── BadHeader               400 (a malformed If-Match)
+├── UnreadableBody          400 (nested too deep, a JSON key twice)
 ├── MediaTypeRefused        415
 ├── PreconditionRequired    428 (a move without If-Match)
 ├── BadUpload               422 (a multipart part missing or malformed)
@@ -49,7 +50,7 @@ from engine.errors import (
     UnknownRecord,
     UnknownTransition,
 )
-from service.auth import Unauthenticated
+from service.auth import TooManyAttempts, Unauthenticated
 from service.request_log import redact_path
 from service.schemas import FieldError, Problem, ReasonView, field_errors
 
@@ -64,6 +65,7 @@ __all__ = [
     "MediaTypeRefused",
     "PreconditionRequired",
     "TemplateRejected",
+    "UnreadableBody",
     "handle_exception",
     "problem_response",
 ]
@@ -96,6 +98,10 @@ class MediaTypeRefused(HttpProblem):
 
 class BadHeader(HttpProblem):
     """A request header that cannot be read (a malformed If-Match)."""
+
+
+class UnreadableBody(HttpProblem):
+    """A body refused before it is parsed: nested too deep, or a JSON key written twice."""
 
 
 class PreconditionRequired(HttpProblem):
@@ -139,10 +145,12 @@ PROBLEMS: Mapping[type[BaseException], Mapped] = {
     # adapters
     FileTooLarge: Mapped(413, "file-too-large", "The file is too large"),
     # service
+    TooManyAttempts: Mapped(429, "too-many-attempts", "Too many failed sign-ins"),
     Unauthenticated: Mapped(401, "unauthenticated", "Authentication needed"),
     Forbidden: Mapped(403, "forbidden", "Not allowed"),
     AccessDenied: Mapped(403, "forbidden", "Not allowed"),
     BadHeader: Mapped(400, "bad-request", "A header could not be read"),
+    UnreadableBody: Mapped(400, "bad-request", "The body could not be read"),
     Hidden: Mapped(404, "not-found", "Not found"),
     MediaTypeRefused: Mapped(415, "unsupported-media-type", "Unsupported media type"),
     PreconditionRequired: Mapped(428, "precondition-required", "If-Match is required"),
@@ -324,6 +332,8 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         headers: dict[str, str] = {}
         if mapped.status == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="peerloop"'
+        if isinstance(exc, TooManyAttempts):
+            headers["Retry-After"] = str(exc.retry_after_seconds)
         detail = str(exc)
         if isinstance(exc, UnicodeDecodeError):
             detail = f"the body holds a field that is not UTF-8 text (byte {exc.start})"

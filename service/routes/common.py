@@ -66,6 +66,7 @@ _DESCRIPTIONS = {
     415: "The body's or file's media type is not accepted",
     422: "The request is not valid; `errors` lists every field at fault",
     428: "This change needs an If-Match header with the version (ETag) it is based on",
+    429: "Too many failed sign-ins lately: try again after `Retry-After` seconds",
 }
 
 
@@ -85,12 +86,18 @@ def problems(*codes: int) -> dict[int, ResponseSpec]:
 async def check_media_type(request: Request[Any, Any, Any]) -> None:
     """Refuse (415) a body of another media type than the route reads, before reading it."""
     field = request.route_handler.parsed_data_field
-    ctype = request.headers.get("content-type")
-    if field is None or not ctype:
+    if field is None:
         return
-    base = ctype.split(";")[0].strip().lower()
     declared = getattr(field.kwarg_definition, "media_type", None) or RequestEncodingType.JSON
     expected = str(getattr(declared, "value", declared))
+    ctype = request.headers.get("content-type")
+    if not ctype:
+        # A body must say what it is: one without a media type is not guessed to be JSON.
+        sent = request.headers.get("content-length", "0").strip() not in ("", "0")
+        if sent or "transfer-encoding" in request.headers:
+            raise MediaTypeRefused(f"the body has no Content-Type: send it as {expected}")
+        return
+    base = ctype.split(";")[0].strip().lower()
     if expected == RequestEncodingType.JSON.value:
         ok = base == "application/json" or base.endswith("+json")
     else:

@@ -3,7 +3,9 @@ exchange their email and password for a short-lived one."""
 
 from __future__ import annotations
 
-from litestar import Response, delete, get, post
+from typing import Any
+
+from litestar import Request, Response, delete, get, post
 from litestar.params import JSONBody
 
 from engine.directory import ApiToken
@@ -76,11 +78,14 @@ def revoke_token(token_id: PathId, principal: Caller, ws: Ws) -> TokenView:
     "/auth/login",
     tags=TAGS,
     summary="Exchange an email and password for a token valid 12 hours",
-    responses=problems(400, 401, 413, 415, 422),
+    responses=problems(400, 401, 413, 415, 422, 429),
     sync_to_thread=True,
 )
-def login(data: JSONBody[LoginRequest], ws: Ws) -> Response[TokenCreated]:
-    token, secret = ws.login(data.email, data.password)
+def login(
+    request: Request[Any, Any, Any], data: JSONBody[LoginRequest], ws: Ws
+) -> Response[TokenCreated]:
+    client = request.client.host if request.client else None
+    token, secret = ws.login(data.email, data.password, client=client)
     return Response(_created(token, secret), status_code=201, headers={"Cache-Control": "no-store"})
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
 __all__ = [
+    "EARLIEST_YEAR",
+    "LATEST_YEAR",
     "NO_NUL",
     "ActionStatus",
     "Email",
@@ -19,6 +22,7 @@ __all__ = [
     "Text",
     "_In",
     "_Out",
+    "out_of_range",
 ]
 
 NO_NUL = r"^[^\x00]*$"
@@ -45,8 +49,35 @@ TeamRole = Literal["review_lead", "reviewer", "improvement_champion"]
 ActionStatus = Literal["not_started", "in_progress", "met", "partially_met", "not_met"]
 
 
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
+"""The years a date in a request may fall in. msgspec reads any year from 1 to 9999, where
+the deadlines counted from a date (a day later, a week before) fall off the calendar."""
+
+
+def out_of_range(value: object, where: str = "") -> list[tuple[str, str]]:
+    """Every date or time in a field's value (itself, or in a mapping or list) outside
+    EARLIEST_YEAR to LATEST_YEAR, with where it is below the field (`.visit_date`)."""
+    if isinstance(value, date):  # a datetime is a date too
+        if EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            return []
+        return [(where, f"must be a date between {EARLIEST_YEAR} and {LATEST_YEAR}")]
+    if isinstance(value, dict):
+        return [e for k, v in value.items() for e in out_of_range(v, f"{where}.{k}")]
+    if isinstance(value, list | tuple):
+        return [e for i, v in enumerate(value) for e in out_of_range(v, f"{where}[{i}]")]
+    return []
+
+
 class _In(Struct, forbid_unknown_fields=True, kw_only=True):
-    """Request bodies: unknown fields are refused, not ignored."""
+    """Request bodies: unknown fields are refused, not ignored; dates fall in the years
+    Peerloop can count deadlines in (`out_of_range`)."""
+
+    def __post_init__(self) -> None:
+        for name, encoded in zip(
+            self.__struct_fields__, self.__struct_encode_fields__, strict=True
+        ):
+            for where, message in out_of_range(getattr(self, name), encoded):
+                raise ValueError(f"{where}: {message}")
 
 
 class _Out(Struct, kw_only=True):

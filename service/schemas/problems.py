@@ -8,7 +8,7 @@ import re
 import msgspec
 from msgspec import Struct
 
-from service.schemas.fields import _Out
+from service.schemas.fields import _Out, out_of_range
 
 __all__ = [
     "FieldError",
@@ -86,7 +86,7 @@ def field_errors(struct: type[Struct], data: object, prefix: str = "body") -> li
                 errors.append(FieldError(location=where, message="is required", code="missing"))
             continue
         try:
-            msgspec.convert(data[f.encode_name], type=f.type, strict=False)
+            value = msgspec.convert(data[f.encode_name], type=f.type, strict=False)
         except msgspec.ValidationError as exc:
             text = str(exc)
             m = _AT.search(text)
@@ -94,4 +94,9 @@ def field_errors(struct: type[Struct], data: object, prefix: str = "body") -> li
                 where += m.group(1)
                 text = text[: m.start()]
             errors.append(FieldError(location=where, message=text, code="invalid"))
+            continue
+        errors.extend(
+            FieldError(location=where + below, message=message, code="out_of_range")
+            for below, message in out_of_range(value)
+        )
     return errors

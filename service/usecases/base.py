@@ -19,7 +19,14 @@ from engine.directory import ApiToken, ReportShare
 from engine.errors import NotFound
 from engine.ports import UnitOfWork
 from engine.template import Template
-from service.auth import Unauthenticated, authenticate, check_password, issue_token
+from service.auth import (
+    SignInThrottle,
+    Unauthenticated,
+    authenticate,
+    check_password,
+    issue_token,
+    normalise_email,
+)
 from service.usecases.core import Peerloop
 from service.usecases.work import collecting
 
@@ -83,11 +90,13 @@ class UseCases:
         files: EvidenceFiles,
         bus: Publisher,
         feeds: DeadlineFeed,
+        throttle: SignInThrottle | None = None,
     ) -> None:
         self.core = core
         self.files = files
         self.bus = bus
         self.feeds = feeds
+        self.throttle = throttle or SignInThrottle()
 
     # -- who is calling (before there is a caller) -----------------------------------------
 
@@ -106,15 +115,29 @@ class UseCases:
         return principal
 
     def login(
-        self, email: str, password: str, hours: int = 12, name: str = "login"
+        self,
+        email: str,
+        password: str,
+        hours: int = 12,
+        name: str = "login",
+        *,
+        client: str | None = None,
     ) -> tuple[ApiToken, str]:
-        """A short-lived token for the right email and password. Raises Unauthenticated."""
+        """A short-lived token for the right email and password.
+
+        `client` is the caller's address: failures are counted per account and per address
+        (see SignInThrottle). Raises TooManyAttempts (an Unauthenticated) while the caller
+        must wait, without checking the password; Unauthenticated when it is not right.
+        """
+        now = self.now
+        self.throttle.check(email, client, now)
         with self.uow(readonly=True) as uow:
-            person = uow.directory.person_by_email(email)
+            person = uow.directory.person_by_email(normalise_email(email))
             stored = uow.credentials.password_hash(person.id) if person else None
         if not check_password(stored, password) or person is None:
+            self.throttle.failed(email, client, now)
             raise Unauthenticated("the email or password is not right")
-        now = self.now
+        self.throttle.succeeded(email, client)
         with self.uow() as uow:
             token, secret = issue_token(uow, person.id, name, now, now + timedelta(hours=hours))
             uow.commit()

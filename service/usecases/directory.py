@@ -15,7 +15,7 @@ from engine.directory import (
 )
 from engine.errors import AccessDenied, Conflict, InvalidRecord, NotFound
 from engine.template import Template
-from service.auth import hash_password, issue_token
+from service.auth import hash_password, issue_token, normalise_email
 from service.usecases.base import UseCases, handles
 from service.usecases.core import new_id
 from service.usecases.events import RoleGranted
@@ -127,7 +127,9 @@ def person_grants(uc: UseCases, q: PersonGrants, caller: Principal) -> list[Gran
 @handles(AddPerson)
 def add_person(uc: UseCases, cmd: AddPerson, caller: Principal) -> Person:
     caller.require_admin()
-    person = Person(cmd.person_id or new_id("p"), cmd.name, cmd.email, cmd.school_id)
+    # One stored spelling per address, so that NFC, NFD and fullwidth forms are one person.
+    email = normalise_email(cmd.email)
+    person = Person(cmd.person_id or new_id("p"), cmd.name, email, cmd.school_id)
     with uc.uow() as uow:
         if person.school_id is not None:
             uow.directory.get_school(person.school_id)

@@ -31,7 +31,7 @@ from engine.errors import (
     StaleCycle,
     TransitionNotAvailable,
 )
-from service.auth import Unauthenticated
+from service.auth import TooManyAttempts, Unauthenticated
 from service.routes.common import PathId
 from service.usecases import UseCases
 from service.usecases.messages import (
@@ -115,13 +115,14 @@ def _page(
     name: str,
     status: int = 200,
     cookies: list[Cookie] | None = None,
+    headers: dict[str, str] | None = None,
     **context: Any,
 ) -> Template:
     return Template(
         template_name=name,
         context={"path": request.url.path, **context},
         status_code=status,
-        headers=SECURITY_HEADERS,
+        headers={**SECURITY_HEADERS, **(headers or {})},
         cookies=cookies or [],
     )
 
@@ -192,9 +193,16 @@ def sign_in(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
         errors.append(("email", "Enter your email address"))
     if not password:
         errors.append(("password", "Enter your password"))
+    wait = 0
     if not errors:
+        client = request.client.host if request.client else None
         try:
-            _, secret = _ws(request).login(email, password, SESSION_HOURS, "web session")
+            _, secret = _ws(request).login(
+                email, password, SESSION_HOURS, "web session", client=client
+            )
+        except TooManyAttempts as exc:
+            wait = exc.retry_after_seconds
+            errors.append(("email", f"Too many wrong passwords: try again in {_wait_words(wait)}"))
         except Unauthenticated:
             errors.append(("email", "The email address or password is not right"))
         else:
@@ -212,16 +220,25 @@ def sign_in(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
             return Redirect(path=next_path, status_code=303, cookies=[session, gone])
     token = new_login_csrf()
     cookie = _login_cookie(request, token)
+    status = 429 if wait else 401 if errors and errors[0][1].startswith("The email") else 400
     return _page(
         request,
         "sign_in.html",
-        status=401 if errors and errors[0][1].startswith("The email") else 400,
+        status=status,
         cookies=[cookie],
+        headers={"Retry-After": str(wait)} if wait else None,
         csrf=token,
         next=next_path,
         errors=errors,
         email=email,
     )
+
+
+def _wait_words(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' * (seconds != 1)}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minute{'s' * (minutes != 1)}"
 
 
 def _end_earlier_session(request: Request[Any, Any, Any]) -> None:

@@ -86,6 +86,20 @@ def test_a_wrong_password_is_told_beside_the_field_and_nothing_is_set(site: Worl
         assert "peerloop_session" not in client.cookies
 
 
+def test_wrong_passwords_on_the_page_are_slowed_down_and_said_in_words(site: World) -> None:
+    from datetime import timedelta
+
+    with browser(site) as client:
+        for _ in range(5):
+            assert sign_in(client, "head_own", "not it").status_code == 401
+        r = sign_in(client, "head_own")  # even the right one waits, unchecked
+        assert r.status_code == 429 and r.headers["retry-after"] == "1"
+        assert "Too many wrong passwords: try again in 1 second" in r.text
+        assert "peerloop_session" not in client.cookies
+        site.clock.advance(timedelta(seconds=1))
+        assert sign_in(client, "head_own").status_code == 303
+
+
 def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(site: World) -> None:
     c = start(site)
     spp_self_review(site, c)

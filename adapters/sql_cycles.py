@@ -385,6 +385,7 @@ class SqlCycleRepository:
                         success_criteria=a.success_criteria,
                         status=a.status,
                         status_note=a.status_note,
+                        finding_id=a.finding_id,
                     )
                 )
         elif kind == "support":
@@ -404,8 +405,8 @@ class SqlCycleRepository:
                     self.conn.execute(
                         ACTIVITY.insert(),
                         [
-                            {"link_id": s.id, "seq": i, "text": t}
-                            for i, t in enumerate(s.activities)
+                            {"link_id": s.id, "seq": i, "text": a.text, "at": a.at, "by": a.by}
+                            for i, a in enumerate(s.log)
                         ],
                     )
         elif kind == "signoff":
@@ -510,16 +511,24 @@ class SqlCycleRepository:
                 r["success_criteria"],
                 r["status"],
                 r["status_note"],
+                r["finding_id"],
             )
         links = conn.execute(_Q_SUPPORT, key).mappings().all()
         if links:
             acts: dict[str, list[str]] = {}
+            stamps: dict[str, list[tuple[datetime, str] | None]] = {}
             ids = {"links": [lk["id"] for lk in links]}
             for r in conn.execute(_Q_ACTIVITY, ids).mappings():
                 acts.setdefault(r["link_id"], []).append(r["text"])
+                stamp = (r["at"], r["by"] or "") if r["at"] is not None else None
+                stamps.setdefault(r["link_id"], []).append(stamp)
             for lk in links:
                 cycle.support[lk["id"]] = SupportLink(
-                    lk["id"], lk["supporting_school_id"], lk["area"], tuple(acts.get(lk["id"], ()))
+                    lk["id"],
+                    lk["supporting_school_id"],
+                    lk["area"],
+                    tuple(acts.get(lk["id"], ())),
+                    tuple(stamps.get(lk["id"], ())),
                 )
         for r in conn.execute(_Q_SIGNOFF, key).mappings():
             cycle.signoffs[(r["stage"], r["role"])] = SignOff(

@@ -179,6 +179,7 @@ class ActionRow(SQLModel, table=True):
     success_criteria: str
     status: str | None = Field(default=None, max_length=32)
     status_note: str = ""
+    finding_id: str | None = Field(default=None, max_length=64)
 
 
 class SupportLinkRow(SQLModel, table=True):
@@ -194,6 +195,9 @@ class SupportActivityRow(SQLModel, table=True):
     link_id: str = Field(foreign_key="support_link.id", primary_key=True)
     seq: int = Field(primary_key=True)
     text: str
+    # When and by whom it was logged; null for activities logged before these were kept.
+    at: datetime | None = _when(nullable=True)
+    by: str | None = Field(default=None, max_length=64)
 
 
 class SignOffRow(SQLModel, table=True):

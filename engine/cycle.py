@@ -19,6 +19,7 @@ __all__ = [
     "Judgement",
     "Member",
     "SignOff",
+    "SupportActivity",
     "SupportLink",
 ]
 
@@ -102,7 +103,12 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """An agreed action. `status` is None until the follow-up records one."""
+    """An agreed action. `status` is None until the follow-up records one.
+
+    Attributes:
+        owner: a person's id or email, or a post in words ("Deputy head").
+        finding_id: the finding of this cycle the action answers, when it answers one.
+    """
 
     id: str
     title: str
@@ -111,6 +117,7 @@ class Action:
     success_criteria: str
     status: str | None = None
     status_note: str = ""
+    finding_id: str | None = None
 
     @property
     def is_done(self) -> bool:
@@ -119,13 +126,41 @@ class Action:
 
 
 @dataclass(frozen=True, slots=True)
+class SupportActivity:
+    """One thing done under a support link, with when it was logged and by whom (both None
+    for an activity logged before Peerloop kept them)."""
+
+    text: str
+    at: datetime | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SupportLink:
-    """School-to-school support: which partner school helps with what, and what happened."""
+    """School-to-school support: which partner school helps with what, and what happened.
+
+    Attributes:
+        activities: what was done, in words, oldest first.
+        logged: for each of `activities`, in the same order, when and by whom it was logged;
+            shorter than `activities` (or None in a place) where that was not kept. Left out
+            of equality: a link is the same link with or without its stamps, as links made
+            before they were kept (in stored data and in code) have none.
+    """
 
     id: str
     supporting_school_id: str
     area: str
     activities: tuple[str, ...] = ()
+    logged: tuple[tuple[datetime, str] | None, ...] = field(default=(), compare=False)
+
+    @property
+    def log(self) -> tuple[SupportActivity, ...]:
+        """The activities with their stamps, oldest first."""
+        stamps = (*self.logged, *(None,) * (len(self.activities) - len(self.logged)))
+        return tuple(
+            SupportActivity(text, *stamp) if stamp else SupportActivity(text)
+            for text, stamp in zip(self.activities, stamps, strict=False)
+        )
 
 
 @dataclass(frozen=True, slots=True)

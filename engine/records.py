@@ -39,6 +39,7 @@ from engine.team import team_warnings, words
 from engine.template import ADMIN_ROLE, Template
 
 __all__ = [
+    "DUE_WITHIN_YEARS",
     "add_evidence",
     "add_finding",
     "add_support_link",
@@ -331,6 +332,33 @@ def add_finding(
     return _changed(cycle, "finding", finding_id, "added", actor, now, role)
 
 
+DUE_WITHIN_YEARS = 10
+"""How far from today an action's due date may be: further is a typing slip (year 9999), and
+the deadlines counted from it would fall outside the calendar."""
+
+
+def _years_on(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year + years, day=28)
+
+
+def _due(due: date | None, now: datetime) -> date | None:
+    if due is None:
+        return None
+    today = now.date()
+    if not _years_on(today, -DUE_WITHIN_YEARS) <= due <= _years_on(today, DUE_WITHIN_YEARS):
+        raise InvalidRecord("due", f"must be within {DUE_WITHIN_YEARS} years of today")
+    return due
+
+
+def _finding(cycle: Cycle, finding_id: str | None) -> str | None:
+    if finding_id is not None and finding_id not in cycle.findings:
+        raise InvalidRecord("finding_id", f"this cycle has no finding {finding_id!r}")
+    return finding_id
+
+
 def save_action(
     template: Template,
     cycle: Cycle,
@@ -341,18 +369,29 @@ def save_action(
     due: date | None,
     success_criteria: str,
     now: datetime,
+    *,
+    finding_id: str | None = None,
 ) -> RecordChanged:
-    """Add an agreed action, or change one (its follow-up status is kept)."""
+    """Add an agreed action, or change one (its follow-up status is kept).
+
+    Args:
+        finding_id: the finding of this cycle the action answers, or None.
+
+    Raises:
+        InvalidRecord: an empty title, a due date more than `DUE_WITHIN_YEARS` from today,
+            or a `finding_id` that names no finding of this cycle.
+    """
     role = _guard(template, cycle, actor, "actions")
     old = cycle.actions.get(action_id)
     cycle.actions[action_id] = Action(
         action_id,
         _text("title", title),
         _text("owner", owner, required=False),
-        due,
+        _due(due, now),
         _text("success_criteria", success_criteria, required=False),
         status=old.status if old else None,
         status_note=old.status_note if old else "",
+        finding_id=_finding(cycle, finding_id),
     )
     change = "updated" if old else "added"
     return _changed(cycle, "action", action_id, change, actor, now, role)
@@ -404,8 +443,11 @@ def log_support_activity(
     link = cycle.support.get(link_id)
     if link is None:
         raise UnknownRecord("support link", link_id)
+    text = _text("activity", activity)
+    # Stamps line up with the activities: one logged before stamps were kept has none.
+    stamps = (*link.logged, *(None,) * (len(link.activities) - len(link.logged)))
     cycle.support[link_id] = dataclasses.replace(
-        link, activities=(*link.activities, _text("activity", activity))
+        link, activities=(*link.activities, text), logged=(*stamps, (now, actor.id))
     )
     return _changed(cycle, "support", link_id, "updated", actor, now, role)
 

@@ -41,6 +41,7 @@ from service.schemas import (
     SchoolView,
     ShareView,
     SignOffView,
+    SupportActivityView,
     SupportLinkView,
     TemplateSummary,
     TemplateView,
@@ -226,6 +227,7 @@ def action_view(a: Action) -> ActionView:
         success_criteria=a.success_criteria,
         status=a.status,
         status_note=a.status_note,
+        finding_id=a.finding_id,
     )
 
 
@@ -235,6 +237,7 @@ def support_view(s: SupportLink) -> SupportLinkView:
         supporting_school_id=s.supporting_school_id,
         area=s.area,
         activities=list(s.activities),
+        activity_log=[SupportActivityView(text=a.text, at=a.at, by=a.by) for a in s.log],
     )
 
 

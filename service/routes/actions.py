@@ -50,7 +50,14 @@ def _save(
     expected = expected_version(request, required=False)
     done = ws.handle(
         SaveAction(
-            cycle_id, data.title, data.owner, data.due, data.success_criteria, action_id, expected
+            cycle_id,
+            data.title,
+            data.owner,
+            data.due,
+            data.success_criteria,
+            action_id,
+            expected,
+            finding_id=data.finding_id,
         ),
         principal,
     )

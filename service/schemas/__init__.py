@@ -35,6 +35,7 @@ from service.schemas.cycles import (
     SignOffCreate,
     SignOffView,
     SupportActivityCreate,
+    SupportActivityView,
     SupportLinkCreate,
     SupportLinkView,
 )
@@ -105,6 +106,7 @@ __all__ = [
     "SignOffCreate",
     "SignOffView",
     "SupportActivityCreate",
+    "SupportActivityView",
     "SupportLinkCreate",
     "SupportLinkView",
     "TemplateSummary",

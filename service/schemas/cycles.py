@@ -49,6 +49,7 @@ __all__ = [
     "SignOffCreate",
     "SignOffView",
     "SupportActivityCreate",
+    "SupportActivityView",
     "SupportLinkCreate",
     "SupportLinkView",
 ]
@@ -113,6 +114,8 @@ class FindingView(_Out, kw_only=True):
 
 
 class ActionView(_Out, kw_only=True):
+    """An agreed action; `finding_id`: the finding it answers, when it answers one."""
+
     id: str
     title: str
     owner: str
@@ -120,13 +123,25 @@ class ActionView(_Out, kw_only=True):
     success_criteria: str
     status: str | None
     status_note: str
+    finding_id: str | None
+
+
+class SupportActivityView(_Out, kw_only=True):
+    """A support activity; `at` and `by` are null for one logged before they were kept."""
+
+    text: str
+    at: datetime | None
+    by: str | None
 
 
 class SupportLinkView(_Out, kw_only=True):
+    """A support link; `activities` are the texts of `activity_log`, oldest first."""
+
     id: str
     supporting_school_id: str
     area: str
     activities: list[str]
+    activity_log: list[SupportActivityView]
 
 
 class SignOffView(_Out, kw_only=True):
@@ -264,10 +279,13 @@ class MemberSet(_In, kw_only=True):
 
 
 class ActionCreate(_In, kw_only=True):
+    """An action; `finding_id` names the finding of the cycle it answers (none when left out)."""
+
     title: Annotated[str, Meta(min_length=1, max_length=2000, pattern=NO_NUL)]
     owner: Annotated[str, Meta(max_length=200, pattern=NO_NUL)] = ""
     due: date | None = None
     success_criteria: OptText = ""
+    finding_id: Id | None = None
 
 
 class ActionStatusSet(_In, kw_only=True):

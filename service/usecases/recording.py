@@ -10,7 +10,7 @@ from pathlib import Path
 from engine import records
 from engine.access import Principal, access_to
 from engine.cycle import Actor, Cycle, Evidence, EvidenceFile, Member
-from engine.errors import NotFound, UnknownRecord
+from engine.errors import InvalidRecord, NotFound, UnknownRecord
 from engine.events import RecordChanged
 from engine.template import Template
 from service.usecases.base import UseCases, handles
@@ -140,19 +140,48 @@ def add_finding(uc: UseCases, cmd: AddFinding, caller: Principal) -> Recorded:
     return Recorded(cycle, finding_id)
 
 
+def _names_nobody(uc: UseCases, owner: str) -> bool:
+    """Whether an owner chosen from people names no person (by id or email)."""
+    owner = owner.strip()
+    if not owner:
+        return False
+    with uc.uow(readonly=True) as uow:
+        try:
+            uow.directory.get_person(owner)
+        except NotFound:
+            return uow.directory.person_by_email(owner) is None
+    return False
+
+
 @handles(SaveAction)
 def save_action(uc: UseCases, cmd: SaveAction, caller: Principal) -> Recorded:
     action_id = cmd.action_id or new_id("act")
     before: dict[str, object] = {}
+    unknown_owner = cmd.owner_is_person and _names_nobody(uc, cmd.owner)
 
     def change(t: Template, c: Cycle, a: Actor, now: datetime) -> RecordChanged:
+        old = None
         if cmd.action_id is not None:
             if cmd.action_id not in c.actions:
                 raise UnknownRecord("action", cmd.action_id)
             old = c.actions[cmd.action_id]
             before.update(owner=old.owner, due=old.due)
+        # An owner kept as it was stays, even in words; a new one must be someone. (Whether
+        # the stage and the caller's roles allow the action at all is said first.)
+        new_owner = old is None or old.owner != cmd.owner
+        if unknown_owner and new_owner and records.collectable(t, c, a).get("actions"):
+            raise InvalidRecord("owner", f"{cmd.owner!r} names nobody Peerloop knows")
         return records.save_action(
-            t, c, a, action_id, cmd.title, cmd.owner, cmd.due, cmd.success_criteria, now
+            t,
+            c,
+            a,
+            action_id,
+            cmd.title,
+            cmd.owner,
+            cmd.due,
+            cmd.success_criteria,
+            now,
+            finding_id=cmd.finding_id,
         )
 
     cycle = uc.core.record(

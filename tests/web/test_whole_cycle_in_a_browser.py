@@ -204,4 +204,88 @@ def test_a_whole_spp_cycle_from_start_to_closed_in_the_browser(
         follow(page, "The review report")
         assert "Feedback in writing is not yet acted on" in page.inner_text("main")
 
-    del champion
+    # The partnership lead names the improvement champion, from a school not on the review.
+    with person(chromium, demo, pl) as page:
+        page.goto(f"{cycle_url}/team")
+        page.select_option("#person", "p-head-133107")
+        page.check("#role-improvement_champion")
+        press(page, "Add to the team")
+        assert "Problems with the team" not in page.inner_text("main")
+
+    # The workshop: the champion writes the action answering the area to develop, and both
+    # sign off; the champion agrees the plan.
+    with person(chromium, demo, champion) as page:
+        page.goto(cycle_url)
+        follow(page, "The action plan")
+        checked(page, "an empty action plan")
+        page.fill("#title", "Whole-school feedback policy, acted on by pupils")
+        page.select_option("#owner", index=1)
+        page.fill("#due-day", "30")
+        page.fill("#due-month", "6")
+        page.fill("#due-year", "2027")
+        page.fill("#success_criteria", "Seen in book looks in every class")
+        answers = page.locator("#finding_id option", has_text="Feedback in writing")
+        page.select_option("#finding_id", answers.get_attribute("value"))
+        press(page, "Add the action")
+        assert "Action added" in page.inner_text(".banner")
+        assert "Feedback in writing is not yet acted on" in page.inner_text("table")
+        checked(page, "the action plan with an action")
+        page.goto(cycle_url)
+        press(page, "Sign off as improvement champion")
+    with person(chromium, demo, head) as page:
+        page.goto(cycle_url)
+        press(page, "Sign off as host headteacher")
+        assert "Your sign-off as Host headteacher is recorded" in page.inner_text(".banner")
+    with person(chromium, demo, champion) as page:
+        page.goto(cycle_url)
+        press(page, "Agree the action plan")
+        assert "Done: Agree the action plan" in page.inner_text(".banner")
+
+    # Support: the head links a partner school strong in the area and logs what happened.
+    with person(chromium, demo, head) as page:
+        page.goto(cycle_url)
+        follow(page, "School-to-school support")
+        page.select_option("#school", "sch-131202")
+        page.check("#area-choice-1")
+        press(page, "Link the school")
+        assert "Support link added" in page.inner_text(".banner")
+        page.locator("textarea[name='activity']").first.fill(
+            "Joint book look with their English lead"
+        )
+        press(page, "Log the activity")
+        assert "Activity logged" in page.inner_text(".banner")
+        checked(page, "support with an activity")
+    with person(chromium, demo, pl) as page:
+        page.goto(cycle_url)
+        press(page, "Begin the follow-up")
+        assert "Done: Begin the follow-up" in page.inner_text(".banner")
+
+    # Follow-up: the head records the action met; head and partnership lead sign off; closed.
+    with person(chromium, demo, head) as page:
+        page.goto(f"{cycle_url}/actions")
+        page.locator("table a").first.click()
+        page.check("#status-met")
+        press(page, "Save the progress")
+        assert "Green" in page.inner_text("main")
+        checked(page, "the action plan, followed up")
+        page.goto(cycle_url)
+        press(page, "Sign off as host headteacher")
+    with person(chromium, demo, pl) as page:
+        page.goto(cycle_url)
+        press(page, "Sign off as partnership lead")
+        press(page, "Close the cycle")
+        assert "Done: Close the cycle" in page.inner_text(".banner")
+        assert "Closed" in page.inner_text(".summary")
+        checked(page, "the closed cycle")
+        history = page.inner_text(".history")
+        for words in ("started the cycle", "Submit the self-review", "Agree the action plan",
+                      "Close the cycle"):  # fmt: skip
+            assert words in history, words
+        # Readable on a phone: nothing reaches past the screen's edge.
+        page.set_viewport_size({"width": 375, "height": 812})
+        page.reload()
+        past = page.evaluate(
+            "[...document.querySelectorAll('body *')]"
+            ".filter(e => e.getBoundingClientRect().right > innerWidth + 0.5).length"
+        )
+        assert past == 0

@@ -48,6 +48,7 @@ __all__ = [
     "MyDeadlineFeed",
     "MyTasks",
     "PersonGrants",
+    "PlanPage",
     "PublishTemplate",
     "ReadCycle",
     "RecordJudgement",
@@ -459,5 +460,12 @@ class SelfReviewPage:
 @dataclass(frozen=True, slots=True)
 class ReportPage:
     """The review and its report as their readers see them (and whom a sharer may choose)."""
+
+    cycle_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanPage:
+    """The action plan and support as their readers see them (and what a writer may choose)."""
 
     cycle_id: str

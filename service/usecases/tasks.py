@@ -13,7 +13,7 @@ from engine.access import (
     may_start_cycles,
     starter_roles,
 )
-from engine.cycle import TEAM_ROLES, Action, Cycle, Member
+from engine.cycle import TEAM_ROLES, Action, Cycle, Finding, Member
 from engine.deadlines import DUE_SOON
 from engine.directory import HistoryEntry
 from engine.errors import AccessDenied, NotFound
@@ -28,6 +28,7 @@ from service.usecases.messages import (
     CyclePage,
     ListCycles,
     MyTasks,
+    PlanPage,
     ReportPage,
     SelfReviewPage,
     StartOptions,
@@ -39,11 +40,13 @@ __all__ = [
     "CycleTasks",
     "OwnedAction",
     "PageOfCycle",
+    "PageOfPlan",
     "PageOfReport",
     "PageOfSelfReview",
     "PageOfTeam",
     "StartChoices",
     "Tasks",
+    "action_flag",
 ]
 
 UPCOMING = timedelta(days=28)
@@ -90,7 +93,8 @@ def _mine(option: Option) -> bool:
     return option.allowed or not any(r.code == "role_not_allowed" for r in option.reasons)
 
 
-def _flag(action: Action, today: date) -> str | None:
+def action_flag(action: Action, today: date) -> str | None:
+    """`overdue`, `due soon` (within DUE_SOON) or None for an action not yet done."""
     if action.is_done or action.due is None:
         return None
     if action.due < today:
@@ -133,7 +137,7 @@ def my_tasks(uc: UseCases, q: MyTasks, caller: Principal) -> Tasks:
                 for action in ctx.cycle.actions.values():
                     if action.owner.lower() in owner_keys and not action.is_done:
                         tasks.actions.append(
-                            OwnedAction(summary.id, school, action, _flag(action, today))
+                            OwnedAction(summary.id, school, action, action_flag(action, today))
                         )
         tasks.notifications.extend(uow.inbox.for_person(caller.id, unread_only=True, limit=10))
         unread = uow.inbox.unread_count(caller.id)
@@ -347,3 +351,59 @@ def self_review_page(uc: UseCases, q: SelfReviewPage, caller: Principal) -> Page
         machine = uc.core.registry.machine(uow, ctx.cycle.template_id, ctx.cycle.template_version)
         options = tuple(o for o in machine.available(ctx.cycle, ctx.access.actor) if _mine(o))
     return PageOfSelfReview(ctx, options)
+
+
+@dataclass(frozen=True, slots=True)
+class PageOfPlan:
+    """A cycle's action plan and support as one viewer may see them, with what its forms offer.
+
+    `findings` is None when the viewer may not read the report; `owners` (who may own an
+    action: the host school's people and the team) only for those who may write actions now;
+    `schools` and `networks` (id to name) for choosing a partner school.
+    """
+
+    page: PageOfCycle
+    today: date
+    findings: list[Finding] | None
+    owners: list[tuple[str, str, str]]  # (person id, name, "host" or a team role)
+    schools: dict[str, tuple[str, str | None]]  # school id -> (name, network id)
+    networks: dict[str, str]
+
+    @property
+    def context(self) -> CycleContext:
+        return self.page.context
+
+
+@handles(PlanPage)
+def plan_page(uc: UseCases, q: PlanPage, caller: Principal) -> PageOfPlan:
+    with uc.uow(readonly=True) as uow:
+        ctx = uc.context(uow, caller, q.cycle_id)
+        ctx.access.require("plan", q.cycle_id)
+        page = _page_of_cycle(uc, uow, ctx)
+        cycle = ctx.cycle
+        names = dict(page.names)
+        # Owners are named to everyone who reads the plan (an action's owner is part of it);
+        # the host's whole staff list only to those choosing an owner now.
+        writers = ctx.template.stage(cycle.stage).collects.get("actions", ())
+        host = uow.directory.people(cycle.host_school_id)
+        writer = bool(ctx.access.actor.roles & set(writers))
+        owners = [(p.id, p.name, "host") for p in host] if writer else []
+        by_key = {k: p.name for p in host for k in (p.id, p.email.lower())}
+        for a in cycle.actions.values():
+            known = by_key.get(a.owner) or by_key.get(a.owner.lower())
+            if known is not None:
+                names[a.owner] = known
+        team = [*cycle.team.values(), *([cycle.champion] if cycle.champion else [])]
+        staff = {p.id for p in host}
+        if writer:
+            owners += [
+                (m.person_id, names.get(m.person_id, m.person_id), m.role)
+                for m in team
+                if m.person_id not in staff
+            ]
+        schools = {s.id: (s.name, s.network_id) for s in uow.directory.schools()}
+        networks = {n.id: n.name for n in uow.directory.networks()}
+    findings = list(cycle.findings.values()) if ctx.access.may("report") else None
+    today = uc.now.astimezone(uc.core.registry.calendar.tz).date()
+    page = PageOfCycle(page.context, page.moves, page.history, names, page.school)
+    return PageOfPlan(page, today, findings, owners, schools, networks)

@@ -22,6 +22,7 @@ from litestar.response import Redirect, Template
 from engine.access import Principal
 from engine.cycle import ACTION_STATUSES, Action, Finding
 from engine.deadlines import DUE_SOON
+from engine.directory import School
 from engine.errors import (
     CycleClosed,
     InvalidRecord,
@@ -35,16 +36,12 @@ from service.routes.common import PathId
 from service.usecases.base import CycleContext
 from service.usecases.messages import (
     AddSupportLink,
-    CyclePage,
-    ListNetworks,
-    ListPeople,
-    ListSchools,
     LogSupportActivity,
-    ReadCycle,
+    PlanPage,
     SaveAction,
     SetActionStatus,
 )
-from service.usecases.tasks import _flag as due_flag
+from service.usecases.tasks import PageOfPlan, action_flag
 from service.web.pages import Form, _check_csrf, _chrome, _page, _viewer, _ws
 from service.web.view import role_title
 
@@ -134,6 +131,9 @@ class Plan:
     """The cycle's findings; None when the viewer may not read them."""
     may: dict[str, bool]
     """What the viewer may record now, by kind (actions, action_status, support)."""
+    schools: dict[str, tuple[str, str | None]]
+    """Every school by id: its name and network (for choosing a partner school)."""
+    networks: dict[str, str]
 
     @property
     def counts(self) -> list[tuple[Rag, int]]:
@@ -157,45 +157,36 @@ class Plan:
 
 
 def _plan(request: Request[Any, Any, Any], principal: Principal, cycle_id: str) -> Plan:
-    ws = _ws(request)
-    ctx = ws.handle(ReadCycle(cycle_id, "plan"), principal)
-    page = ws.handle(CyclePage(cycle_id), principal)
+    found: PageOfPlan = _ws(request).handle(PlanPage(cycle_id), principal)
+    ctx, page = found.context, found.page
     cycle, template = ctx.cycle, ctx.template
-    findings = None
-    if ctx.access.may("report"):
-        findings = list(ws.handle(ReadCycle(cycle_id, "report"), principal).cycle.findings.values())
-    # The host's people the viewer may list, then the team: whoever may own an action.
-    host = ws.handle(ListPeople(cycle.host_school_id), principal)
-    names = dict(page.names)
-    for p in host:
-        names[p.id] = p.name
-        names[p.email.lower()] = p.name
-    team = [*cycle.team.values(), *([cycle.champion] if cycle.champion else [])]
-    staff = {p.id for p in host}
+    names = page.names
     owners = [
-        (f"{page.school} (the host school)", [(p.id, p.name) for p in host]),
+        (
+            f"{page.school} (the host school)",
+            [(pid, name) for pid, name, part in found.owners if part == "host"],
+        ),
         (
             "The review team and the improvement champion",
             [
-                (
-                    m.person_id,
-                    f"{names.get(m.person_id, m.person_id)}, {role_title(template, m.role)}",
-                )
-                for m in team
-                if m.person_id not in staff
+                (pid, f"{name}, {role_title(template, part)}")
+                for pid, name, part in found.owners
+                if part != "host"
             ],
         ),
     ]
-    today = ws.now.astimezone(ws.core.registry.calendar.tz).date()
-    by_id = {f.id: f for f in findings or ()}
+    by_id = {f.id: f for f in found.findings or ()}
     rows = []
     for a in cycle.actions.values():
-        flag = due_flag(a, today)
+        flag = action_flag(a, found.today)
         owner = names.get(a.owner) or names.get(a.owner.lower()) or a.owner
         rows.append(Row(a, owner, flag, rag(a, flag), by_id.get(a.finding_id or "")))
     rows.sort(key=lambda r: (r.action.due or date.max, r.action.title.lower()))
     may = collectable(template, cycle, ctx.access.actor)
-    return Plan(ctx, page.school, names, rows, [g for g in owners if g[1]], findings, may)
+    groups = [g for g in owners if g[1]]
+    return Plan(
+        ctx, page.school, names, rows, groups, found.findings, may, found.schools, found.networks
+    )
 
 
 def _clean(data: dict[str, str], key: str) -> str:
@@ -469,11 +460,12 @@ def _support_page(
     refused: Exception | None = None,
 ) -> Template:
     principal, secret = _viewer(request)
-    ws = _ws(request)
     plan = _plan(request, principal, cycle_id)
     host = plan.ctx.cycle.host_school_id
-    schools = [s for s in ws.handle(ListSchools(), principal) if s.id != host]
-    networks = {n.id: n.name for n in ws.handle(ListNetworks(), principal)}
+    schools = [
+        School(sid, "", name, "", net) for sid, (name, net) in plan.schools.items() if sid != host
+    ]
+    networks = plan.networks
     home = plan.ctx.cycle.network_id
     groups: dict[str, list[tuple[str, str]]] = {}
     # The host's own network first: partner schools are usually found there.

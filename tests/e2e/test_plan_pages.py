@@ -125,12 +125,14 @@ def test_actions_are_agreed_on_the_page_one_answering_a_finding(site: World) -> 
             sign_in(staff, "staff_own")
             assert "Whole-school feedback policy" in staff.get("/app").text
 
-    # The champion adds one too (their own list of owners: the team, as they may not list the
-    # host's staff), with no finding.
+    # The champion adds one too, with no finding. Running the workshop, they choose owners
+    # from the host's people and the team, though they may not list the host's staff elsewhere.
     with browser(site) as champion:
         sign_in(champion, "champion")
         page = champion.get(f"/app/cycles/{c}/actions")
-        assert "p-staff-h" not in page.text.split('id="owner"')[1].split("</select>")[0]
+        owners = page.text.split('id="owner"')[1].split("</select>")[0]
+        assert 'value="p-staff-h">Staff Own<' in owners and 'value="p-head-d"' in owners
+        assert "p-staff-h@school.example" not in page.text  # names only, no addresses
         r = champion.post(
             f"/app/cycles/{c}/actions",
             data={

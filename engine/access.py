@@ -60,6 +60,7 @@ __all__ = [
     "shared_with",
     "starter_roles",
     "visible_cycle_filters",
+    "watches_networks",
 ]
 
 SYSTEM_SCHEDULER = "system:scheduler"
@@ -213,6 +214,12 @@ def may_share(actor: Actor) -> bool:
 
 def network_scopes(principal: Principal) -> frozenset[str]:
     return principal.scopes("network", NETWORK_ROLES)
+
+
+def watches_networks(principal: Principal) -> bool:
+    """Whether the principal follows whole networks (a chair, a partnership lead, the admin):
+    the network dashboard is theirs."""
+    return principal.is_admin or bool(network_scopes(principal))
 
 
 def shared_with(principal: Principal, shares: Iterable[ReportShare]) -> bool:

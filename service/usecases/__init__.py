@@ -4,9 +4,12 @@ from __future__ import annotations
 
 # Importing the modules registers their use cases with `handles`.
 from service.usecases import (  # noqa: F401
+    admin,
     calendar_feed,
     cycles,
+    dashboard,
     directory,
+    documents,
     inbox,
     recording,
     sharing,

@@ -19,7 +19,7 @@ from litestar.exceptions import HTTPException
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
-from engine.access import Principal
+from engine.access import Principal, watches_networks
 from engine.diagram_svg import STYLE_CSP_SOURCE
 from engine.errors import (
     AccessDenied,
@@ -145,6 +145,8 @@ def _chrome(request: Request[Any, Any, Any], principal: Principal, secret: str) 
         "csrf": csrf_for(secret),
         "unread": unread,
         "max_upload": request.app.state.get("max_upload_bytes"),
+        "nav_network": watches_networks(principal),
+        "nav_admin": principal.is_admin,
     }
 
 
@@ -419,6 +421,9 @@ def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
 
 def pages_router(max_upload_bytes: int) -> Router:
     """Every page; uploads take up to five files of `max_upload_bytes` in one form."""
+    from service.web.admin import admin_routes
+    from service.web.dashboard import dashboard_routes
+    from service.web.documents import documents_routes
     from service.web.plan import plan_routes
     from service.web.review import review_routes
     from service.web.self_review import self_review_routes
@@ -431,6 +436,9 @@ def pages_router(max_upload_bytes: int) -> Router:
             *review_routes(),
             *plan_routes(),
             *team_routes(),
+            *dashboard_routes(),
+            *documents_routes(),
+            *admin_routes(),
             home,
             sign_in_form,
             sign_in,

@@ -1,0 +1,5 @@
+"""Use cases: dashboard."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -95,6 +95,7 @@ class RoleNotAllowed(PeerloopError):
         self.action = action
         self.roles = sorted(roles)
         self.allowed = sorted(allowed)
+        self.detail = detail
         held = ", ".join(self.roles) or "no role"
         super().__init__(
             detail

@@ -13,7 +13,15 @@ from engine.directory import HistoryEntry
 from engine.machine import Option
 from engine.template import Template
 from service.usecases.tasks import PageOfCycle
-from service.web.view import Step, history_line, in_words, role_title, size_in_words, timeline
+from service.web.view import (
+    Step,
+    history_line,
+    in_words,
+    refusal,
+    role_title,
+    size_in_words,
+    timeline,
+)
 
 __all__ = ["FILTERS"]
 
@@ -79,4 +87,5 @@ FILTERS: dict[str, Any] = {
     "mine": _mine,
     "ends_the_cycle": _ends_the_cycle,
     "filesize": size_in_words,
+    "refusal": lambda exc, template, cycle, what="do this": refusal(template, cycle, exc, what),
 }

@@ -29,6 +29,7 @@ from engine.errors import (
     NotCollectedHere,
     NotFound,
     RoleNotAllowed,
+    StaleCycle,
     UnknownRecord,
 )
 from engine.records import collectable
@@ -43,7 +44,7 @@ from service.usecases.messages import (
 )
 from service.usecases.tasks import PageOfPlan, action_flag
 from service.web.pages import Form, _check_csrf, _chrome, _page, _viewer, _ws
-from service.web.view import role_title
+from service.web.view import refusal, role_title
 
 __all__ = ["STATUS_WORDS", "Rag", "plan_routes", "rag"]
 
@@ -248,30 +249,16 @@ def _field_error(exc: InvalidRecord, activity_field: str = "activity") -> tuple[
     return field, f"{name} {exc.detail}"
 
 
-def _refusal(plan: Plan, exc: Exception) -> str:
-    """A stage or role refusal, in words."""
-    stage = plan.ctx.template.stage(plan.ctx.cycle.stage).title
-    if isinstance(exc, NotCollectedHere):
-        what = {
-            "actions": "actions",
-            "action_status": "progress on actions",
-            "support": "school-to-school support",
-        }.get(exc.kind, exc.kind.replace("_", " "))
-        return f"{stage} is not the stage to record {what}: nothing was saved"
-    if isinstance(exc, RoleNotAllowed):
-        who = " or ".join(role_title(plan.ctx.template, r) for r in exc.allowed)
-        return f"Only the {who} may do this at {stage}: nothing was saved"
-    return f"This cycle is closed ({stage}): nothing was saved"
-
-
-_REFUSED = (NotCollectedHere, RoleNotAllowed, CycleClosed)
+_REFUSED = (NotCollectedHere, RoleNotAllowed, CycleClosed, StaleCycle)
+"""The stage, a role or a change made meanwhile (what was typed is `InvalidRecord`'s)."""
 
 
 # -- the action plan --------------------------------------------------------------------------
 
 
 def _problems(plan: Plan, errors: Errors | None, refused: Exception | None) -> Errors:
-    return [*(errors or []), *([(None, _refusal(plan, refused))] if refused else [])]
+    told = refusal(plan.ctx.template, plan.ctx.cycle, refused) if refused else None
+    return [*(errors or []), *([(None, told)] if told else [])]
 
 
 def _plan_page(

@@ -25,7 +25,6 @@ from engine.errors import (
     InvalidRecord,
     NotCollectedHere,
     NotFound,
-    PeerloopError,
     RoleNotAllowed,
 )
 from engine.records import collectable
@@ -42,7 +41,7 @@ from service.usecases.messages import (
 )
 from service.usecases.tasks import PageOfCycle, PageOfReport
 from service.web.pages import Form, _check_csrf, _chrome, _page, _viewer, _ws
-from service.web.view import role_title
+from service.web.view import refusal, sentence
 
 __all__ = ["kind_words", "review_routes"]
 
@@ -128,24 +127,6 @@ def _read(
     return found.context, found.page, found
 
 
-def _refusal(template: Workflow, cycle: Cycle, exc: PeerloopError, what: str) -> str:
-    """Why nothing was saved, in words (the stage or the role the use case refused)."""
-    stage = template.stage(cycle.stage).title
-    if isinstance(exc, NotCollectedHere):
-        return f"The cycle is at {stage}, which does not take {_WHAT.get(exc.kind, what)}."
-    if isinstance(exc, CycleClosed):
-        return "This cycle has ended, so nothing more can be recorded on it."
-    if isinstance(exc, RoleNotAllowed):
-        roles = " or ".join(role_title(template, r).lower() for r in exc.allowed)
-        when = f" at {stage}" if what.startswith("record") else ""
-        return f"Only the {roles} may {what}{when}."
-    return str(exc)
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] if text else text
-
-
 # -- the review: every question, the findings ---------------------------------------------
 
 
@@ -176,7 +157,7 @@ def _review_page(
         kind_words=kind_words,
         saved=request.query_params.get("saved"),
         saved_question=t.question(request.query_params.get("question") or ""),
-        refusal=_refusal(t, c, *refused) if refused else None,
+        refusal=refusal(t, c, *refused) if refused else None,
         **_chrome(request, principal, secret),
         **extra,
     )
@@ -224,7 +205,7 @@ def _finding_error(exc: InvalidRecord) -> tuple[str, str]:
         return "question_id", "Choose a question from the list, or none"
     if exc.detail == "must not be empty":
         return "text", "Write the finding"
-    return "text", _sentence(f"the finding {exc.detail}")
+    return "text", sentence(f"the finding {exc.detail}")
 
 
 # -- one question: the peer judgement ------------------------------------------------------
@@ -262,7 +243,7 @@ def _question_page(
         can=collectable(t, c, ctx.access.actor),
         grades={p.id: p.label for p in t.framework.scale},
         kind_words=kind_words,
-        refusal=_refusal(t, c, *refused) if refused else None,
+        refusal=refusal(t, c, *refused) if refused else None,
         **_chrome(request, principal, secret),
         **extra,
     )
@@ -328,7 +309,7 @@ def _judgement_error(exc: InvalidRecord) -> tuple[str, str]:
         return "grade", "Choose a grade from the scale"
     if exc.detail == "must not be empty":
         return "narrative", "Write what the team found on this question"
-    return "narrative", _sentence(f"the judgement {exc.detail}")
+    return "narrative", sentence(f"the judgement {exc.detail}")
 
 
 # -- the report and who else may read it ---------------------------------------------------
@@ -409,7 +390,7 @@ def _report_page(
         shares=sorted(ctx.shares, key=lambda s: s.shared_at),
         news=news,
         news_whom=directory.whom(kind, grantee) if directory and grantee else "",
-        refusal=_refusal(t, c, *refused) if refused else None,
+        refusal=refusal(t, c, *refused) if refused else None,
         **_chrome(request, principal, secret),
         **extra,
     )

@@ -33,6 +33,7 @@ from service.usecases.messages import (
     SetFocus,
 )
 from service.web.pages import Form, _check_csrf, _chrome, _page, _viewer, _ws
+from service.web.view import sentence
 
 __all__ = ["self_review_routes"]
 
@@ -93,7 +94,7 @@ def self_review_page(
         if r.question_id is not None:
             beside.setdefault(r.question_id, []).append(r.brief or r.message)
         else:
-            others.append(("focus" if r.code == "focus_chosen" else "", _sentence(r.message)))
+            others.append(("focus" if r.code == "focus_chosen" else "", sentence(r.message)))
     # The summary lists what is missing in the order of the page: each question once, then
     # the rest.
     summary = [
@@ -105,7 +106,7 @@ def self_review_page(
         for q in qs
         if q.question.id in beside
     ] + others
-    beside = {qid: [_sentence(b) for b in briefs] for qid, briefs in beside.items()}
+    beside = {qid: [sentence(b) for b in briefs] for qid, briefs in beside.items()}
     return _page(
         request,
         "self_review.html",
@@ -202,17 +203,13 @@ def save_judgement(
             cycle_id,
             question_id,
             400,
-            errors=[(field, _sentence(exc.detail))],
+            errors=[(field, sentence(exc.detail))],
             narrative=narrative,
         )
     return Redirect(
         path=f"/app/cycles/{quote(cycle_id)}/questions/{quote(question_id)}?saved=judgement",
         status_code=303,
     )
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] if text else text
 
 
 def upload_page_route(max_body_bytes: int) -> HTTPRouteHandler:
@@ -263,7 +260,7 @@ def upload_page_route(max_body_bytes: int) -> HTTPRouteHandler:
                         cycle_id,
                         question_id,
                         413 if "larger than" in message else 400,
-                        errors=[("files", _sentence(shown) + done)],
+                        errors=[("files", sentence(shown) + done)],
                     )
                 added.append(f.filename)
             return Redirect(

@@ -19,15 +19,10 @@ from litestar.response import Redirect, Template
 
 from engine.calendar import DEFAULT_TIMEZONE
 from engine.errors import (
-    CycleClosed,
-    InvalidRecord,
-    NotCollectedHere,
     NotFound,
     PeerloopError,
-    RoleNotAllowed,
-    StaleCycle,
 )
-from service.routes.common import PathId
+from service.routes.common import PathId, QueryId
 from service.usecases.messages import (
     AssignMember,
     RemoveMember,
@@ -38,6 +33,7 @@ from service.usecases.messages import (
     TeamPage,
 )
 from service.web.pages import Form, _check_csrf, _chrome, _page, _viewer, _ws
+from service.web.view import REFUSED, refusal, refusal_status, sentence
 
 __all__ = ["team_routes"]
 
@@ -46,15 +42,25 @@ VISIT_TIME = time(9, 0)
 
 
 def _team_page(
-    request: Request[Any, Any, Any], cycle_id: str, status: int = 200, **extra: Any
+    request: Request[Any, Any, Any],
+    cycle_id: str,
+    status: int = 200,
+    errors: list[tuple[str, str]] | None = None,
+    refused: tuple[str, PeerloopError, str] | None = None,
+    **extra: Any,
 ) -> Template:
+    """The team page; `refused` is (field, what the rules refused, what was tried)."""
     principal, secret = _viewer(request)
     page = _ws(request).handle(TeamPage(cycle_id), principal)
+    if refused is not None:
+        field, exc, what = refused
+        errors = [*(errors or []), (field, refusal(page.template, page.cycle, exc, what))]
     return _page(
         request,
         "team.html",
         status=status,
         page=page,
+        errors=errors,
         saved=request.query_params.get("saved"),
         **_chrome(request, principal, secret),
         **extra,
@@ -64,23 +70,6 @@ def _team_page(
 @get("/app/cycles/{cycle_id:str}/team", include_in_schema=False, sync_to_thread=True)
 def team(request: Request[Any, Any, Any], cycle_id: PathId) -> Template:
     return _team_page(request, cycle_id)
-
-
-REFUSED = (InvalidRecord, NotCollectedHere, RoleNotAllowed, CycleClosed, StaleCycle)
-"""What the rules refuse of a record; anything else (a cycle the caller may not see) is the
-error page's."""
-
-
-def _refused(exc: PeerloopError) -> tuple[int, str]:
-    """A record refused by the rules, in words: 400 for what was typed, 409 for the stage, a
-    role or a change made meanwhile."""
-    if isinstance(exc, InvalidRecord):
-        return 400, _sentence(exc.detail)
-    if isinstance(exc, NotCollectedHere):
-        return 409, f"This cannot be changed at this stage ({exc.stage.replace('_', ' ')})"
-    if isinstance(exc, StaleCycle):
-        return 409, "Someone else changed this cycle meanwhile: check it and try again"
-    return 409, _sentence(str(exc))
 
 
 @post(
@@ -107,9 +96,11 @@ def add_member(request: Request[Any, Any, Any], cycle_id: PathId, data: Form) ->
                 raise
             errors.append(("person", "Choose someone from the list"))
         except REFUSED as exc:
-            status, message = _refused(exc)
             field = "role" if getattr(exc, "field", "") == "role" else "person"
-            return _team_page(request, cycle_id, status, errors=[(field, message)], chosen=person)
+            refused = (field, exc, "change the team")
+            return _team_page(
+                request, cycle_id, refusal_status(exc), refused=refused, chosen=person
+            )
         else:
             return Redirect(
                 path=f"/app/cycles/{quote(cycle_id)}/team?saved={quote(person)}", status_code=303
@@ -131,8 +122,8 @@ def remove_member(
     try:
         _ws(request).handle(RemoveMember(cycle_id, person_id), principal)
     except REFUSED as exc:
-        status, message = _refused(exc)
-        return _team_page(request, cycle_id, status, errors=[("person", message)])
+        refused = ("person", exc, "change the team")
+        return _team_page(request, cycle_id, refusal_status(exc), refused=refused)
     return Redirect(path=f"/app/cycles/{quote(cycle_id)}/team?saved=removed", status_code=303)
 
 
@@ -165,8 +156,8 @@ def set_date(
     try:
         _ws(request).handle(SetCycleDate(cycle_id, date_id, at), principal)
     except REFUSED as exc:
-        status, message = _refused(exc)
-        return _team_page(request, cycle_id, status, errors=[(field, message)])
+        refused = (field, exc, "set the dates")
+        return _team_page(request, cycle_id, refusal_status(exc), refused=refused)
     return Redirect(path=f"/app/cycles/{quote(cycle_id)}/team?saved=date", status_code=303)
 
 
@@ -186,8 +177,8 @@ def sign_off(request: Request[Any, Any, Any], cycle_id: PathId, data: Form) -> R
     try:
         _ws(request).handle(SignOff(cycle_id, role), principal)
     except REFUSED as exc:
-        status, message = _refused(exc)
-        return _cycle_page(request, principal, secret, cycle_id, status, signoff_error=message)
+        status = refusal_status(exc)
+        return _cycle_page(request, principal, secret, cycle_id, status, signoff_refused=exc)
     return Redirect(
         path=f"/app/cycles/{quote(cycle_id)}?signed={quote(role)}#signoffs", status_code=303
     )
@@ -207,8 +198,11 @@ def _start_page(request: Request[Any, Any, Any], status: int = 200, **extra: Any
 
 
 @get("/app/start", include_in_schema=False, sync_to_thread=True)
-def start_form(request: Request[Any, Any, Any]) -> Template:
-    return _start_page(request)
+def start_form(
+    request: Request[Any, Any, Any], school: QueryId = None, template: QueryId = None
+) -> Template:
+    """`?school=` (and `?template=`) choose in advance, as the network dashboard links do."""
+    return _start_page(request, school=school, template=template)
 
 
 @post("/app/start", include_in_schema=False, sync_to_thread=True, status_code=303)
@@ -230,15 +224,11 @@ def start(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
                 StartCycle(template_id, school_id, idempotency_key=key), principal
             )
         except PeerloopError as exc:
-            errors.append(("school", _sentence(str(exc))))
+            errors.append(("school", sentence(str(exc))))
         else:
             cycle_id = started.context.cycle.id
             return Redirect(path=f"/app/cycles/{quote(cycle_id)}?started=1", status_code=303)
     return _start_page(request, 400, errors=errors, template=template_id, school=school_id)
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] if text else text
 
 
 def team_routes() -> list[HTTPRouteHandler]:

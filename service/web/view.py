@@ -12,9 +12,28 @@ from zoneinfo import ZoneInfo
 from engine.calendar import DEFAULT_TIMEZONE
 from engine.cycle import Cycle
 from engine.directory import HistoryEntry
+from engine.errors import (
+    CycleClosed,
+    InvalidRecord,
+    NotCollectedHere,
+    PeerloopError,
+    RoleNotAllowed,
+    StaleCycle,
+)
 from engine.template import Template
 
-__all__ = ["Step", "history_line", "in_words", "role_title", "size_in_words", "timeline"]
+__all__ = [
+    "REFUSED",
+    "Step",
+    "history_line",
+    "in_words",
+    "refusal",
+    "refusal_status",
+    "role_title",
+    "sentence",
+    "size_in_words",
+    "timeline",
+]
 
 _RECORDS = {
     "evidence": "evidence",
@@ -142,3 +161,53 @@ def history_line(
         change = str(e.detail.get("change", "changed"))
         return f"{change} {_RECORDS.get(record, record.replace('_', ' '))}"
     return e.kind
+
+
+REFUSED = (InvalidRecord, NotCollectedHere, RoleNotAllowed, CycleClosed, StaleCycle)
+"""What the rules refuse of a record, said on the page by `refusal`; anything else (a cycle
+the caller may not see) is the error page's."""
+
+
+def refusal_status(exc: PeerloopError) -> int:
+    """400 for what was typed, 409 for the stage, a role or a change made meanwhile."""
+    return 400 if isinstance(exc, InvalidRecord) else 409
+
+
+_COLLECTED = {
+    "evidence": "evidence",
+    "self_judgements": "self-judgements",
+    "peer_judgements": "peer judgements",
+    "findings": "findings",
+    "focus": "the focus",
+    "team": "the team",
+    "dates": "dates",
+    "actions": "actions",
+    "action_status": "progress on actions",
+    "support": "school-to-school support",
+    "signoffs": "sign-offs",
+}
+
+
+def sentence(text: str) -> str:
+    """The text as a sentence: its first letter a capital."""
+    return text[:1].upper() + text[1:] if text else text
+
+
+def refusal(template: Template, cycle: Cycle, exc: PeerloopError, what: str = "do this") -> str:
+    """Why a record was refused, in words for the person who tried (`what` they tried)."""
+    stage = template.stage(cycle.stage).title if template.has_stage(cycle.stage) else cycle.stage
+    if isinstance(exc, InvalidRecord):
+        return sentence(exc.detail)
+    if isinstance(exc, NotCollectedHere):
+        kind = _COLLECTED.get(exc.kind, exc.kind.replace("_", " "))
+        return f"{stage} is not the stage to record {kind}: nothing was saved"
+    if isinstance(exc, RoleNotAllowed):
+        if exc.detail:
+            return sentence(exc.detail)
+        roles = " or ".join(role_title(template, r).lower() for r in exc.allowed)
+        return f"Only the {roles} may {what} at {stage}: nothing was saved"
+    if isinstance(exc, CycleClosed):
+        return f"This cycle has ended ({stage}): nothing more can be recorded on it"
+    if isinstance(exc, StaleCycle):
+        return "Someone else changed this cycle meanwhile: nothing was saved; look and try again"
+    return sentence(str(exc))

@@ -178,7 +178,7 @@ def test_bad_input_is_said_beside_its_field_and_nothing_is_saved(site: World) ->
         page = staff.get(f"/app/cycles/{c}/actions")
         assert page.status_code == 200 and "Add an action" not in page.text
         r = staff.post(f"/app/cycles/{c}/actions", data={"csrf": csrf(page.text), **good})
-        _refused(r, 409, None, "Only the Improvement champion or Host headteacher may do this")
+        _refused(r, 409, None, "Only the improvement champion or host headteacher may do this")
     assert _actions(site, c) == {}
 
     # At a stage that does not collect actions, none is added.
@@ -340,7 +340,7 @@ def test_support_and_follow_up_with_dated_activities_and_the_rag_view(site: Worl
             status_url.format(ids["Governor visits"]),
             data={"csrf": csrf(page.text), "status": "met"},
         )
-        _refused(r, 409, None, "Only the Host headteacher may do this")
+        _refused(r, 409, None, "Only the host headteacher may do this")
     assert _actions(site, c)["Governor visits"]["status"] is None
 
     # Time passes: the action still in progress after its due date is overdue, and red.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Self
 
@@ -19,6 +19,7 @@ from engine.cycle import Cycle
 from engine.deadlines import PlannedDeadline, action_replan
 from engine.directory import (
     ApiToken,
+    BreakGlass,
     CycleSummary,
     Grant,
     HistoryEntry,
@@ -39,7 +40,7 @@ from engine.events import (
 )
 from engine.journal import chain_entries
 from engine.notices import EmailPreference, Notice, Notification
-from engine.ports import CycleFilter, DeadlineRow, FeedLink
+from engine.ports import CycleFilter, DeadlineRow, FeedLink, OpenAction, StageCount
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
 
@@ -60,6 +61,7 @@ class _Data:
     tokens: dict[str, ApiToken] = field(default_factory=dict)
     passwords: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     shares: dict[str, ReportShare] = field(default_factory=dict)
+    break_glass: dict[str, BreakGlass] = field(default_factory=dict)
     notifications: dict[str, tuple[Notification, str]] = field(default_factory=dict)
     preferences: dict[str, EmailPreference] = field(default_factory=dict)
     feed_links: dict[str, FeedLink] = field(default_factory=dict)
@@ -216,6 +218,80 @@ class _Cycles:
                 )
             )
         return sorted(out, key=where.order_key)[: where.limit]
+
+    # -- the dashboard's figures, over the union of `filters` as the SQL adapter reads them
+
+    def _union(self, filters: Sequence[CycleFilter]) -> list[Cycle]:
+        seen: dict[str, Cycle] = {}
+        for f in filters:
+            for s in self.list(dataclasses.replace(f, limit=len(self.d.cycles))):
+                seen[s.id] = self.d.cycles[s.id]
+        return sorted(seen.values(), key=lambda c: c.id)
+
+    def stage_counts(self, filters: Sequence[CycleFilter], now: datetime) -> list[StageCount]:
+        counts: dict[tuple[str, str, str], list[int]] = {}
+        networks: dict[tuple[str, str, str], str | None] = {}
+        for c in self._union(filters):
+            key = (c.network_id or "", c.template_id, c.stage)
+            networks[key] = c.network_id
+            due = self.d.stage_due.get(c.id)
+            figures = counts.setdefault(key, [0, 0])
+            figures[0] += 1
+            figures[1] += due is not None and due < now
+        return [StageCount(networks[k], k[1], k[2], *counts[k]) for k in sorted(counts)]
+
+    def started_by_school(
+        self, filters: Sequence[CycleFilter], since: datetime, until: datetime
+    ) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for c in self._union(filters):
+            if since <= c.started_at < until:
+                found[c.host_school_id] = found.get(c.host_school_id, 0) + 1
+        return found
+
+    def open_actions(
+        self,
+        filters: Sequence[CycleFilter],
+        *,
+        due_before: date,
+        due_from: date | None = None,
+        ended: Collection[tuple[str, str]] = (),
+        limit: int = 500,
+    ) -> list[OpenAction]:
+        out = [
+            OpenAction(
+                c.id,
+                c.network_id,
+                c.host_school_id,
+                c.template_id,
+                c.template_version,
+                c.stage,
+                a.id,
+                a.title,
+                a.owner,
+                a.due,
+            )
+            for c in self._union(filters)
+            if (c.template_id, c.stage) not in set(ended)
+            for a in c.actions.values()
+            if a.due is not None
+            and not a.is_done
+            and a.due < due_before
+            and (due_from is None or a.due >= due_from)
+        ]
+        return sorted(out, key=lambda o: (o.due, o.cycle_id, o.action_id))[:limit]
+
+    def open_action_counts(
+        self,
+        filters: Sequence[CycleFilter],
+        *,
+        due_before: date,
+        ended: Collection[tuple[str, str]] = (),
+    ) -> dict[str | None, int]:
+        found: dict[str | None, int] = {}
+        for o in self.open_actions(filters, due_before=due_before, ended=ended, limit=1 << 62):
+            found[o.network_id] = found.get(o.network_id, 0) + 1
+        return found
 
 
 class _History:
@@ -569,6 +645,22 @@ class _Shares:
         }
 
 
+class _BreakGlass:
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    def add(self, opening: BreakGlass) -> None:
+        if opening.id in self.d.break_glass:
+            raise Conflict("break-glass", opening.id, f"break-glass {opening.id!r} clashes")
+        if opening.cycle_id not in self.d.cycles:
+            raise Conflict("break-glass", opening.id, f"no cycle {opening.cycle_id!r}")
+        self.d.break_glass[opening.id] = opening
+
+    def for_cycle(self, cycle_id: str) -> list[BreakGlass]:
+        found = [g for g in self.d.break_glass.values() if g.cycle_id == cycle_id]
+        return sorted(found, key=lambda g: (g.opened_at, g.id))
+
+
 class InMemoryUnitOfWork:
     """Works on a private copy of the store; `commit()` publishes it, anything else drops it."""
 
@@ -599,6 +691,7 @@ class InMemoryUnitOfWork:
         self.idempotency = _Idempotency(work)
         self.credentials = _Credentials(work)
         self.shares = _Shares(work)
+        self.break_glass = _BreakGlass(work)
         self.inbox = _Inbox(work)
         self.webhooks = _Webhooks(work)
         self.feed_links = InMemoryFeedLinkRepository(work)

@@ -1,4 +1,5 @@
-"""SQL repositories for access: API tokens, password hashes and report shares (Core statements)."""
+"""SQL repositories for access: API tokens, password hashes, report shares and break-glass
+openings (Core statements)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,16 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from adapters.tables import ApiTokenRow, PasswordRow, ReportShareRow
-from engine.directory import ApiToken, ReportShare, ShareGranteeKind
+from adapters.tables import ApiTokenRow, BreakGlassRow, PasswordRow, ReportShareRow
+from engine.directory import ApiToken, BreakGlass, ReportShare, ShareGranteeKind
 from engine.errors import Conflict, NotFound
 
-__all__ = ["SqlCredentialRepository", "SqlShareRepository"]
+__all__ = ["SqlBreakGlassRepository", "SqlCredentialRepository", "SqlShareRepository"]
 
 TOKEN = ApiTokenRow.__table__
 PASSWORD = PasswordRow.__table__
 SHARE = ReportShareRow.__table__
+BREAK_GLASS = BreakGlassRow.__table__
 
 # Looked up on every authenticated request: built once.
 _Q_TOKEN_BY_HASH = sa.select(TOKEN).where(TOKEN.c.token_hash == sa.bindparam("h"))
@@ -52,6 +54,7 @@ class SqlCredentialRepository:
                 expires_at=token.expires_at,
                 revoked_at=token.revoked_at,
                 last_used_at=token.last_used_at,
+                issued_by=token.issued_by,
             )
         )
 
@@ -155,3 +158,34 @@ class SqlShareRepository:
             )
         q = sa.select(SHARE.c.cycle_id).where(SHARE.c.revoked_at.is_(None), sa.or_(*who))
         return set(self.conn.execute(q).scalars())
+
+
+class SqlBreakGlassRepository:
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def add(self, opening: BreakGlass) -> None:
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    BREAK_GLASS.insert().values(
+                        id=opening.id,
+                        cycle_id=opening.cycle_id,
+                        person_id=opening.person_id,
+                        reason=opening.reason,
+                        opened_at=opening.opened_at,
+                        until=opening.until,
+                    )
+                )
+        except sa.exc.IntegrityError as exc:
+            raise Conflict(
+                "break-glass", opening.id, f"break-glass {opening.id!r} clashes"
+            ) from exc
+
+    def for_cycle(self, cycle_id: str) -> list[BreakGlass]:
+        q = (
+            sa.select(BREAK_GLASS)
+            .where(BREAK_GLASS.c.cycle_id == cycle_id)
+            .order_by(BREAK_GLASS.c.opened_at, BREAK_GLASS.c.id)
+        )
+        return [BreakGlass(**r) for r in self.conn.execute(q).mappings()]

@@ -352,6 +352,8 @@ class SqlDirectoryRepository:
                 "role": grant.role,
                 "scope_kind": grant.scope_kind,
                 "scope_id": grant.scope_id,
+                "granted_by": grant.granted_by,
+                "granted_at": grant.granted_at,
             },
         )
 

@@ -80,6 +80,9 @@ class GrantRow(SQLModel, table=True):
     role: str = Field(max_length=64)
     scope_kind: str = Field(max_length=16)
     scope_id: str | None = Field(default=None, max_length=64)
+    # Who gave the role and when; null for grants made before they were kept.
+    granted_by: str | None = Field(default=None, max_length=64)
+    granted_at: datetime | None = _when(nullable=True)
 
 
 class TemplateRow(SQLModel, table=True):
@@ -272,6 +275,8 @@ class ApiTokenRow(SQLModel, table=True):
     expires_at: datetime | None = _when(nullable=True)
     revoked_at: datetime | None = _when(nullable=True)
     last_used_at: datetime | None = _when(nullable=True)
+    # Who made it (its owner, an admin, `system:operator`); null for tokens made before.
+    issued_by: str | None = Field(default=None, max_length=64)
 
 
 class PasswordRow(SQLModel, table=True):
@@ -294,6 +299,18 @@ class ReportShareRow(SQLModel, table=True):
     shared_by: str = Field(max_length=64)
     shared_at: datetime = _when()
     revoked_at: datetime | None = _when(nullable=True)
+
+
+class BreakGlassRow(SQLModel, table=True):
+    """Admins' break-glass openings of a cycle's confidential sections (in history too)."""
+
+    __tablename__ = "break_glass"
+    id: str = Field(primary_key=True, max_length=64)
+    cycle_id: str = Field(foreign_key="cycle.id", index=True)
+    person_id: str = Field(max_length=64)
+    reason: str
+    opened_at: datetime = _when()
+    until: datetime = _when()
 
 
 class OutboxRow(SQLModel, table=True):

@@ -10,7 +10,11 @@ from sqlalchemy.engine import Engine
 
 from adapters.aggregate_cache import AggregateCache, cache_for
 from adapters.notify_webhook import SqlWebhookOutbox
-from adapters.sql_access import SqlCredentialRepository, SqlShareRepository
+from adapters.sql_access import (
+    SqlBreakGlassRepository,
+    SqlCredentialRepository,
+    SqlShareRepository,
+)
 from adapters.sql_cycles import SqlCycleRepository
 from adapters.sql_feeds import SqlFeedLinkRepository
 from adapters.sql_inbox import SqlInboxRepository
@@ -35,6 +39,9 @@ class SqlUnitOfWork:
         calendar: counts action due dates (Europe/London weekdays when not given).
         cache: committed cycles kept between units of work (by default the one shared by
             every unit of work on `engine`; see adapters.aggregate_cache).
+        connection: work inside this connection's open transaction instead of a transaction
+            of its own: the unit of work is a savepoint, and nothing it commits is durable
+            until that transaction commits (to load a whole partnership as one transaction).
     """
 
     cycles: SqlCycleRepository
@@ -45,6 +52,7 @@ class SqlUnitOfWork:
     idempotency: SqlIdempotencyStore
     credentials: SqlCredentialRepository
     shares: SqlShareRepository
+    break_glass: SqlBreakGlassRepository
     inbox: SqlInboxRepository
     webhooks: SqlWebhookOutbox
     feed_links: SqlFeedLinkRepository
@@ -56,24 +64,30 @@ class SqlUnitOfWork:
         readonly: bool = False,
         calendar: SchoolCalendar | None = None,
         cache: AggregateCache | None = None,
+        connection: sa.Connection | None = None,
     ) -> None:
         self.engine = engine
         self.cache = cache if cache is not None else cache_for(engine)
         self.readonly = readonly
         self.calendar = calendar
+        self._outer = connection
         self._conn: sa.Connection | None = None
-        self._tx: sa.RootTransaction | None = None
+        self._tx: sa.RootTransaction | sa.NestedTransaction | None = None
 
     def __enter__(self) -> Self:
-        conn = self.engine.connect()
-        try:
-            if self.readonly:
-                conn = conn.execution_options(readonly=True)
-            self._tx = conn.begin()
-        except BaseException:
-            # `__exit__` does not run when `__enter__` raises: give the connection back here.
-            conn.close()
-            raise
+        if self._outer is not None:
+            conn = self._outer
+            self._tx = conn.begin_nested()
+        else:
+            conn = self.engine.connect()
+            try:
+                if self.readonly:
+                    conn = conn.execution_options(readonly=True)
+                self._tx = conn.begin()
+            except BaseException:
+                # `__exit__` does not run when `__enter__` raises: give the connection back.
+                conn.close()
+                raise
         self._conn = conn
         self.cycles = SqlCycleRepository(conn, self.calendar, self.cache)
         self.history = SqlHistoryRepository(conn)
@@ -83,6 +97,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyStore(conn)
         self.credentials = SqlCredentialRepository(conn)
         self.shares = SqlShareRepository(conn)
+        self.break_glass = SqlBreakGlassRepository(conn)
         self.inbox = SqlInboxRepository(conn)
         self.webhooks = SqlWebhookOutbox(conn)
         self.feed_links = SqlFeedLinkRepository(conn)
@@ -111,7 +126,7 @@ class SqlUnitOfWork:
         try:
             self.rollback()
         finally:
-            if self._conn is not None:
+            if self._conn is not None and self._outer is None:
                 self._conn.close()
             self._conn = None
             self._tx = None

@@ -23,6 +23,12 @@ A network lead (NLC chair) sees stages and deadlines across the network and noth
 confidential unless the host shares it; the partnership lead, who runs the schedule, also sees
 the action plan; the admin runs the platform and can erase evidence, but reads no report.
 
+Evidence files, the self-review and the report are the confidential sections
+(`CONFIDENTIAL_SECTIONS`). Nobody gives themselves a role that opens one of them
+(`refuse_self_grant`): another person must, and that is recorded. An admin who must read them
+takes an explicit step instead, the break-glass (`engine.directory.BreakGlass`): with a reason,
+recorded in the cycle's history, told to the host's head, for `BREAK_GLASS_PERIOD` only.
+
 Who may act is decided by the template (a transition's roles, what a stage collects, and from
 whom); the rules here add what no template decides: who starts a cycle and who shares its report.
 """
@@ -32,15 +38,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from engine.cycle import Actor, Cycle
-from engine.directory import Grant, Person, ReportShare
+from engine.directory import BreakGlass, Grant, Person, ReportShare
 from engine.errors import AccessDenied, NotFound
 from engine.ports import CycleFilter, UnitOfWork
 
 __all__ = [
     "ALL_SECTIONS",
+    "BREAK_GLASS_PERIOD",
+    "BREAK_GLASS_REASON_WORDS",
+    "CONFIDENTIAL_SECTIONS",
     "NETWORK_ROLES",
     "SECTIONS",
     "SHARE_ROLES",
@@ -54,9 +64,12 @@ __all__ = [
     "grant_covers",
     "holders",
     "holders_of",
+    "may_break_glass",
     "may_share",
     "may_start_cycles",
     "network_scopes",
+    "opens_confidential",
+    "refuse_self_grant",
     "shared_with",
     "starter_roles",
     "visible_cycle_filters",
@@ -83,6 +96,19 @@ SECTIONS: dict[str, frozenset[str]] = {
 SHARED_SECTIONS = frozenset({"overview", "self_review", "report"})
 """What a share of the report opens to its grantee."""
 
+CONFIDENTIAL_SECTIONS = frozenset({"evidence_files", "self_review", "report"})
+"""What belongs to the host school: its evidence files (pupils' work, interview notes), its
+self-evaluation and the review's report. A role that opens any of them is never
+self-granted, and an admin reads them only through a break-glass."""
+
+BREAK_GLASS_PERIOD = timedelta(hours=24)
+"""How long a break-glass opens a cycle's confidential sections to the admin who took it:
+long enough to deal with one complaint or request, short enough that access lapses by itself
+and a later need takes (and records) a new step, with its own reason."""
+
+BREAK_GLASS_REASON_WORDS = 3
+"""The fewest words a break-glass reason may have: it must say why, not just "needed"."""
+
 NETWORK_ROLES = frozenset({"network_lead", "partnership_lead"})
 SHARE_ROLES = ("school_lead",)
 """Who decides who else sees the review report: the host school's head."""
@@ -97,6 +123,9 @@ class Principal:
     person: Person
     grants: tuple[Grant, ...]
     token_id: str | None = None
+    token_issued_by: str | None = None
+    """Who made the token the person came with, when it was someone else (an admin, or the
+    operator): what they do is recorded as theirs, using a token made by that issuer."""
 
     @property
     def id(self) -> str:
@@ -186,11 +215,13 @@ def starter_roles(principal: Principal, network_id: str | None) -> frozenset[str
 
 @dataclass(frozen=True, slots=True)
 class CycleAccess:
-    """What one caller may read of one cycle, and who they are on it."""
+    """What one caller may read of one cycle, and who they are on it; `break_glass` is the
+    caller's break-glass in force, when that is what opens the confidential sections."""
 
     actor: Actor
     sections: frozenset[str]
     shared: bool
+    break_glass: BreakGlass | None = None
 
     @property
     def visible(self) -> bool:
@@ -219,7 +250,11 @@ def network_scopes(principal: Principal) -> frozenset[str]:
 def watches_networks(principal: Principal) -> bool:
     """Whether the principal follows whole networks (a chair, a partnership lead, the admin):
     the network dashboard is theirs."""
-    return principal.is_admin or bool(network_scopes(principal))
+    return (
+        principal.is_admin
+        or bool(network_scopes(principal))
+        or any(g.scope_kind == "global" and g.role in NETWORK_ROLES for g in principal.grants)
+    )
 
 
 def shared_with(principal: Principal, shares: Iterable[ReportShare]) -> bool:
@@ -239,8 +274,23 @@ def shared_with(principal: Principal, shares: Iterable[ReportShare]) -> bool:
     return False
 
 
-def access_to(principal: Principal, cycle: Cycle, shares: Iterable[ReportShare]) -> CycleAccess:
-    """The caller's access to a cycle: their actor and the sections they may read."""
+def access_to(
+    principal: Principal,
+    cycle: Cycle,
+    shares: Iterable[ReportShare],
+    openings: Iterable[BreakGlass] = (),
+    now: datetime | None = None,
+) -> CycleAccess:
+    """The caller's access to a cycle: their actor and the sections they may read.
+
+    Args:
+        principal: the caller.
+        cycle: the cycle.
+        shares: the cycle's active report shares.
+        openings: the cycle's break-glass openings; one taken by the caller, still an admin,
+            and in force at `now` opens the confidential sections to them.
+        now: the present (openings count only when it is given).
+    """
     actor = actor_for(principal.person, principal.grants, cycle)
     sections: set[str] = set()
     for role in actor.roles:
@@ -248,7 +298,48 @@ def access_to(principal: Principal, cycle: Cycle, shares: Iterable[ReportShare])
     shared = shared_with(principal, shares)
     if shared:
         sections |= SHARED_SECTIONS
-    return CycleAccess(actor, frozenset(sections), shared)
+    glass = None
+    if now is not None and sections and may_break_glass(principal):
+        glass = next(
+            (
+                g
+                for g in openings
+                if g.person_id == principal.id and g.cycle_id == cycle.id and g.open_at(now)
+            ),
+            None,
+        )
+        if glass is not None:
+            sections |= CONFIDENTIAL_SECTIONS
+    return CycleAccess(actor, frozenset(sections), shared, glass)
+
+
+def opens_confidential(role: str) -> bool:
+    """Whether holding `role` on a cycle opens any of its confidential sections (`SECTIONS`;
+    a role it does not list opens the overview only)."""
+    return bool(SECTIONS.get(role, frozenset({"overview"})) & CONFIDENTIAL_SECTIONS)
+
+
+def refuse_self_grant(principal: Principal, person_id: str, role: str) -> None:
+    """Nobody gives themselves a role that opens confidential content: a grant, or a place
+    on a review team, is for someone else to give, so that it is never one person's secret.
+
+    Raises:
+        AccessDenied: `person_id` is the caller and `role` opens a confidential section.
+    """
+    if person_id == principal.id and opens_confidential(role):
+        opened = sorted(SECTIONS.get(role, frozenset()) & CONFIDENTIAL_SECTIONS)
+        raise AccessDenied(
+            f"you cannot give yourself the role {role}: it opens {', '.join(opened)}, which "
+            "belong to the host school. Another person must give it to you (it is recorded "
+            "who did); an admin who must read a cycle's report uses the break-glass "
+            "(POST /cycles/{id}/break-glass), with a reason, recorded and told to the head"
+        )
+
+
+def may_break_glass(principal: Principal) -> bool:
+    """Whether the principal may take a break-glass: the admin only (who runs the platform
+    and may be asked to deal with a complaint, a safeguarding concern or a legal request)."""
+    return principal.is_admin
 
 
 def visible_cycle_filters(

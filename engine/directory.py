@@ -10,6 +10,7 @@ from engine.audit import HISTORY_FORMAT, in_format
 
 __all__ = [
     "ApiToken",
+    "BreakGlass",
     "CycleSummary",
     "Grant",
     "HistoryEntry",
@@ -55,13 +56,19 @@ class Person:
 
 @dataclass(frozen=True, slots=True)
 class Grant:
-    """A role held by a person within a scope: everywhere, a network, a school or one cycle."""
+    """A role held by a person within a scope: everywhere, a network, a school or one cycle.
+
+    `granted_by` and `granted_at` say who gave it and when (None for grants made before
+    Peerloop kept them, and for a directory loaded as a whole, such as the demo's).
+    """
 
     id: str
     person_id: str
     role: str
     scope_kind: ScopeKind
     scope_id: str | None = None
+    granted_by: str | None = None
+    granted_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,10 +168,20 @@ class ApiToken:
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+    issued_by: str | None = None
+    """Who made the token: its owner (signing in, or an admin's own), an admin for someone
+    else, or the operator on the server (`system:operator`); None for tokens made before
+    Peerloop kept it."""
 
     def usable_at(self, now: datetime) -> bool:
         """Not revoked and not expired at `now`."""
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+    @property
+    def made_by_someone_else(self) -> bool:
+        """Whether someone other than its owner made it: what is done with it is recorded as
+        done by the owner, using a token made by the issuer."""
+        return self.issued_by is not None and self.issued_by != self.person_id
 
 
 ShareGranteeKind = Literal["person", "school", "network"]
@@ -182,3 +199,29 @@ class ReportShare:
     shared_by: str
     shared_at: datetime
     revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BreakGlass:
+    """An admin's explicit, recorded step to read a cycle's confidential sections (the report,
+    the self-review, evidence files) for a limited time, with the reason they gave.
+
+    Attributes:
+        id: the opening's id.
+        cycle_id: the cycle it opens.
+        person_id: the admin it opens the cycle to (and nobody else).
+        reason: why, in the admin's words (recorded in the cycle's history too).
+        opened_at: when it was taken.
+        until: when it ends (`engine.access.BREAK_GLASS_PERIOD` after `opened_at`).
+    """
+
+    id: str
+    cycle_id: str
+    person_id: str
+    reason: str
+    opened_at: datetime
+    until: datetime
+
+    def open_at(self, now: datetime) -> bool:
+        """Whether it opens the cycle at `now`: from when it was taken until it ends."""
+        return self.opened_at <= now < self.until

@@ -2,6 +2,10 @@
 
 Events are NamedTuples: immutable like frozen dataclasses, and several times cheaper to build,
 which matters on the transition hot path (see bench/engine.py).
+
+`token_issued_by`, last in the events that go into history, names who made the token the actor
+acted with, when that was someone else (an admin, the operator); empty otherwise. The engine
+never sets it: the service stamps it on what a caller's request saves.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ class CycleStarted(NamedTuple):
     stage: str
     actor: str
     at: datetime
+    token_issued_by: str = ""
 
 
 class TransitionFired(NamedTuple):
@@ -47,6 +52,7 @@ class TransitionFired(NamedTuple):
     payload_digest: str = ""
     forced: bool = False
     reason: str = ""
+    token_issued_by: str = ""
 
 
 class DeadlinesCancelled(NamedTuple):
@@ -79,6 +85,7 @@ class RecordChanged(NamedTuple):
     version: int
     note: str = ""
     role: str = ""
+    token_issued_by: str = ""
 
 
 Event = CycleStarted | TransitionFired | DeadlinesCancelled | DeadlinesScheduled | RecordChanged

@@ -9,7 +9,10 @@ from engine.audit import entry_hash
 from engine.directory import HistoryEntry
 from engine.events import CycleStarted, Event, RecordChanged, TransitionFired
 
-__all__ = ["chain_entries"]
+__all__ = ["TOKEN_ISSUED_BY", "chain_entries"]
+
+TOKEN_ISSUED_BY = "token_issued_by"  # noqa: S105 - a key of history detail, not a secret
+"""The `detail` key naming who made the token the actor acted with, when it was someone else."""
 
 
 def chain_entries(
@@ -61,6 +64,13 @@ def chain_entries(
             )
         if entry is None:
             continue
+        if isinstance(event, CycleStarted | TransitionFired | RecordChanged) and (
+            event.token_issued_by
+        ):
+            # Who really acted: the actor, with a token someone else made. A key of `detail`,
+            # which the hash covers; entries without it hash as they always did.
+            detail = {**entry.detail, TOKEN_ISSUED_BY: event.token_issued_by}
+            entry = dataclasses.replace(entry, detail=detail)
         digest = entry_hash(prev, entry.content())
         entry = dataclasses.replace(entry, prev_hash=prev, hash=digest)
         out.append(entry)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
 from engine.cycle import Cycle
 from engine.directory import (
     ApiToken,
+    BreakGlass,
     CycleSummary,
     Grant,
     HistoryEntry,
@@ -25,6 +26,7 @@ from engine.events import Event
 from engine.notices import EmailPreference, Notice, Notification
 
 __all__ = [
+    "BreakGlassRepository",
     "CredentialRepository",
     "CycleFilter",
     "CycleRepository",
@@ -36,7 +38,9 @@ __all__ = [
     "HistoryRepository",
     "IdempotencyStore",
     "InboxRepository",
+    "OpenAction",
     "ShareRepository",
+    "StageCount",
     "TemplateRepository",
     "UnitOfWork",
     "WebhookOutbox",
@@ -89,6 +93,34 @@ class DeadlineRow:
     note: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class StageCount:
+    """How many cycles of one template are at one stage in one network, and how many of them
+    are overdue (past the stage's due time)."""
+
+    network_id: str | None
+    template_id: str
+    stage: str
+    cycles: int
+    overdue: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAction:
+    """An action not yet done, with the cycle it belongs to (for the dashboard's lists)."""
+
+    cycle_id: str
+    network_id: str | None
+    host_school_id: str
+    template_id: str
+    template_version: int
+    stage: str
+    action_id: str
+    title: str
+    owner: str
+    due: date
+
+
 class CycleRepository(Protocol):
     def add(self, cycle: Cycle, events: Sequence[Event]) -> None:
         """Store a new cycle and what starting it produced (history, deadlines)."""
@@ -110,6 +142,40 @@ class CycleRepository(Protocol):
 
     def member_of(self, person_id: str) -> set[str]:
         """The ids of the cycles whose review team (or champion) includes the person."""
+
+    # The dashboard's figures. `filters` are read as their union (a cycle matching two counts
+    # once), as `engine.access.visible_cycle_filters` gives them; their `limit` is ignored.
+
+    def stage_counts(self, filters: Sequence[CycleFilter], now: datetime) -> Sequence[StageCount]:
+        """Cycles by (network, template, stage), with how many are overdue at `now`."""
+
+    def started_by_school(
+        self, filters: Sequence[CycleFilter], since: datetime, until: datetime
+    ) -> dict[str, int]:
+        """How many cycles each host school started in [`since`, `until`); schools that
+        started none are left out."""
+
+    def open_actions(
+        self,
+        filters: Sequence[CycleFilter],
+        *,
+        due_before: date,
+        due_from: date | None = None,
+        ended: Collection[tuple[str, str]] = (),
+        limit: int = 500,
+    ) -> Sequence[OpenAction]:
+        """Actions not done (no verdict yet) due before `due_before` (and on or after
+        `due_from`), soonest due first (then cycle and action id); actions of cycles at one
+        of the `ended` (template id, stage) pairs are left out."""
+
+    def open_action_counts(
+        self,
+        filters: Sequence[CycleFilter],
+        *,
+        due_before: date,
+        ended: Collection[tuple[str, str]] = (),
+    ) -> dict[str | None, int]:
+        """How many actions `open_actions` would find, by network."""
 
 
 class HistoryRepository(Protocol):
@@ -217,6 +283,16 @@ class ShareRepository(Protocol):
         """Cycles with an active share to the person, one of the schools or networks."""
 
 
+class BreakGlassRepository(Protocol):
+    """Admins' break-glass openings of cycles: kept for good, like the history that tells them."""
+
+    def add(self, opening: BreakGlass) -> None:
+        """Raises Conflict if the id is taken or the cycle unknown."""
+
+    def for_cycle(self, cycle_id: str) -> list[BreakGlass]:
+        """Every opening of the cycle, ended or not, oldest first."""
+
+
 class InboxRepository(Protocol):
     """People's in-app inboxes, and how each wants email."""
 
@@ -255,6 +331,7 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyStore
     credentials: CredentialRepository
     shares: ShareRepository
+    break_glass: BreakGlassRepository
     inbox: InboxRepository
     webhooks: WebhookOutbox
     feed_links: FeedLinkRepository

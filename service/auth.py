@@ -167,9 +167,18 @@ def hash_secret(secret: str) -> str:
 
 
 def issue_token(
-    uow: UnitOfWork, person_id: str, name: str, now: datetime, expires_at: datetime | None
+    uow: UnitOfWork,
+    person_id: str,
+    name: str,
+    now: datetime,
+    expires_at: datetime | None,
+    *,
+    issued_by: str | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create a token for the person; returns it with its secret, which is never stored."""
+    """Create a token for the person; returns it with its secret, which is never stored.
+
+    `issued_by` is who makes it (the person themselves when not given).
+    """
     uow.directory.get_person(person_id)  # NotFound for an unknown person
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
@@ -179,6 +188,7 @@ def issue_token(
         token_hash=hash_secret(secret),
         created_at=now,
         expires_at=expires_at,
+        issued_by=issued_by or person_id,
     )
     uow.credentials.add_token(token)
     return token, secret
@@ -209,7 +219,8 @@ def authenticate(
     person = uow.directory.get_person(token.person_id)
     grants = tuple(uow.directory.grants_for(person.id))
     due = token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY
-    return Principal(person, grants, token.id), due
+    issuer = token.issued_by if token.made_by_someone_else else None
+    return Principal(person, grants, token.id, issuer), due
 
 
 def hash_password(password: str) -> str:

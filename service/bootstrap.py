@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection, Engine
 
-from adapters.aggregate_cache import cache_for
+from adapters.aggregate_cache import AggregateCache, cache_for
 from adapters.calendar_files import load_calendars
 from adapters.clock import SystemClock
 from adapters.db import create_db_engine
 from adapters.files import FileStore
+from adapters.first_load import directory_is_empty, take_first_load_lock
 from adapters.ics_feed import person_feed
 from adapters.migrate import check_schema, upgrade
 from adapters.scheduler import AutomaticMove
@@ -28,6 +30,8 @@ from service.usecases.notify import Notifier, event_handlers
 from service.usecases.work import emit_after_commit
 
 __all__ = ["Container", "build", "sweep_move"]
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -57,6 +61,35 @@ class Container:
         return SqlUnitOfWork(
             self.engine, calendar=self.app.registry.calendar, cache=cache_for(self.engine), **kw
         )
+
+    def load_once(self, load: Callable[[Peerloop], T]) -> T | None:
+        """Run `load` on an empty database, as one transaction, one process at a time.
+
+        `load` gets a Peerloop whose every unit of work is part of that one transaction:
+        it commits whole when `load` returns and leaves nothing behind when it raises. The
+        database-wide first-load lock is taken first, so that of several processes starting
+        together exactly one loads; the others wait, then find the database no longer empty.
+
+        Returns:
+            What `load` returned; None, without calling it, when the database already holds
+            a person, a school or a network.
+        """
+        with self.engine.connect() as conn, conn.begin():
+            take_first_load_lock(conn)
+            if not directory_is_empty(conn):
+                return None
+            calendar = self.app.registry.calendar
+            # Cycles loaded here are not anyone's committed state until the end: a cache of
+            # their own, and template machines read from this transaction only.
+            cache = AggregateCache()
+
+            def uow(**kw: Any) -> SqlUnitOfWork:
+                kw.pop("readonly", None)  # one writing transaction: savepoints read and write
+                return SqlUnitOfWork(
+                    self.engine, calendar=calendar, cache=cache, connection=conn, **kw
+                )
+
+            return load(Peerloop(uow, self.app.clock, TemplateRegistry(calendar)))
 
     def close(self) -> None:
         if self.scheduler is not None:

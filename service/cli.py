@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,23 +21,17 @@ from adapters.migrate import (
 )
 from adapters.template_files import read_file
 from engine.diagram import mermaid
-from engine.errors import InvalidTemplate, NotFound
+from engine.errors import InvalidTemplate
 from service.bootstrap import Container, build
-from service.cli_data import OPERATOR, open_container
+from service.cli_data import open_container
 from service.logging import configure_logging
 from service.settings import Settings
-from service.usecases.core import export_school, verify_history
-from service.usecases.messages import (
-    CreateToken,
-    GetPerson,
-    ListNetworks,
-    ListTokens,
-    RevokeToken,
-    SetPassword,
-)
+from service.usecases.core import Peerloop, export_school, verify_history
 
 if TYPE_CHECKING:
     import uvicorn
+
+    from service.demo import DemoCredentials, DemoSummary
 
 __all__ = ["http_server", "main"]
 
@@ -66,16 +59,23 @@ def serve(host: str | None, port: int | None) -> None:
         container = build(settings)
     except SchemaOutOfDate as exc:
         raise click.ClickException(str(exc)) from exc
-    if settings.demo and _is_empty(container):
-        _load_demo(container)
+    # Exactly one of several processes starting together loads the demo, and only into a
+    # database holding no partnership yet; only that one prints the demo's credentials.
+    loaded = _load_demo(container) if settings.loads_demo else None
     from service.jobs import start_jobs
 
     # Deadlines fire from this process; several replicas may each run them (rows are claimed).
     container.scheduler = start_jobs(container) if settings.jobs else None
     app = create_app(container)
     host, port = host or settings.host, port or settings.port
-    if settings.demo:
-        _print_demo_tokens(container, f"http://{host}:{port}")
+    if loaded is not None:
+        _print_demo_tokens(loaded, f"http://{host}:{port}")
+    elif settings.loads_demo:
+        click.echo(
+            "The database already holds a partnership: the demo is not loaded and no demo "
+            "credentials are printed (`peerloop tokens create PERSON` makes a token).",
+            err=True,
+        )
     log.info("peerloop.start", url=f"http://{host}:{port}", database=_safe_url(settings.url))
     http_server(app, host, port).run()
 
@@ -89,54 +89,45 @@ def http_server(app: Any, host: str, port: int) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-def _print_demo_tokens(container: Container, url: str) -> None:
-    """Fresh tokens for one demo person per role, printed once (only their hashes are kept).
-
-    Earlier demo tokens are revoked, so only the ones on screen work.
-    """
-    from service.demo import DEMO_PEOPLE
-
-    uc = container.usecases
-    try:
-        uc.handle(GetPerson(DEMO_PEOPLE["admin"]), OPERATOR)
-    except NotFound:
-        return  # not the demo database
-    for old in uc.handle(ListTokens(), OPERATOR):
-        if old.name == "demo" and old.revoked_at is None:
-            uc.handle(RevokeToken(old.id), OPERATOR)
-    lines = []
-    # A fresh password each start, for every demo person: the demo is never left open to a
-    # password anyone could guess.
-    password = secrets.token_urlsafe(9)
-    for role, person_id in DEMO_PEOPLE.items():
-        person = uc.handle(GetPerson(person_id), OPERATOR)
-        uc.handle(SetPassword(person_id, password), OPERATOR)
-        _, secret = uc.handle(CreateToken(person_id, "demo", 7), OPERATOR)
-        lines.append(f"  {role:<22} {person.name:<18} {person.email:<34} {secret}")
+def _print_demo_tokens(credentials: DemoCredentials, url: str) -> None:
+    """Tokens for one demo person per role, and their password, printed once by the process
+    that loaded the demo (only their hashes are kept)."""
+    lines = [
+        f"  {role:<22} {person.name:<18} {person.email:<34} {secret}"
+        for role, (person, secret) in credentials.tokens.items()
+    ]
     click.echo(f"\nPeerloop demo: open {url}/app in a browser", err=True)
+    password = credentials.password
     click.echo(f"Sign in as any of these people with the password {password}", err=True)
     click.echo(f"(API reference: {url}/reference). Their API tokens, valid 7 days, for", err=True)
     click.echo("`Authorization: Bearer TOKEN`:", err=True)
     click.echo("\n".join(lines) + "\n", err=True)
 
 
-def _is_empty(container: Container) -> bool:
-    return not container.usecases.handle(ListNetworks(), OPERATOR)
+def _load_demo(container: Container) -> DemoCredentials | None:
+    """Load the demo, with its credentials, into an empty database, as one transaction
+    (`Container.load_once`); None when the database already holds people, schools or
+    networks."""
+    from service.demo import DEMO_STEPS, demo_credentials, load_demo
 
+    def load(app: Peerloop) -> tuple[DemoSummary, DemoCredentials]:
+        with click.progressbar(
+            length=DEMO_STEPS, label="Loading the demo partnership", file=sys.stderr
+        ) as bar:
+            summary = load_demo(app, app.clock.now(), lambda _: bar.update(1))
+        return summary, demo_credentials(app, app.clock.now())
 
-def _load_demo(container: Container) -> None:
-    from service.demo import DEMO_STEPS, load_demo
-
-    with click.progressbar(
-        length=DEMO_STEPS, label="Loading the demo partnership", file=sys.stderr
-    ) as bar:
-        summary = load_demo(container.app, container.app.clock.now(), lambda _: bar.update(1))
+    loaded = container.load_once(load)
+    if loaded is None:
+        return None
+    summary, credentials = loaded
     stages = sorted(set(summary.cycles.values()))
     click.echo(
         f"Demo loaded: {summary.networks} networks, {summary.schools} schools, "
         f"{summary.people} people, {len(summary.cycles)} cycles in stages {', '.join(stages)}",
         err=True,
     )
+    return credentials
 
 
 @main.group()
@@ -146,13 +137,15 @@ def demo() -> None:
 
 @demo.command("load")
 def demo_load() -> None:
-    """Load the demo partnership into an empty database."""
+    """Load the demo partnership into an empty database, and print its credentials."""
     with open_container() as container:
-        if not _is_empty(container):
+        credentials = _load_demo(container)
+        if credentials is None:
             raise click.ClickException(
-                "the database already holds data; the demo needs an empty one"
+                "the database already holds people, schools or networks; the demo needs an "
+                "empty one"
             )
-        _load_demo(container)
+        _print_demo_tokens(credentials, container.settings.base_url)
 
 
 def _safe_url(url: str) -> str:

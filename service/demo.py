@@ -4,6 +4,7 @@ spread over every stage, moved there by the same rules people follow (nothing is
 from __future__ import annotations
 
 import random
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,9 +16,17 @@ from engine.cycle import Actor, Cycle, Member
 from engine.directory import Grant, Network, Person, School
 from engine.requirements import resolved_params
 from engine.template import Template
+from service.auth import hash_password, issue_token
 from service.usecases.core import Peerloop
 
-__all__ = ["DEMO_PEOPLE", "DEMO_STEPS", "DemoSummary", "load_demo"]
+__all__ = [
+    "DEMO_PEOPLE",
+    "DEMO_STEPS",
+    "DemoCredentials",
+    "DemoSummary",
+    "demo_credentials",
+    "load_demo",
+]
 
 WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
 
@@ -131,6 +140,37 @@ class DemoSummary:
     schools: int = 0
     people: int = 0
     cycles: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class DemoCredentials:
+    """The demo people's password, and a token per role (person, secret): shown once."""
+
+    password: str
+    tokens: dict[str, tuple[Person, str]]
+
+
+DEMO_ISSUER = "system:operator"
+"""Who the demo's tokens are recorded as made by: the process on the server that loaded it."""
+
+
+def demo_credentials(app: Peerloop, now: datetime) -> DemoCredentials:
+    """A fresh password for the people of `DEMO_PEOPLE` and a token (valid 7 days) for each,
+    made with the demo itself (in the loading transaction): the tokens name the operator as
+    their issuer, and nobody is notified, since the demo's people come into being with them.
+    Random each load, so that a demo is never open to a password anyone could guess."""
+    password = secrets.token_urlsafe(9)
+    digest = hash_password(password)
+    tokens: dict[str, tuple[Person, str]] = {}
+    with app.uow() as uow:
+        for role, person_id in DEMO_PEOPLE.items():
+            person = uow.directory.get_person(person_id)
+            uow.credentials.set_password(person_id, digest, now)
+            until = now + timedelta(days=7)
+            _, secret = issue_token(uow, person_id, "demo", now, until, issued_by=DEMO_ISSUER)
+            tokens[role] = (person, secret)
+        uow.commit()
+    return DemoCredentials(password, tokens)
 
 
 def load_demo(

@@ -7,6 +7,7 @@ from datetime import datetime
 from engine.cycle import Action, Cycle, Evidence, Finding, Judgement, Member, SignOff, SupportLink
 from engine.directory import (
     ApiToken,
+    BreakGlass,
     CycleSummary,
     Grant,
     HistoryEntry,
@@ -47,6 +48,7 @@ from service.schemas import (
     TemplateView,
     TokenView,
 )
+from service.schemas.access import BreakGlassView
 from service.schemas.inbox import InboxView, NotificationView
 from service.schemas.tasks import CycleTasksView, OwnedActionView, TasksView
 from service.usecases.base import CycleContext
@@ -56,6 +58,7 @@ from service.usecases.tasks import Tasks
 
 __all__ = [
     "action_view",
+    "break_glass_view",
     "cycle_summary",
     "cycle_view",
     "deadline_view",
@@ -98,7 +101,13 @@ def person_view(p: Person) -> PersonView:
 
 def grant_view(g: Grant) -> GrantView:
     return GrantView(
-        id=g.id, person_id=g.person_id, role=g.role, scope_kind=g.scope_kind, scope_id=g.scope_id
+        id=g.id,
+        person_id=g.person_id,
+        role=g.role,
+        scope_kind=g.scope_kind,
+        scope_id=g.scope_id,
+        granted_by=g.granted_by,
+        granted_at=g.granted_at,
     )
 
 
@@ -111,6 +120,7 @@ def token_view(t: ApiToken) -> TokenView:
         expires_at=t.expires_at,
         revoked_at=t.revoked_at,
         last_used_at=t.last_used_at,
+        issued_by=t.issued_by,
     )
 
 
@@ -123,6 +133,17 @@ def share_view(s: ReportShare) -> ShareView:
         shared_by=s.shared_by,
         shared_at=s.shared_at,
         revoked_at=s.revoked_at,
+    )
+
+
+def break_glass_view(g: BreakGlass) -> BreakGlassView:
+    return BreakGlassView(
+        id=g.id,
+        cycle_id=g.cycle_id,
+        person_id=g.person_id,
+        reason=g.reason,
+        opened_at=g.opened_at,
+        until=g.until,
     )
 
 

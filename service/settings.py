@@ -24,6 +24,9 @@ class Settings:
         max_upload_bytes: the largest evidence file accepted.
         timezone: the schools' local time zone.
         log_format: `console` (readable) or `json`.
+        demo: load the demo partnership when `serve` starts on an empty database: True
+            (`PEERLOOP_DEMO=1`) whatever the database, False never, None (unset) only on the
+            embedded default SQLite database (`loads_demo`).
         smtp_host, smtp_port, mail_from: outgoing mail (no host: email waits in the outbox).
         mail_digest: hold reminders for one daily digest per person, sent at
             `mail_digest_hour` local time (escalations still go at once).
@@ -42,7 +45,7 @@ class Settings:
     max_upload_bytes: int = 20 * 1024 * 1024
     timezone: str = DEFAULT_TIMEZONE
     log_format: str = "console"
-    demo: bool = True
+    demo: bool | None = None
     smtp_host: str = ""
     smtp_port: int = 25
     mail_from: str = "peerloop@localhost"
@@ -67,6 +70,12 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
 
+    @property
+    def loads_demo(self) -> bool:
+        """Whether `serve` loads the demo into an empty database: when asked for, or by
+        default on the embedded database only (a database named by URL is a real one)."""
+        return self.demo if self.demo is not None else not self.database_url
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         e = os.environ if env is None else env
@@ -79,7 +88,11 @@ class Settings:
             max_upload_bytes=int(e.get("PEERLOOP_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
             timezone=e.get("PEERLOOP_TIMEZONE", DEFAULT_TIMEZONE),
             log_format=e.get("PEERLOOP_LOG_FORMAT", "console"),
-            demo=e.get("PEERLOOP_DEMO", "1").lower() in ("1", "true", "yes"),
+            demo=(
+                None
+                if not e.get("PEERLOOP_DEMO", "").strip()
+                else e["PEERLOOP_DEMO"].strip().lower() in ("1", "true", "yes")
+            ),
             smtp_host=e.get("PEERLOOP_SMTP_HOST", ""),
             smtp_port=int(e.get("PEERLOOP_SMTP_PORT", "25")),
             mail_from=e.get("PEERLOOP_MAIL_FROM", "peerloop@localhost"),

@@ -1,14 +1,16 @@
-"""Sharing the review report: the host school's head decides who else sees it."""
+"""Sharing the review report: the host school's head decides who else sees it; an admin who
+must read it takes a break-glass."""
 
 from __future__ import annotations
 
 from litestar import Response, delete, get, post
 from litestar.params import JSONBody
 
-from service.presenters import share_view
+from service.presenters import break_glass_view, share_view
 from service.routes.common import READ, WRITE, Caller, PathId, Ws, problems
 from service.schemas import ShareCreate, ShareView
-from service.usecases.messages import ReadCycle, RevokeShare, ShareReport
+from service.schemas.access import BreakGlassCreate, BreakGlassView
+from service.usecases.messages import BreakTheGlass, ReadCycle, RevokeShare, ShareReport
 
 __all__ = ["ROUTES"]
 
@@ -58,4 +60,24 @@ def unshare(cycle_id: PathId, share_id: PathId, principal: Caller, ws: Ws) -> Sh
     return share_view(ws.handle(RevokeShare(cycle_id, share_id), principal))
 
 
-ROUTES = [list_shares, share, unshare]
+@post(
+    "/cycles/{cycle_id:str}/break-glass",
+    tags=TAGS,
+    summary="Open the report, self-review and evidence files to yourself for 24 hours (admin)",
+    description=(
+        "For an admin who must read a cycle's confidential content (a complaint, a "
+        "safeguarding concern, a legal request). `reason` is required, in at least three "
+        "words. The opening is recorded in the cycle's history with the reason, and the host "
+        "school's head is told at once. It ends by itself after 24 hours (`until`)."
+    ),
+    responses=problems(*WRITE),
+    sync_to_thread=True,
+)
+def break_glass(
+    cycle_id: PathId, data: JSONBody[BreakGlassCreate], principal: Caller, ws: Ws
+) -> Response[BreakGlassView]:
+    opened = ws.handle(BreakTheGlass(cycle_id, data.reason), principal)
+    return Response(break_glass_view(opened), status_code=201)
+
+
+ROUTES = [list_shares, share, unshare, break_glass]

@@ -29,6 +29,7 @@ def _created(token: ApiToken, secret: str) -> TokenCreated:
         expires_at=v.expires_at,
         revoked_at=v.revoked_at,
         last_used_at=v.last_used_at,
+        issued_by=v.issued_by,
         secret=secret,
     )
 
@@ -37,6 +38,11 @@ def _created(token: ApiToken, secret: str) -> TokenCreated:
     "/tokens",
     tags=TAGS,
     summary="Issue a token for a person (admin); the secret is shown this once",
+    description=(
+        "A token made for someone else names its issuer (`issued_by`), the person is told in "
+        "their notifications, and what is done with it is recorded in history as done by the "
+        "person using a token made by the issuer."
+    ),
     responses=problems(*WRITE),
     sync_to_thread=True,
 )
@@ -50,7 +56,8 @@ def create_token(data: JSONBody[TokenCreate], principal: Caller, ws: Ws) -> Resp
 @get(
     "/tokens",
     tags=TAGS,
-    summary="Tokens: your own, or anyone's (optionally one person's) as the admin",
+    summary="Tokens: your own, or anyone's (optionally one person's) as the admin; each "
+    "with who made it",
     responses=problems(*READ),
     sync_to_thread=True,
 )

@@ -85,6 +85,9 @@ class GrantView(_Out, kw_only=True):
     role: str
     scope_kind: str
     scope_id: str | None
+    granted_by: str | None = None
+    """Who gave the role (null: given before Peerloop kept it)."""
+    granted_at: datetime | None = None
 
 
 class TokenCreate(_In, kw_only=True):
@@ -101,6 +104,9 @@ class TokenView(_Out, kw_only=True):
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
+    issued_by: str | None = None
+    """Who made it: the person (signing in), an admin for them, or `system:operator`; null
+    for tokens made before Peerloop kept it."""
 
 
 class TokenCreated(TokenView, kw_only=True):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol, TypeVar
 
-from engine.access import Principal, access_to
+from engine.access import Principal, access_to, may_break_glass
 from engine.cycle import Actor, Cycle
 from engine.directory import ApiToken, ReportShare
 from engine.errors import NotFound
@@ -28,7 +28,7 @@ from service.auth import (
     normalise_email,
 )
 from service.usecases.core import Peerloop
-from service.usecases.work import collecting
+from service.usecases.work import acting_with_token_of, collecting
 
 __all__ = ["CycleContext", "EvidenceFiles", "StoredFile", "UseCases", "handles"]
 
@@ -166,8 +166,9 @@ class UseCases:
         return self.core.uow(**kw)
 
     def actor_of(self, caller: Principal) -> Callable[[Cycle], Actor]:
-        """The caller on a cycle, or NotFound when it is invisible to them. Shares are looked
-        up only for someone with no role on the cycle."""
+        """The caller on a cycle, or NotFound when it is invisible to them. (A break-glass
+        opens sections to an admin, who sees every cycle anyway, and gives no role: it is not
+        looked up here.)"""
 
         def resolve(cycle: Cycle) -> Actor:
             with self.uow(readonly=True) as uow:
@@ -183,7 +184,9 @@ class UseCases:
         """The cycle as the caller sees it. Raises NotFound when unknown or invisible."""
         cycle = uow.cycles.get(cycle_id)
         shares = uow.shares.for_cycle(cycle_id)
-        access = access_to(caller, cycle, shares)
+        # Only an admin's break-glass can open anything: nobody else's is looked up.
+        openings = uow.break_glass.for_cycle(cycle_id) if may_break_glass(caller) else []
+        access = access_to(caller, cycle, shares, openings, self.now)
         if not access.visible:
             raise NotFound("cycle", cycle_id)
         template = self.core.registry.machine(
@@ -198,7 +201,7 @@ class UseCases:
         handler = _HANDLERS.get(type(message))
         if handler is None:
             raise TypeError(f"no use case handles {type(message).__name__}")
-        with collecting() as events:
+        with collecting() as events, acting_with_token_of(caller.id, caller.token_issued_by):
             result = handler(self, message, caller)
         if events:
             self.bus.publish(events)

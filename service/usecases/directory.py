@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine.access import Principal, can_see_person
+from engine.access import Principal, can_see_person, refuse_self_grant
 from engine.directory import (
     ApiToken,
     Grant,
@@ -42,6 +42,7 @@ from service.usecases.messages import (
     SetPassword,
     UploadTemplate,
 )
+from service.usecases.notify import password_set_notice, token_made_notice
 from service.usecases.work import announce
 
 __all__: list[str] = []
@@ -149,13 +150,22 @@ def set_password(uc: UseCases, cmd: SetPassword, caller: Principal) -> None:
     with uc.uow() as uow:
         uow.directory.get_person(cmd.person_id)
         uow.credentials.set_password(cmd.person_id, digest, uc.now)
+        if caller.id != cmd.person_id:
+            # Whoever knows a password signs in as its owner: the owner hears that someone
+            # else set theirs, in the same transaction.
+            uow.inbox.deliver([password_set_notice(cmd.person_id, caller, uc.now)], uc.now)
         uow.commit()
 
 
 @handles(AddGrant)
 def add_grant(uc: UseCases, cmd: AddGrant, caller: Principal) -> Grant:
+    """An admin gives someone a role; who gave it and when are kept with it, and the person
+    is told (the host's head too, for a role that opens a school's confidential content)."""
     caller.require_admin()
-    grant = Grant(new_id("g"), cmd.person_id, cmd.role, cmd.scope_kind, cmd.scope_id)
+    refuse_self_grant(caller, cmd.person_id, cmd.role)
+    grant = Grant(
+        new_id("g"), cmd.person_id, cmd.role, cmd.scope_kind, cmd.scope_id, caller.id, uc.now
+    )
     with uc.uow() as uow:
         uow.directory.get_person(grant.person_id)
         if grant.scope_kind == "global":
@@ -204,12 +214,18 @@ def my_deadline_feed(uc: UseCases, q: MyDeadlineFeed, caller: Principal) -> byte
 
 @handles(CreateToken)
 def create_token(uc: UseCases, cmd: CreateToken, caller: Principal) -> tuple[ApiToken, str]:
+    """An admin makes a token (people make their own by signing in). One made for someone
+    else names its issuer, and that person is told in the same transaction: there is no
+    token made in someone's name that they cannot know about."""
     caller.require_admin()
     now = uc.now
     with uc.uow() as uow:
         token, secret = issue_token(
-            uow, cmd.person_id, cmd.name, now, now + timedelta(days=cmd.days)
+            uow, cmd.person_id, cmd.name, now, now + timedelta(days=cmd.days), issued_by=caller.id
         )
+        if token.made_by_someone_else:
+            tz = uc.core.registry.calendar.tz
+            uow.inbox.deliver([token_made_notice(token, caller, tz)], now)
         uow.commit()
     return token, secret
 

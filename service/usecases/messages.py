@@ -23,10 +23,14 @@ __all__ = [
     "AddPerson",
     "AddSchool",
     "AddSupportLink",
+    "AdminPage",
     "AssignMember",
     "AvailableMoves",
+    "BoroughView",
+    "BreakTheGlass",
     "CreateToken",
     "CycleDeadlines",
+    "CycleDocument",
     "CycleHistory",
     "CyclePage",
     "EraseEvidence",
@@ -36,6 +40,8 @@ __all__ = [
     "GetPerson",
     "GetSchool",
     "GetTemplate",
+    "ImportSchools",
+    "JudgementHeatmap",
     "ListCycles",
     "ListNetworks",
     "ListNotifications",
@@ -47,6 +53,10 @@ __all__ = [
     "MarkNotificationsRead",
     "MyDeadlineFeed",
     "MyTasks",
+    "NetworkCycles",
+    "NetworkDashboard",
+    "NetworkSupportMap",
+    "PeoplePage",
     "PersonGrants",
     "PlanPage",
     "PublishTemplate",
@@ -58,6 +68,7 @@ __all__ = [
     "RevokeShare",
     "RevokeToken",
     "SaveAction",
+    "SchoolsPage",
     "SelfReviewPage",
     "SetActionStatus",
     "SetCycleDate",
@@ -68,7 +79,10 @@ __all__ = [
     "SignOff",
     "StartCycle",
     "StartOptions",
+    "SupportSuggestions",
     "TeamPage",
+    "TemplateLibraryPage",
+    "TemplateVersionsPage",
     "UploadTemplate",
 ]
 
@@ -269,6 +283,14 @@ class RevokeShare:
     share_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class BreakTheGlass:
+    """An admin opens a cycle's confidential sections to themselves, for a while, saying why."""
+
+    cycle_id: str
+    reason: str
+
+
 # -- the directory and credentials -------------------------------------------------------------
 
 
@@ -467,5 +489,118 @@ class ReportPage:
 @dataclass(frozen=True, slots=True)
 class PlanPage:
     """The action plan and support as their readers see them (and what a writer may choose)."""
+
+    cycle_id: str
+
+
+# -- documents ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CycleDocument:
+    """A cycle's document to hand over (the self-evaluation, the review report or the action
+    plan), for whoever may read that part of the cycle."""
+
+    cycle_id: str
+    kind: Literal["self_review", "report", "plan"]
+
+
+# -- admin pages -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AdminPage:
+    """What the admin's index counts: templates and their drafts, networks, schools, people."""
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateLibraryPage:
+    """Every template with its versions, newest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateVersionsPage:
+    """One template's versions, and one of them (the newest when None) as the engine reads it."""
+
+    template_id: str
+    version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PeoplePage:
+    """Everyone by school with the roles they hold, and what a new grant may name."""
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolsPage:
+    """The networks and their schools."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSchools:
+    """Schools from a GIAS CSV export's text (decoded by the door), for `network_id`.
+
+    With `dry_run` nothing is stored: the answer says what would be added, and every bad row by
+    its line. Otherwise the good rows are added in one transaction; schools already known by
+    URN are left as they are.
+    """
+
+    text: str
+    network_id: str | None = None
+    dry_run: bool = True
+
+
+# -- the network dashboard ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkDashboard:
+    """A network as its chair, partnership lead or the admin follows it: cycles by stage,
+    overdue cycles and actions, deadlines ahead, who has not started this school year. With no
+    network, the caller's one network, or the networks they may choose from."""
+
+    network_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BoroughView:
+    """Every network side by side, for the admin and the borough's forum."""
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkCycles:
+    """The cycles behind one of a network dashboard's figures; every field given narrows."""
+
+    network_id: str
+    stage: str | None = None
+    template_id: str | None = None
+    overdue: bool = False
+    due_within_days: int | None = None
+    started_this_year: bool = False
+    under_way: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class JudgementHeatmap:
+    """A network's schools by framework question, from the reports the caller may read; one
+    template at a time (the one most of the network's cycles run when None)."""
+
+    network_id: str
+    template_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSupportMap:
+    """Where a network's schools are strong and where they want support, from the reports the
+    caller may read, with partner schools suggested for each area to develop."""
+
+    network_id: str
+    template_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SupportSuggestions:
+    """Partner schools to suggest for a cycle's areas to develop, from the reports the caller
+    may read (for the cycle's support page)."""
 
     cycle_id: str

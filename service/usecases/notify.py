@@ -10,9 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, tzinfo
 
-from engine.access import SYSTEM_SCHEDULER, holders
+from engine.access import (
+    CONFIDENTIAL_SECTIONS,
+    SECTIONS,
+    SYSTEM_SCHEDULER,
+    Principal,
+    holders,
+    holders_of,
+    opens_confidential,
+)
 from engine.cycle import Cycle
-from engine.directory import Person
+from engine.directory import ApiToken, BreakGlass, Person
 from engine.errors import NotFound
 from engine.events import DeadlinesScheduled, TransitionFired
 from engine.notices import Notice, recipients, roles_told_of_move
@@ -21,7 +29,20 @@ from engine.template import Template
 from service.usecases.core import Peerloop
 from service.usecases.events import ActionAssigned, ReportShared, RoleGranted, TeamChanged
 
-__all__ = ["Notifier", "event_handlers", "in_words"]
+__all__ = [
+    "Notifier",
+    "break_glass_notices",
+    "event_handlers",
+    "in_words",
+    "password_set_notice",
+    "token_made_notice",
+]
+
+_SECTION_WORDS = {
+    "evidence_files": "evidence files",
+    "self_review": "self-review",
+    "report": "review report",
+}
 
 
 def in_words(day: date | datetime, tz: tzinfo | None = None) -> str:
@@ -38,6 +59,66 @@ def role_title(template: Template | None, role: str) -> str:
             if r.id == role:
                 return r.title
     return role.replace("_", " ")
+
+
+def _caller_name(caller: Principal) -> str:
+    return "The Peerloop operator" if caller.id.startswith("system:") else caller.person.name
+
+
+def token_made_notice(token: ApiToken, issuer: Principal, tz: tzinfo) -> Notice:
+    """Telling a person that someone else made an API token in their name."""
+    until = f", valid until {in_words(token.expires_at, tz)}" if token.expires_at else ""
+    who = _caller_name(issuer)
+    return Notice(
+        token.person_id,
+        "token",
+        "An API token was made for you",
+        f"{who} made an API token “{token.name}” for you{until}. What is done with it is "
+        f"recorded as done by you, using a token made by {who}. If you did not ask for it, "
+        "revoke it (DELETE /tokens/" + token.id + ") and tell your partnership lead.",
+        None,
+        "/app",
+        f"token:{token.id}",
+    )
+
+
+def password_set_notice(person_id: str, setter: Principal, at: datetime) -> Notice:
+    """Telling a person that someone else set their password."""
+    who = _caller_name(setter)
+    return Notice(
+        person_id,
+        "password",
+        "Your password was set by someone else",
+        f"{who} set a new password for you. Whoever knows it can sign in as you. If you did "
+        "not ask for this, tell your partnership lead at once.",
+        None,
+        "/app",
+        f"password:{person_id}:{at.isoformat()}",
+    )
+
+
+def break_glass_notices(
+    opening: BreakGlass, heads: Sequence[str], admin: Principal, school: str, tz: tzinfo
+) -> list[Notice]:
+    """Telling the host school's head(s) that an admin opened its cycle's confidential
+    sections, why, and until when (at once, even to someone on the daily digest)."""
+    until = in_words(opening.until, tz)
+    return [
+        Notice(
+            person,
+            "break_glass",
+            f"{admin.person.name} opened {school}'s review report (break-glass)",
+            f"{admin.person.name}, an admin, opened the confidential parts of {school}'s cycle "
+            f"(the review report, the self-review and the evidence files) until {until}. The "
+            f"reason they gave: “{opening.reason}”. It is recorded in the cycle's history. "
+            "If you did not expect this, raise it with the partnership.",
+            opening.cycle_id,
+            f"/app/cycles/{opening.cycle_id}",
+            f"break_glass:{opening.id}:{person}",
+            urgent=True,
+        )
+        for person in recipients(heads, admin.id)
+    ]
 
 
 class Notifier:
@@ -170,16 +251,68 @@ class Notifier:
                 _, template, school = self._cycle(uow, event.scope_id)
                 where = f"on {school}'s {template.title}"
             role = role_title(None, event.role)
-            notice = Notice(
-                event.person_id,
-                "grant",
-                f"You now hold the role {role} {where}",
-                f"{self._name(uow, event.actor)} gave you the role {role} {where}.",
-                event.scope_id if event.scope_kind == "cycle" else None,
-                "/app",
-                f"grant:{event.grant_id}",
+            who = self._name(uow, event.actor)
+            cycle_id = event.scope_id if event.scope_kind == "cycle" else None
+            notices = [
+                Notice(
+                    event.person_id,
+                    "grant",
+                    f"You now hold the role {role} {where}",
+                    f"{who} gave you the role {role} {where}.",
+                    cycle_id,
+                    "/app",
+                    f"grant:{event.grant_id}",
+                )
+            ]
+            # A role that opens schools' confidential content is their heads' business too.
+            if opens_confidential(event.role):
+                opened = SECTIONS.get(event.role, frozenset()) & CONFIDENTIAL_SECTIONS
+                parts = ", ".join(_SECTION_WORDS[x] for x in sorted(opened))
+                grantee = self._name(uow, event.person_id)
+                text = (
+                    f"{who} gave {grantee} the role {role} {where}. It opens your school's "
+                    f"{parts}{' of that cycle' if cycle_id else ''}. If you did not expect "
+                    "this, raise it with the partnership."
+                )
+                notices += [
+                    Notice(
+                        head,
+                        "grant",
+                        f"{grantee} now holds the role {role} {where}",
+                        text,
+                        cycle_id,
+                        "/app",
+                        f"grant:{event.grant_id}:{head}",
+                    )
+                    for head in recipients(self._heads_opened(uow, event), event.actor)
+                    if head != event.person_id
+                ]
+            self._deliver(uow, notices)
+
+    def _heads_opened(self, uow: UnitOfWork, event: RoleGranted) -> list[str]:
+        """The heads of the schools a grant reaches (one school, a cycle's host, a network's
+        schools, or every school), each once, in id order."""
+        if event.scope_kind == "cycle" and event.scope_id:
+            schools = [uow.directory.get_school(uow.cycles.get(event.scope_id).host_school_id)]
+        elif event.scope_kind == "school" and event.scope_id:
+            schools = [uow.directory.get_school(event.scope_id)]
+        elif event.scope_kind == "network" and event.scope_id:
+            schools = uow.directory.schools(event.scope_id)
+        else:
+            schools = uow.directory.schools()
+        grants = uow.directory.grants_with_roles(frozenset({"school_lead"}))
+        heads: set[str] = set()
+        for school in schools:
+            heads.update(
+                holders_of(
+                    ["school_lead"],
+                    grants,
+                    cycle_id=event.scope_id if event.scope_kind == "cycle" else "",
+                    network_id=school.network_id,
+                    school_id=school.id,
+                )
             )
-            self._deliver(uow, [notice])
+        return sorted(heads)
 
     def report_shared(self, event: object) -> None:
         assert isinstance(event, ReportShared)

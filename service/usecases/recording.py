@@ -8,9 +8,9 @@ from datetime import datetime
 from pathlib import Path
 
 from engine import records
-from engine.access import Principal, access_to
+from engine.access import Principal, access_to, can_see_person, refuse_self_grant
 from engine.cycle import Actor, Cycle, Evidence, EvidenceFile, Member
-from engine.errors import InvalidRecord, NotFound, UnknownRecord
+from engine.errors import AccessDenied, InvalidRecord, NotFound, UnknownRecord
 from engine.events import RecordChanged
 from engine.template import Template
 from service.usecases.base import UseCases, handles
@@ -273,7 +273,21 @@ def assign_member(uc: UseCases, cmd: AssignMember, caller: Principal) -> TeamSet
     """Put a person on the team (or make them the champion), with their school and network;
     the independence problems the move will refuse later are said now, in words."""
     with uc.uow(readonly=True) as uow:
+        # Neither a cycle nor a person can be probed for: a cycle the caller may not see
+        # answers as unknown, and who may not choose its team now is refused before anyone
+        # is looked up (the record's own refusal); then a person they may not see answers
+        # as an unknown one.
+        ctx = uc.context(uow, caller, cmd.cycle_id)
+        actor = ctx.access.actor
+        if not records.collectable(ctx.template, ctx.cycle, actor).get("team"):
+            records.assign_member(
+                ctx.template, ctx.cycle, actor, Member(cmd.person_id, cmd.role), uc.now
+            )
+            raise AccessDenied(f"you may not choose the team of cycle {cmd.cycle_id} now")
+        refuse_self_grant(caller, cmd.person_id, cmd.role)
         person = uow.directory.get_person(cmd.person_id)
+        if not can_see_person(caller, person):
+            raise NotFound("person", cmd.person_id)
         school = uow.directory.get_school(person.school_id) if person.school_id else None
         names = {s.id: s.name for s in uow.directory.schools()}
         names |= {n.id: n.name for n in uow.directory.networks()}

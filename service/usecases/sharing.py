@@ -1,19 +1,29 @@
-"""Use cases on who else sees a cycle's review report: the host head shares it, or stops."""
+"""Use cases on who else sees a cycle's review report: the host head shares it, or stops;
+an admin who must read it takes a break-glass, with a reason, told to the head."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from engine.access import SHARE_ROLES, Principal, may_share
+from engine.access import (
+    BREAK_GLASS_PERIOD,
+    BREAK_GLASS_REASON_WORDS,
+    SHARE_ROLES,
+    Principal,
+    holders,
+    may_break_glass,
+    may_share,
+)
 from engine.cycle import Actor, Cycle
-from engine.directory import ReportShare
-from engine.errors import Conflict, NotFound, RoleNotAllowed
+from engine.directory import BreakGlass, ReportShare
+from engine.errors import AccessDenied, Conflict, InvalidRecord, NotFound, RoleNotAllowed
 from engine.events import RecordChanged
 from engine.ports import UnitOfWork
 from service.usecases.base import UseCases, handles
 from service.usecases.core import new_id
 from service.usecases.events import ReportShared
-from service.usecases.messages import RevokeShare, ShareReport
+from service.usecases.messages import BreakTheGlass, RevokeShare, ShareReport
+from service.usecases.notify import break_glass_notices, in_words
 from service.usecases.work import announce
 
 __all__: list[str] = []
@@ -67,6 +77,48 @@ def revoke_share(uc: UseCases, cmd: RevokeShare, caller: Principal) -> ReportSha
     return share
 
 
+@handles(BreakTheGlass)
+def break_the_glass(uc: UseCases, cmd: BreakTheGlass, caller: Principal) -> BreakGlass:
+    """An admin opens the cycle's report, self-review and evidence files to themselves for
+    `BREAK_GLASS_PERIOD`, giving a reason. It is recorded in the cycle's history, with the
+    reason, and the host school's head is told, in the same transaction: it never happens
+    without both."""
+    now = uc.now
+    reason = " ".join(cmd.reason.split())
+    with uc.uow() as uow:
+        ctx = uc.context(uow, caller, cmd.cycle_id)  # an invisible cycle answers as unknown
+        if not may_break_glass(caller):
+            raise AccessDenied(
+                "only an admin may break the glass; the host school's head decides who else "
+                "reads the report (POST /cycles/{id}/shares)"
+            )
+        if len(reason.split()) < BREAK_GLASS_REASON_WORDS:
+            raise InvalidRecord(
+                "reason",
+                f"say in at least {BREAK_GLASS_REASON_WORDS} words why you must read this "
+                "cycle's confidential content: the reason is recorded in its history and sent "
+                "to the host school's head",
+            )
+        cycle = ctx.cycle
+        opening = BreakGlass(
+            new_id("bg"), cycle.id, caller.id, reason, now, now + BREAK_GLASS_PERIOD
+        )
+        uow.break_glass.add(opening)
+        tz = uc.core.registry.calendar.tz
+        note = (
+            "opened the review report, self-review and evidence files by break-glass until "
+            f"{in_words(opening.until, tz)}, giving the reason: {reason}"
+        )
+        _journal(uow, cycle, opening.id, "opened", ctx.access.actor, now, note, kind="break_glass")
+        heads = holders(
+            cycle, ["school_lead"], uow.directory.grants_with_roles(frozenset({"school_lead"}))
+        )
+        school = uow.directory.get_school(cycle.host_school_id).name
+        uow.inbox.deliver(break_glass_notices(opening, heads, caller, school, tz), now)
+        uow.commit()
+    return opening
+
+
 def _whom(uow: UnitOfWork, kind: str, grantee_id: str) -> str:
     """Who a share reaches, as the cycle's history tells it: a school or a network by name, a
     person by id (the history keeps no personal details; pages put the name in)."""
@@ -80,18 +132,23 @@ def _whom(uow: UnitOfWork, kind: str, grantee_id: str) -> str:
 def _journal(
     uow: UnitOfWork,
     cycle: Cycle,
-    share_id: str,
+    record_id: str,
     change: str,
     actor: Actor,
     now: datetime,
     note: str,
+    *,
+    kind: str = "report_share",
 ) -> None:
-    # A share changes who may read the cycle, so it moves the version like any record and
-    # takes its place in the hash-chained history.
+    # A share or a break-glass changes who may read the cycle, so it moves the version like
+    # any record and takes its place in the hash-chained history.
     expected = cycle.version
     cycle.version += 1
-    role = next((r for r in SHARE_ROLES if r in actor.roles), "")
+    if kind == "break_glass":
+        role = "admin"
+    else:
+        role = next((r for r in SHARE_ROLES if r in actor.roles), "")
     event = RecordChanged(
-        cycle.id, "report_share", share_id, change, actor.id, now, cycle.version, note, role
+        cycle.id, kind, record_id, change, actor.id, now, cycle.version, note, role
     )
     uow.cycles.save(cycle, expected, [event])

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from engine.access import (
+    SYSTEM_SCHEDULER,
     Principal,
     can_see_person,
     may_share,
@@ -17,6 +18,7 @@ from engine.cycle import TEAM_ROLES, Action, Cycle, Finding, Member
 from engine.deadlines import DUE_SOON
 from engine.directory import HistoryEntry
 from engine.errors import AccessDenied, NotFound
+from engine.journal import TOKEN_ISSUED_BY
 from engine.machine import Option
 from engine.notices import Notification
 from engine.ports import CycleFilter, UnitOfWork
@@ -172,6 +174,8 @@ def _people_of(uow: UnitOfWork, ctx: CycleContext, history: list[HistoryEntry]) 
     shared with. Nobody else's details are read."""
     ids = {e.actor for e in history} | set(ctx.cycle.team)
     ids |= {str(e.detail["id"]) for e in history if e.detail.get("record") == "team"}
+    # Who made the token someone acted with, when it was someone else: the history says so.
+    ids |= {str(e.detail[TOKEN_ISSUED_BY]) for e in history if TOKEN_ISSUED_BY in e.detail}
     if ctx.cycle.champion is not None:
         ids.add(ctx.cycle.champion.person_id)
     if ctx.access.may("report"):
@@ -180,7 +184,8 @@ def _people_of(uow: UnitOfWork, ctx: CycleContext, history: list[HistoryEntry]) 
     names: dict[str, str] = {}
     for pid in ids:
         if pid.startswith("system:"):
-            names[pid] = "Peerloop (automatically)"
+            automatic = pid == SYSTEM_SCHEDULER
+            names[pid] = "Peerloop (automatically)" if automatic else "The Peerloop operator"
             continue
         try:
             names[pid] = uow.directory.get_person(pid).name

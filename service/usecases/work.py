@@ -4,6 +4,9 @@ Every use case changes storage through a unit of work; the events its repositori
 (a move, a record, a share) are kept by the unit of work and handed on only when it commits,
 so that nobody is told about a change that was rolled back. The message bus collects them for
 the command it is running (`collecting`) and passes them to its event handlers after it.
+
+While a caller acts with a token someone else made (`acting_with_token_of`), what they save
+is stamped with that issuer, so that the cycle's history says who really acted.
 """
 
 from __future__ import annotations
@@ -15,11 +18,43 @@ from types import TracebackType
 from typing import Any, Self
 
 from engine.cycle import Cycle
+from engine.events import CycleStarted, RecordChanged, TransitionFired
 from engine.ports import UnitOfWork
 
-__all__ = ["EventCollectingUnitOfWork", "announce", "collecting", "emit_after_commit"]
+__all__ = [
+    "EventCollectingUnitOfWork",
+    "acting_with_token_of",
+    "announce",
+    "collecting",
+    "emit_after_commit",
+]
 
 _SINK: ContextVar[list[object] | None] = ContextVar("peerloop_events", default=None)
+_ACTING: ContextVar[tuple[str, str] | None] = ContextVar("peerloop_acting", default=None)
+
+
+@contextmanager
+def acting_with_token_of(person_id: str, issuer: str | None) -> Iterator[None]:
+    """Inside the block, `person_id` acts with a token `issuer` made (nothing when None):
+    the history entries of what they save name the issuer beside them."""
+    token = _ACTING.set((person_id, issuer) if issuer else None)
+    try:
+        yield
+    finally:
+        _ACTING.reset(token)
+
+
+def _stamped(events: Sequence[object]) -> Sequence[object]:
+    acting = _ACTING.get()
+    if acting is None:
+        return events
+    person, issuer = acting
+    return [
+        e._replace(token_issued_by=issuer)
+        if isinstance(e, CycleStarted | TransitionFired | RecordChanged) and e.actor == person
+        else e
+        for e in events
+    ]
 
 
 @contextmanager
@@ -46,10 +81,12 @@ class _RecordingCycles:
         self._pending = pending
 
     def add(self, cycle: Cycle, events: Sequence[object]) -> None:
+        events = _stamped(events)
         self._inner.add(cycle, events)
         self._pending.extend(events)
 
     def save(self, cycle: Cycle, expected_version: int, events: Sequence[object]) -> None:
+        events = _stamped(events)
         self._inner.save(cycle, expected_version, events)
         self._pending.extend(events)
 

@@ -291,6 +291,16 @@ SPECS: list[Spec] = [
         fresh="evidence",
         ok=204,
     ),
+    Spec(
+        "break the glass",
+        "POST",
+        on("self", "/break-glass"),
+        ADMIN,
+        "self",
+        body=lambda ctx, who: {"json": {"reason": "A complaint about the review visit"}},
+        fresh="self",  # it opens the report to the admin: never on a cycle others test on
+        ok=201,
+    ),
     # -- moving ---------------------------------------------------------------------------------
     Spec(
         "submit self-review",

@@ -283,10 +283,12 @@ CASES: list[tuple[str, Callable[[str], tuple[str, str, str, dict[str, Any]]], in
         "not-found",
     ),
     (
-        "an unknown person on the team",
+        # Whether the stage forms a team is said before whether the person exists (an unknown
+        # person at pre-review is 404: tests/e2e/test_security.py).
+        "anyone put on the team while the stage forms none",
         lambda c: ("pl_own", "PUT", f"/cycles/{c}/team/p-nobody", {"json": {"role": "reviewer"}}),
-        404,
-        "not-found",
+        409,
+        "not-collected-here",
     ),
     (
         "an unknown route",

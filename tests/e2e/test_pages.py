@@ -334,3 +334,21 @@ def test_my_tasks_over_the_api_is_the_same_use_case_as_the_page(site: World) -> 
     # The other school's head has nothing of it.
     other = site.get("head_other_net", "/me/tasks").json()
     assert all(t["cycle_id"] != c for t in other["cycles"])
+
+
+def test_the_history_says_when_someone_acted_with_a_token_another_person_made(
+    site: World,
+) -> None:
+    from tests.e2e.flows import ok, spp_to
+
+    c = start(site)
+    spp_to(site, c, "peer_review", fill=False)
+    made = ok(site.post("admin", "/tokens", json={"person_id": "p-head-a", "name": "x"}), 201)
+    finding = {"kind": "strength", "text": "Written with the admin's token."}
+    as_lead = {"Authorization": f"Bearer {made['secret']}"}
+    ok(site.client.post(f"/cycles/{c}/findings", json=finding, headers=as_lead), 201)
+    ok(site.post("review_lead", f"/cycles/{c}/findings", json=finding), 201)
+    with browser(site) as head:
+        sign_in(head, "head_own")
+        history = head.get(f"/app/cycles/{c}").text.split("<h2>History</h2>")[1]
+    assert history.count("using a token made by Admin") == 1

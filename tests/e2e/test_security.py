@@ -21,18 +21,28 @@ import structlog
 
 from adapters.notify_email import MailTemplates, SmtpSender
 from adapters.outbox import Message, OutboxDispatcher, write_messages
+from engine.access import Principal
 from service.auth import TooManyAttempts, Unauthenticated
 from service.cli import http_server
+from service.cli_data import OPERATOR
 from service.jobs import MAIL_TEMPLATES
+from service.usecases.core import verify_history
+from service.usecases.messages import CreateToken, CyclePage
 from service.web.pages import SECURITY_HEADERS
 from tests.e2e.flows import assign, ok, spp_to, start
-from tests.e2e.world import World
+from tests.e2e.world import PEOPLE, World, open_world
 from tests.integration.test_outbox_email import SmtpServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 JSON = {"content-type": "application/json"}
 DEEP = b"[" * 10_000 + b"]" * 10_000  # 20 KB
 LOGIN = {"email": "p-head-h@school.example", "password": "correct horse battery"}
+
+
+def _principal(w: World, who: str) -> Principal:
+    with w.container.uow(readonly=True) as uow:
+        person = uow.directory.get_person(PEOPLE[who][0])
+        return Principal(person, tuple(uow.directory.grants_for(person.id)))
 
 
 def problem(r: Any, status: int) -> dict[str, Any]:
@@ -484,3 +494,309 @@ def test_requests_with_made_up_http_methods(world: World) -> None:
     methods = {line.split('method="')[1].split('"')[0] for line in series}
     assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
     assert any('method="other"' in line and line.endswith(" 3.0") for line in series)
+
+
+# -- untraced power -----------------------------------------------------------------------------
+
+
+def _reviewed(w: World) -> tuple[str, str]:
+    """A cycle at the improvement workshop (its report has findings), and a file's id."""
+    c = start(w)
+    spp_to(w, c, "improvement_workshop")
+    cycle = ok(w.get("head_own", f"/cycles/{c}"))
+    return c, next(e["id"] for e in cycle["evidence"] if e["file_name"])
+
+
+def _notices(w: World, who: str, kind: str) -> list[dict[str, Any]]:
+    inbox = ok(w.get(who, "/me/notifications"))
+    return [n for n in inbox["notifications"] if n["kind"] == kind]
+
+
+@pytest.mark.parametrize(
+    ("role", "scope"),
+    [("school_lead", "cycle"), ("school_lead", "school"), ("reviewer", "cycle"),
+     ("school_staff", "school")],
+    ids=["head of the cycle", "head of the school", "reviewer", "school staff"],
+)  # fmt: skip
+def test_the_admin_granting_itself_a_role_that_opens_a_report(
+    world: World, role: str, scope: str
+) -> None:
+    """403 in words (nobody gives themselves a role that opens confidential content), no grant
+    is made, and the admin still cannot read the report (403) nor download evidence (403)."""
+    c, file_id = _reviewed(world)
+    body = {
+        "person_id": "p-admin",
+        "role": role,
+        "scope_kind": scope,
+        "scope_id": c if scope == "cycle" else "sch-h",
+    }
+    refused = problem(world.post("admin", "/grants", json=body), 403)
+    assert "cannot give yourself the role" in refused["detail"]
+    assert "break-glass" in refused["detail"]
+    grants = ok(world.get("admin", "/people/p-admin/grants"))
+    assert [g["role"] for g in grants] == ["admin"]
+    problem(world.get("admin", f"/cycles/{c}/report"), 403)
+    problem(world.get("admin", f"/cycles/{c}/evidence/{file_id}/file"), 403)
+
+
+def test_the_admin_making_itself_partnership_lead_then_joining_the_review_team(
+    world: World,
+) -> None:
+    """Being partnership lead opens no report, so that grant is made (201, recorded as the
+    admin's own); putting itself on the review team is refused (403), and the report stays
+    closed to it."""
+    c, _ = _reviewed(world)
+    lead = {"person_id": "p-admin", "role": "partnership_lead", "scope_kind": "network"}
+    made = ok(world.post("admin", "/grants", json={**lead, "scope_id": "nlc-n"}), 201)
+    assert made["granted_by"] == "p-admin"
+    r = world.put("admin", f"/cycles/{c}/team/p-admin", json={"role": "reviewer"})
+    assert "cannot give yourself the role reviewer" in problem(r, 403)["detail"]
+    assert "p-admin" not in {m["person_id"] for m in ok(world.get("admin", f"/cycles/{c}/team"))}
+    problem(world.get("admin", f"/cycles/{c}/report"), 403)
+
+
+def test_the_admin_granting_someone_else_a_role_that_opens_a_report(world: World) -> None:
+    """201: the grant keeps who gave it and when; the grantee is told, and so is the head of
+    the school whose confidential content it opens."""
+    body = {"person_id": "p-head-f", "role": "school_lead", "scope_kind": "school"}
+    made = ok(world.post("admin", "/grants", json={**body, "scope_id": "sch-h"}), 201)
+    assert made["granted_by"] == "p-admin"
+    assert made["granted_at"] == world.clock.now().isoformat().replace("+00:00", "Z")
+    assert made in ok(world.get("admin", "/people/p-head-f/grants"))
+    [told] = _notices(world, "spare", "grant")
+    assert told["subject"] == "You now hold the role school lead at Host Primary School"
+    [head] = _notices(world, "head_own", "grant")
+    assert "Admin gave Spare the role school lead at Host Primary School" in head["text"]
+    assert "evidence files, review report, self-review" in head["text"]
+
+
+def test_the_admin_granting_someone_a_role_that_opens_a_whole_networks_reports(
+    world: World,
+) -> None:
+    """201, and the head of every school of the network is told who now reads their
+    school's confidential content; nobody outside the network is."""
+    body = {"person_id": "p-head-x", "role": "reviewer", "scope_kind": "network"}
+    ok(world.post("admin", "/grants", json={**body, "scope_id": "nlc-n"}), 201)
+    for head in ("head_own", "head_other", "spare", "review_lead"):
+        [told] = _notices(world, head, "grant")
+        assert told["subject"] == "Head Other Net now holds the role reviewer in Northbank NLC"
+        assert "It opens your school's evidence files, review report, self-review" in told["text"]
+    assert [n["subject"] for n in _notices(world, "head_other_net", "grant")] == [
+        "You now hold the role reviewer in Northbank NLC"
+    ]
+    assert _notices(world, "chair_own", "grant") == []
+
+
+def test_the_admin_making_a_token_for_a_head_and_recording_a_finding_in_the_heads_name(
+    world: World,
+) -> None:
+    """It works, but nothing about it is hidden: the token names its issuer (also in
+    `GET /tokens`), the head is told at once, and the finding's history entry names the head
+    as the actor and the admin as the token's maker; the history still verifies."""
+    c = start(world)
+    spp_to(world, c, "peer_review", fill=False)
+    made = ok(world.post("admin", "/tokens", json={"person_id": "p-head-a", "name": "x"}), 201)
+    assert made["issued_by"] == "p-admin"
+    listed = ok(world.get("review_lead", "/tokens"))
+    assert {t["id"]: t["issued_by"] for t in listed}[made["id"]] == "p-admin"
+    [told] = _notices(world, "review_lead", "token")
+    assert told["subject"] == "An API token was made for you"
+    assert "Admin made an API token “x” for you" in told["text"]
+    assert "using a token made by Admin" in told["text"]
+    as_head = {"Authorization": f"Bearer {made['secret']}"}
+    finding = {"kind": "strength", "text": "Written by someone else."}
+    ok(world.client.post(f"/cycles/{c}/findings", json=finding, headers=as_head), 201)
+    entry = ok(world.get("head_own", f"/cycles/{c}/history"))[-1]
+    assert entry["detail"]["record"] == "finding"
+    assert entry["actor"] == "p-head-a" and entry["role"] == "review_lead"
+    assert entry["detail"]["token_issued_by"] == "p-admin"
+    # With the head's own token, nothing is said beside them.
+    ok(world.post("review_lead", f"/cycles/{c}/findings", json=finding), 201)
+    assert "token_issued_by" not in ok(world.get("head_own", f"/cycles/{c}/history"))[-1]["detail"]
+    page = world.container.usecases.handle(CyclePage(c), _principal(world, "head_own"))
+    assert page.names["p-admin"] == "Admin"  # the page can name the token's maker
+    with world.container.uow(readonly=True) as uow:
+        assert verify_history(uow, [c]) == []
+
+
+def test_a_token_made_by_the_operator_on_the_server(world: World) -> None:
+    """`peerloop tokens create` acts as the operator: the token names `system:operator` as
+    its issuer and the person is told that the Peerloop operator made it."""
+    token, _ = world.container.usecases.handle(CreateToken("p-head-f", "cli", 7), OPERATOR)
+    assert token.issued_by == "system:operator"
+    [told] = _notices(world, "spare", "token")
+    assert told["text"].startswith("The Peerloop operator made an API token “cli” for you")
+
+
+def test_breaking_the_glass_without_a_reason(world: World) -> None:
+    """422 for no reason, an empty one, or a word or two: the reason is what the head is
+    told; nothing is opened, recorded or sent."""
+    c, _ = _reviewed(world)
+    before = len(ok(world.get("admin", f"/cycles/{c}/history")))
+    for body in ({}, {"reason": ""}, {"reason": "needed"}, {"reason": "  urgent   now "}):
+        problem(world.post("admin", f"/cycles/{c}/break-glass", json=body), 422)
+    assert len(ok(world.get("admin", f"/cycles/{c}/history"))) == before
+    assert _notices(world, "head_own", "break_glass") == []
+    problem(world.get("admin", f"/cycles/{c}/report"), 403)
+
+
+def test_breaking_the_glass_as_anyone_but_the_admin(world: World) -> None:
+    """403 for someone who sees the cycle (the partnership lead), 404 for someone who does
+    not: only the admin breaks the glass."""
+    c, _ = _reviewed(world)
+    body = {"reason": "A parent's complaint about the visit"}
+    problem(world.post("pl_own", f"/cycles/{c}/break-glass", json=body), 403)
+    problem(world.post("head_other_net", f"/cycles/{c}/break-glass", json=body), 404)
+
+
+def test_the_admin_breaking_the_glass_to_read_a_report(world: World) -> None:
+    """201: the report and the evidence files open to the admin, for 24 hours; the cycle's
+    history says who opened it, until when and why; the host's head is told at once (even
+    on the daily digest). After the 24 hours the admin reads no report again (403)."""
+    c, file_id = _reviewed(world)
+    reason = "Complaint from a parent about the visit: the LA asked us to check the findings"
+    opened = ok(world.post("admin", f"/cycles/{c}/break-glass", json={"reason": reason}), 201)
+    now = world.clock.now()
+    assert opened["person_id"] == "p-admin"
+    assert opened["until"] == (now + timedelta(hours=24)).isoformat().replace("+00:00", "Z")
+    assert ok(world.get("admin", f"/cycles/{c}/report"))["findings"]
+    assert world.get("admin", f"/cycles/{c}/evidence/{file_id}/file").status_code == 200
+    entry = ok(world.get("head_own", f"/cycles/{c}/history"))[-1]
+    assert (entry["actor"], entry["role"]) == ("p-admin", "admin")
+    assert entry["detail"] == {"record": "break_glass", "id": opened["id"], "change": "opened"}
+    assert entry["reason"].startswith("opened the review report, self-review and evidence")
+    assert entry["reason"].endswith(f"giving the reason: {reason}")
+    [told] = _notices(world, "head_own", "break_glass")
+    assert told["subject"] == "Admin opened Host Primary School's review report (break-glass)"
+    assert reason in told["text"] and "Tuesday 15 September 2026 at 09:00" in told["text"]
+    assert _notices(world, "staff_own", "break_glass") == []
+    with world.container.uow(readonly=True) as uow:
+        assert verify_history(uow, [c]) == []
+    world.clock.advance(timedelta(hours=23, minutes=59))
+    ok(world.get("admin", f"/cycles/{c}/report"))
+    world.clock.advance(timedelta(minutes=1))
+    problem(world.get("admin", f"/cycles/{c}/report"), 403)
+    problem(world.get("admin", f"/cycles/{c}/evidence/{file_id}/file"), 403)
+
+
+def test_the_admin_setting_a_heads_password_to_sign_in_as_them(world: World) -> None:
+    """It works (an admin sets first passwords), but not unseen: the head is told at once
+    that someone else set their password; setting one's own tells nobody."""
+    ok(world.put("admin", "/people/p-head-h/password", json={"password": LOGIN["password"]}), 204)
+    [told] = _notices(world, "head_own", "password")
+    assert told["subject"] == "Your password was set by someone else"
+    assert told["text"].startswith("Admin set a new password for you.")
+    ok(world.put("spare", "/people/p-head-f/password", json={"password": LOGIN["password"]}), 204)
+    assert _notices(world, "spare", "password") == []
+
+
+# -- probing for what exists --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def other_school(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[World, dict[str, str]]]:
+    """A world with a cycle at follow-up (every kind of record in it), and its records' ids."""
+    for w in open_world(tmp_path_factory.mktemp("probing")):
+        c = start(w)
+        spp_to(w, c, "follow_up")
+        cycle = ok(w.get("head_own", f"/cycles/{c}"))
+        share = {"grantee_kind": "school", "grantee_id": "sch-e"}
+        ok(w.post("head_own", f"/cycles/{c}/shares", json=share), 201)
+        ids = {
+            "c": c,
+            "ev": cycle["evidence"][0]["id"],
+            "act": cycle["actions"][0]["id"],
+            "link": ok(w.get("head_own", f"/cycles/{c}/support"))[0]["id"],
+            "share": ok(w.get("head_own", f"/cycles/{c}/shares"))[0]["id"],
+        }
+        yield w, ids
+
+
+WRITES: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("focus", "PUT", "/cycles/{c}/focus", {"json": {"lines": ["Reading"]}}),
+    ("a date", "PUT", "/cycles/{c}/dates/visit_date", {"json": {"at": "2026-10-06T08:30:00Z"}}),
+    ("evidence", "POST", "/cycles/{c}/evidence",
+     {"files": {"question_id": (None, "impact.outcomes"), "title": (None, "Minutes")}}),
+    ("an erasure", "POST", "/cycles/{c}/evidence/{ev}/erasure", {"json": {"reason": "A name"}}),
+    ("a judgement", "PUT", "/cycles/{c}/judgements/self/impact.outcomes",
+     {"json": {"narrative": "Secure."}}),
+    ("a finding", "POST", "/cycles/{c}/findings", {"json": {"kind": "strength", "text": "Calm"}}),
+    ("an action", "POST", "/cycles/{c}/actions", {"json": {"title": "Phonics", "owner": "Dep"}}),
+    ("a changed action", "PUT", "/cycles/{c}/actions/{act}",
+     {"json": {"title": "Phonics", "owner": "Dep"}}),
+    ("an action's status", "POST", "/cycles/{c}/actions/{act}/status",
+     {"json": {"status": "met"}}),
+    ("support", "POST", "/cycles/{c}/support",
+     {"json": {"supporting_school_id": "sch-c", "area": "Maths"}}),
+    ("a support activity", "POST", "/cycles/{c}/support/{link}/activities",
+     {"json": {"text": "Visit"}}),
+    ("a sign-off", "POST", "/cycles/{c}/signoffs", {"json": {"role": "school_lead"}}),
+    ("a team member", "PUT", "/cycles/{c}/team/p-head-f", {"json": {"role": "reviewer"}}),
+    ("a team member removed", "DELETE", "/cycles/{c}/team/p-head-a", {}),
+    ("a share", "POST", "/cycles/{c}/shares",
+     {"json": {"grantee_kind": "school", "grantee_id": "sch-x"}}),
+    ("a share withdrawn", "DELETE", "/cycles/{c}/shares/{share}", {}),
+    ("a move", "POST", "/cycles/{c}/transitions/close", {}),
+    ("a break-glass", "POST", "/cycles/{c}/break-glass",
+     {"json": {"reason": "Checking the findings after a complaint"}}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("family", "method", "path", "kw"), WRITES, ids=[w[0] for w in WRITES])
+def test_writing_to_another_schools_cycle_with_a_wrong_if_match(
+    other_school: tuple[World, dict[str, str]],
+    family: str,
+    method: str,
+    path: str,
+    kw: dict[str, Any],
+) -> None:
+    """404 problem+json, word for word what a cycle that does not exist answers (its id
+    aside): never a 412 with the cycle's current version, whatever If-Match says."""
+    w, ids = other_school
+    stale = {"If-Match": '"999"'}
+    hidden = w.call("head_other_net", method, path.format(**ids), headers=stale, **kw)
+    unknown = w.call(
+        "head_other_net", method, path.format(**{**ids, "c": "cyc-100999"}), headers=stale, **kw
+    )
+    body = problem(hidden, 404)
+    assert "current_version" not in body and '"999"' not in hidden.text
+    assert problem(unknown, 404)["detail"] == "no cycle 'cyc-100999'"
+    assert body["detail"] == f"no cycle '{ids['c']}'"
+    assert {k: v for k, v in body.items() if k not in ("detail", "instance", "request_id")} == {
+        k: v for k, v in unknown.json().items() if k not in ("detail", "instance", "request_id")
+    }
+
+
+@pytest.mark.parametrize("person", ["p-nobody", "p-head-f"], ids=["made up", "real"])
+@pytest.mark.parametrize("cycle", ["hidden", "missing"])
+def test_putting_someone_on_the_team_of_a_cycle_one_may_not_see(
+    other_school: tuple[World, dict[str, str]], person: str, cycle: str
+) -> None:
+    """404 about the cycle, whoever the person: whether a person exists is not told to
+    someone who may not see the cycle (it used to say "no person 'p-nobody'")."""
+    w, ids = other_school
+    c = ids["c"] if cycle == "hidden" else "cyc-100999"
+    r = w.put("head_other_net", f"/cycles/{c}/team/{person}", json={"role": "reviewer"})
+    assert problem(r, 404)["detail"] == f"no cycle '{c}'"
+
+
+def test_probing_for_people_through_a_team_one_sees(
+    other_school: tuple[World, dict[str, str]],
+) -> None:
+    """A reviewer sees the cycle but may not choose its team: someone made up and a real
+    person of another network get the same refusal (the record's: 403 for their roles, 409
+    when the stage chooses no team), with no word of the person (a made-up one used to be
+    404 "no person")."""
+    w, ids = other_school
+    c = start(w)
+    spp_to(w, c, "pre_review")  # the stage where the team is chosen
+    for cycle, status in ((c, 403), (ids["c"], 409)):
+        answers = []
+        for person in ("p-nobody", "p-staff-x"):
+            r = w.put("reviewer", f"/cycles/{cycle}/team/{person}", json={"role": "reviewer"})
+            body = problem(r, status)
+            assert person not in body["detail"]
+            answers.append((body["type"], body["detail"]))
+        assert answers[0] == answers[1]

@@ -14,7 +14,16 @@ from adapters.clock import FixedClock
 from engine import records as R
 from engine.calendar import WeekdayCalendar
 from engine.cycle import Actor, Member
-from engine.directory import Grant, IdempotencyRecord, Network, Person, School, StoredTemplate
+from engine.directory import (
+    ApiToken,
+    BreakGlass,
+    Grant,
+    IdempotencyRecord,
+    Network,
+    Person,
+    School,
+    StoredTemplate,
+)
 from engine.errors import Conflict, IdempotencyKeyReused, NotFound, StaleCycle
 from engine.ports import CycleFilter
 from service.usecases.core import Peerloop, TemplateRegistry, verify_history
@@ -81,6 +90,38 @@ def test_directory_round_trip_and_duplicates(app: Peerloop) -> None:
         uow.commit()
     with app.uow() as uow:
         assert uow.directory.grants_for("p_head_a") == []
+
+
+def test_who_granted_a_role_and_made_a_token_is_kept(app: Peerloop) -> None:
+    granted = Grant("g2", "p_head_a", "school_lead", "school", "s_a", "p_admin", T0)
+    token = ApiToken("tok_1", "p_head_a", "x", "f" * 64, T0, T0 + timedelta(days=1), None, None,
+                     "p_admin")  # fmt: skip
+    with app.uow() as uow:
+        uow.directory.add_grant(granted)
+        uow.credentials.add_token(token)
+        uow.commit()
+    with app.uow(readonly=True) as uow:
+        assert uow.directory.grants_for("p_head_a") == [granted]
+        assert uow.credentials.get_token("tok_1") == token
+        assert uow.credentials.get_token("tok_1").made_by_someone_else
+
+
+def test_break_glass_openings_are_kept_per_cycle(app: Peerloop) -> None:
+    cycle = app.start_cycle("spp-cycle", "s_a", LEAD)
+    later = BreakGlass("bg2", cycle.id, "p_admin", "a second look", T0 + timedelta(hours=1),
+                       T0 + timedelta(hours=25))  # fmt: skip
+    first = BreakGlass("bg1", cycle.id, "p_admin", "a complaint", T0, T0 + timedelta(hours=24))
+    with app.uow() as uow:
+        uow.break_glass.add(later)
+        uow.break_glass.add(first)
+        with pytest.raises(Conflict):
+            uow.break_glass.add(dataclasses.replace(first, cycle_id="cyc_nope", id="bg3"))
+        uow.commit()
+    with app.uow(readonly=True) as uow:
+        assert uow.break_glass.for_cycle(cycle.id) == [first, later]
+        assert uow.break_glass.for_cycle("cyc_other") == []
+    with app.uow() as uow, pytest.raises(Conflict):
+        uow.break_glass.add(first)
 
 
 # -- templates ---------------------------------------------------------------------------------

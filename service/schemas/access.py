@@ -1,0 +1,27 @@
+"""Bodies of the break-glass: an admin's reasoned, recorded opening of a cycle's report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from msgspec import Meta
+
+from service.schemas.fields import NO_NUL, _In, _Out
+
+__all__ = ["BreakGlassCreate", "BreakGlassView"]
+
+
+class BreakGlassCreate(_In, kw_only=True):
+    reason: Annotated[str, Meta(min_length=1, max_length=2000, pattern=NO_NUL)]
+    """Why the admin must read the cycle's confidential content, in a few words: recorded in
+    the cycle's history and sent to the host school's head."""
+
+
+class BreakGlassView(_Out, kw_only=True):
+    id: str
+    cycle_id: str
+    person_id: str
+    reason: str
+    opened_at: datetime
+    until: datetime

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from adapters.aggregate_cache import AggregateCache, copy_cycle
-from adapters.sql_dashboard import cycle_summaries
+from adapters.sql_dashboard import DashboardReads, cycle_summaries
 from adapters.tables import (
     ActionRow,
     CycleRow,
@@ -139,7 +139,7 @@ def history_values(entry: HistoryEntry) -> dict[str, Any]:
     }
 
 
-class SqlCycleRepository:
+class SqlCycleRepository(DashboardReads):
     """Cycles and what they collected, written in the caller's transaction.
 
     Args:

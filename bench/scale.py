@@ -19,6 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,11 @@ _WITH_INDEXES = (
     "CREATE INDEX ix_cycle_network_stage_started ON cycle (network_id, stage, started_at, id)",
     "CREATE INDEX ix_cycle_stage_due ON cycle (stage_due_at, id)",
 )
+_TODAY = NOW.date()
+_AHEAD = timedelta(weeks=4)
+_SCHOOL_YEAR = (datetime(2026, 9, 1, tzinfo=UTC), datetime(2027, 9, 1, tzinfo=UTC))
+_ENDED = frozenset({("spp-cycle", "closed"), ("spp-cycle", "withdrawn")})
+"""The generated cycles' ends: their open actions are not counted."""
 KEEP_SCHEMA = "PEERLOOP_BENCH_SCALE_SCHEMA"
 """A schema to generate into and keep, or to reuse when it already holds the data (the data
 takes tens of minutes to generate at 1M; iterate on the queries against a kept one)."""
@@ -133,6 +139,44 @@ def dashboard_queries(
 
         return run
 
+    # The network dashboard's figures (service.usecases.dashboard): one GROUP BY each.
+    def network() -> list[CycleFilter]:
+        return [CycleFilter(network_id=rng.choice(networks))]
+
+    def stage_counts(where: Callable[[], list[CycleFilter]]) -> Callable[[], int]:
+        def run() -> int:
+            with uow() as u:
+                return len(u.cycles.stage_counts(where(), NOW))
+
+        return run
+
+    def started_this_year() -> int:
+        with uow() as u:
+            return len(u.cycles.started_by_school(network(), *_SCHOOL_YEAR))
+
+    def overdue_actions() -> int:
+        with uow() as u:
+            found = u.cycles.open_actions(network(), due_before=_TODAY, ended=_ENDED, limit=50)
+            return len(found)
+
+    def overdue_action_counts() -> int:
+        with uow() as u:
+            return len(
+                u.cycles.open_action_counts([CycleFilter()], due_before=_TODAY, ended=_ENDED)
+            )
+
+    def due_ahead() -> int:
+        where = CycleFilter(
+            network_id=rng.choice(networks), overdue_at=NOW + _AHEAD, on_time_at=NOW, limit=50
+        )
+        with uow() as u:
+            return len(u.cycles.list(where))
+
+    def shared_with_a_chair() -> int:
+        chair_of = frozenset({rng.choice(networks)})
+        with uow() as u:
+            return len(u.shares.cycles_shared_with("p-chair", frozenset(), chair_of))
+
     return {
         "cycles of a network at a stage: `cycles.list(network_id, stage)`": by_stage,
         "overdue cycles, most overdue first, page of 100 (the API's default):"
@@ -155,6 +199,20 @@ def dashboard_queries(
         ),
         "one school's history, page of 500 (the default; about all of it):"
         " `history.for_school(school_id)`": school_history(500),
+        "a network's cycles by stage, with the overdue (the network dashboard):"
+        " `cycles.stage_counts([network], now)`": stage_counts(network),
+        "every network's cycles by stage (the borough view; every cycle):"
+        " `cycles.stage_counts([everything], now)`": stage_counts(lambda: [CycleFilter()]),
+        "cycles started per school this school year in a network:"
+        " `cycles.started_by_school([network], since, until)`": started_this_year,
+        "a network's overdue actions, page of 50: `cycles.open_actions([network],"
+        " due_before=today)`": overdue_actions,
+        "overdue actions by network (the borough view):"
+        " `cycles.open_action_counts([everything], due_before=today)`": overdue_action_counts,
+        "a network's stages due in the next 4 weeks, page of 50: `cycles.list(network_id,"
+        " overdue_at=now+4w, on_time_at=now)`": due_ahead,
+        "the reports shared with a network's chair (the heatmap's first read):"
+        " `shares.cycles_shared_with(...)`": shared_with_a_chair,
     }
 
 
@@ -290,6 +348,8 @@ def _captured(engine: Engine, fn: Callable[[], int]) -> list[tuple[str, Any]]:
         "overdue cycles, most overdue first, page of 100 (the API's default) (repository)",
         "overdue deadlines, first page of 100 (repository)",
         "one school's history, page of 100 (repository)",
+        "a network's cycles by stage, with the overdue (the network dashboard) (repository)",
+        "every network's cycles by stage (the borough view; every cycle) (repository)",
     ),
     notes=(
         "Data: PEERLOOP_BENCH_SCALE cycles (default 100,000; the full run is"

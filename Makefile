@@ -5,8 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The browser tests drive Debian's Chromium (never a browser Playwright downloads).
 CHROMIUM := /usr/bin/chromium
+# WeasyPrint draws the PDF documents with Debian's Pango and HarfBuzz (the packages its
+# documentation names for Debian) in the DejaVu fonts.
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 
-.PHONY: run test lint unit browser chromium bench clean
+.PHONY: run test lint unit browser chromium pdf-libraries bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,7 +34,23 @@ $(CHROMIUM):
 
 chromium: $(CHROMIUM)
 
-run: $(STAMP)
+# Installed once, as root, like Chromium; nothing to do when every package is there already.
+pdf-libraries:
+	@installed=$$(dpkg-query -W -f='$${db:Status-Abbrev}\n' $(PDF_PACKAGES) 2>/dev/null | grep -c '^ii'); \
+	if [ "$$installed" = "$(words $(PDF_PACKAGES))" ]; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing Debian's Pango and fonts for the PDF documents (once)"; \
+	  apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	    -o DPkg::Lock::Timeout=120 $(PDF_PACKAGES); \
+	else \
+	  echo "The PDF documents need Debian's $(PDF_PACKAGES), not all installed here:" >&2; \
+	  echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends $(PDF_PACKAGES)" >&2; \
+	  if [ "$${CI:-}" = true ]; then exit 1; fi; \
+	fi
+
+run: $(STAMP) pdf-libraries
 	$(BIN)/peerloop serve
 
 lint: $(STAMP)
@@ -40,10 +59,10 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-test: lint $(CHROMIUM)
+test: lint $(CHROMIUM) pdf-libraries
 	$(BIN)/pytest -q
 
-browser: $(STAMP) $(CHROMIUM)
+browser: $(STAMP) $(CHROMIUM) pdf-libraries
 	$(BIN)/pytest -q -m browser
 
 unit: $(STAMP)

@@ -9,31 +9,18 @@ from pathlib import Path
 
 import yaml
 
-from engine.issues import Issue
+from engine.issues import Issue, Located
+from engine.parse import MAX_TEMPLATE_BYTES
 from engine.template import Template
 from engine.validation import build_template, validate
 
 __all__ = ["MAX_TEMPLATE_BYTES", "Located", "TemplateDocument", "read_document", "read_file"]
 
-MAX_TEMPLATE_BYTES = 512 * 1024
-"""Templates are small; anything larger is refused before parsing."""
 
 # YAML aliases let a small text expand into a huge structure ("billion laughs"); templates
 # have no need of more than a few.
 _MAX_ALIASES = 200
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-@dataclass(frozen=True, slots=True)
-class Located:
-    """An issue with the line it points at, when the document format can tell."""
-
-    issue: Issue
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = f" (line {self.line})" if self.line else ""
-        return f"{self.issue.location}{where}: {self.issue.message}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,13 +54,15 @@ class PeerloopError(Exception):
 
 
 class InvalidTemplate(PeerloopError):
-    """A template failed validation; `issues` holds every problem, not just the first."""
+    """A template failed validation; `issues` holds every problem, not just the first, and
+    `lines` the line in the document each points at, where the document's format can tell."""
 
-    def __init__(self, issues: Sequence[Issue]) -> None:
+    def __init__(self, issues: Sequence[Issue], lines: Sequence[int | None] = ()) -> None:
         self.issues = list(issues)
-        lines = "; ".join(f"{i.location}: {i.message}" for i in self.issues[:5])
+        self.lines: list[int | None] = list(lines) or [None] * len(self.issues)
+        said = "; ".join(f"{i.location}: {i.message}" for i in self.issues[:5])
         more = f" (and {len(self.issues) - 5} more)" if len(self.issues) > 5 else ""
-        super().__init__(f"invalid template: {lines}{more}")
+        super().__init__(f"invalid template: {said}{more}")
 
 
 class UnknownTransition(PeerloopError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Issue"]
+__all__ = ["Issue", "Located"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,3 +23,15 @@ class Issue:
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """An issue with the line it points at, when the document format can tell."""
+
+    issue: Issue
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f" (line {self.line})" if self.line else ""
+        return f"{self.issue.location}{where}: {self.issue.message}"

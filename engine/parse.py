@@ -30,7 +30,10 @@ from engine.template import (
     Transition,
 )
 
-__all__ = ["parse_template"]
+__all__ = ["MAX_TEMPLATE_BYTES", "parse_template"]
+
+MAX_TEMPLATE_BYTES = 512 * 1024
+"""Templates are small; anything larger is refused before parsing."""
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _TOP_KEYS = {

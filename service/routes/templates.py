@@ -10,9 +10,11 @@ from litestar.enums import MediaType
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromQuery, RawBody
 
-from adapters.template_files import MAX_TEMPLATE_BYTES, Located, read_document
+from engine.access import Principal
 from engine.diagram import mermaid
-from engine.errors import NotFound
+from engine.errors import InvalidTemplate, NotFound
+from engine.parse import MAX_TEMPLATE_BYTES
+from engine.template import Template
 from service.errors import MediaTypeRefused, TemplateRejected
 from service.presenters import template_summary, template_view
 from service.routes.common import (
@@ -26,7 +28,14 @@ from service.routes.common import (
     problems,
 )
 from service.schemas import FieldError, TemplateSummary, TemplateUploaded, TemplateView
-from service.usecases.messages import GetTemplate, ListTemplates, PublishTemplate, UploadTemplate
+from service.usecases import UseCases
+from service.usecases.messages import (
+    GetTemplate,
+    ListTemplates,
+    PublishTemplate,
+    UploadTemplate,
+    ValidateTemplate,
+)
 
 __all__ = ["ROUTES"]
 
@@ -61,21 +70,18 @@ def _document_name(request: Request[Any, Any, Any]) -> str:
     )
 
 
-def _errors(issues: list[Located]) -> list[FieldError]:
-    return [
-        FieldError(
-            location=i.issue.location, message=i.issue.message, code=i.issue.code, line=i.line
-        )
-        for i in issues
-    ]
-
-
-def _check(request: Request[Any, Any, Any], body: bytes) -> str:
+def _check(
+    request: Request[Any, Any, Any], body: bytes, ws: UseCases, principal: Principal
+) -> tuple[str, Template]:
     name = _document_name(request)
-    issues = read_document(body, name).validate()
-    if issues:
-        raise TemplateRejected(f"the template has {len(issues)} issue(s)", _errors(issues))
-    return name
+    try:
+        return name, ws.handle(ValidateTemplate(body, name), principal)
+    except InvalidTemplate as exc:
+        errors = [
+            FieldError(location=i.location, message=i.message, code=i.code, line=line)
+            for i, line in zip(exc.issues, exc.lines, strict=True)
+        ]
+        raise TemplateRejected(f"the template has {len(errors)} issue(s)", errors) from exc
 
 
 @post(
@@ -91,10 +97,9 @@ def _check(request: Request[Any, Any, Any], body: bytes) -> str:
     sync_to_thread=True,
 )
 def validate_template(
-    request: Request[Any, Any, Any], body: RawBody, principal: Caller
+    request: Request[Any, Any, Any], body: RawBody, principal: Caller, ws: Ws
 ) -> dict[str, Any]:
-    name = _check(request, body)
-    t = read_document(body, name).build()
+    _, t = _check(request, body, ws, principal)
     return {"valid": True, "template_id": t.id, "version": t.version, "issues": []}
 
 
@@ -116,7 +121,7 @@ def upload_template(
     ws: Ws,
     publish: FromQuery[bool] = False,
 ) -> Response[TemplateUploaded]:
-    name = _check(request, body)
+    name, _ = _check(request, body, ws, principal)
     stored = ws.handle(UploadTemplate(body, name, publish), principal)
     s = template_summary(stored)
     view = TemplateUploaded(

@@ -131,6 +131,18 @@ class Peerloop:
 
     # -- templates -----------------------------------------------------------------------------
 
+    def validate_template(self, text: str | bytes, name: str) -> Template:
+        """The template a document describes.
+
+        Raises:
+            InvalidTemplate: with every issue and the line each points at.
+        """
+        doc = read_document(text, name)
+        issues = doc.validate()
+        if issues:
+            raise InvalidTemplate([i.issue for i in issues], [i.line for i in issues])
+        return doc.build()
+
     def upload_template(self, text: str | bytes, name: str, *, publish: bool) -> StoredTemplate:
         """Validate and store a template version as a draft (or published).
 
@@ -138,11 +150,7 @@ class Peerloop:
             InvalidTemplate: with every issue; nothing is stored.
             Conflict: that version is already published.
         """
-        doc = read_document(text, name)
-        issues = doc.validate()
-        if issues:
-            raise InvalidTemplate([i.issue for i in issues])
-        template = doc.build()
+        template = self.validate_template(text, name)
         source = text.decode() if isinstance(text, bytes) else text
         fmt = (
             "json" if name.lower().endswith(".json") or source.lstrip().startswith("{") else "yaml"

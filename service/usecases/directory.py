@@ -41,6 +41,7 @@ from service.usecases.messages import (
     RevokeToken,
     SetPassword,
     UploadTemplate,
+    ValidateTemplate,
 )
 from service.usecases.notify import password_set_notice, token_made_notice
 from service.usecases.work import announce
@@ -279,6 +280,11 @@ def get_template(
 def upload_template(uc: UseCases, cmd: UploadTemplate, caller: Principal) -> StoredTemplate:
     caller.require_admin()
     return uc.core.upload_template(cmd.text, cmd.name, publish=cmd.publish)
+
+
+@handles(ValidateTemplate)
+def validate_template(uc: UseCases, q: ValidateTemplate, caller: Principal) -> Template:
+    return uc.core.validate_template(q.text, q.name)
 
 
 @handles(PublishTemplate)

@@ -84,6 +84,7 @@ __all__ = [
     "TemplateLibraryPage",
     "TemplateVersionsPage",
     "UploadTemplate",
+    "ValidateTemplate",
 ]
 
 # -- cycles ------------------------------------------------------------------------------------
@@ -437,6 +438,14 @@ class UploadTemplate:
     text: str | bytes
     name: str
     publish: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ValidateTemplate:
+    """Check a template document without storing it (anyone signed in may)."""
+
+    text: str | bytes
+    name: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,13 +24,15 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from markupsafe import Markup
 
-# As for the JSON API's validation route: the issues' lines come from reading the document
-# again with the template-file adapter (the use case reports locations, not lines), and the
-# size limit is the API's.
-from adapters.template_files import MAX_TEMPLATE_BYTES, Located, read_document
 from engine.diagram import svg
 from engine.directory import ScopeKind
 from engine.errors import AccessDenied, Conflict, InvalidRecord, InvalidTemplate, NotFound
+
+# As for the JSON API's validation route: the issues' lines come from reading the document
+# again with the template-file adapter (the use case reports locations, not lines), and the
+# size limit is the API's.
+from engine.issues import Located
+from engine.parse import MAX_TEMPLATE_BYTES
 from service.routes.common import PathId, PathVersion
 from service.usecases.admin import MAX_SCHOOLS_CSV_BYTES
 from service.usecases.messages import (
@@ -172,10 +174,8 @@ def _upload_template(
         return _library(request, 400, errors=errors, source=text)
     try:
         stored = _ws(request).handle(UploadTemplate(text, name), principal)
-    except InvalidTemplate:
-        # The use case has refused it (and said the caller may upload); the document read
-        # again gives each issue its line in what was sent.
-        issues = read_document(text, name).validate()
+    except InvalidTemplate as exc:
+        issues = [Located(i, line) for i, line in zip(exc.issues, exc.lines, strict=True)]
         lines = _source(text, issues)
         errors = _issue_errors(issues, len(lines))
         return _library(request, 400, errors=errors, source=text, issues=issues, lines=lines)

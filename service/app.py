@@ -57,7 +57,7 @@ from service.routes.common import (
     provide_workspace,
 )
 from service.web.filters import FILTERS
-from service.web.pages import pages_router
+from service.web.router import pages_router
 from service.web.session import SESSION_COOKIE
 
 __all__ = ["JSON_BODY_LIMIT", "PUBLIC_BODY_LIMIT", "create_app"]

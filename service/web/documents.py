@@ -34,7 +34,7 @@ from service.usecases.messages import CycleDocument
 from service.usecases.tasks import PageOfPlan, action_flag
 from service.web.pages import SECURITY_HEADERS, _page, _viewer, _ws
 from service.web.plan import Rag, rag
-from service.web.review import _by_kind, _rows, kind_words
+from service.web.review import findings_by_kind, kind_words, question_rows
 from service.web.view import in_words
 
 __all__ = [
@@ -202,8 +202,8 @@ def _content(doc: Document) -> dict[str, Any]:
     grades = {p.id: p.label for p in t.framework.scale}
     if doc.kind == "report":
         return {
-            "sections": _rows(t, c),
-            "findings": _by_kind(t, list(c.findings.values())),
+            "sections": question_rows(t, c),
+            "findings": findings_by_kind(t, list(c.findings.values())),
             "grades": grades,
         }
     if doc.kind == "plan":

@@ -8,11 +8,12 @@ confidential content) and a Content-Security-Policy that allows no inline script
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 import structlog
-from litestar import Request, Response, Router, get, post
+from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
@@ -51,7 +52,7 @@ from service.web.session import (
 )
 from service.web.view import size_in_words
 
-__all__ = ["SECURITY_HEADERS", "pages_router"]
+__all__ = ["PAGE_ROUTES", "SECURITY_HEADERS", "error_page"]
 
 _log = structlog.get_logger("peerloop.web")
 
@@ -355,6 +356,18 @@ def confirm_move(
 def make_move(
     request: Request[Any, Any, Any], cycle_id: PathId, transition: PathId, data: Form
 ) -> Response[Any]:
+    return move(request, cycle_id, transition, data)
+
+
+def move(
+    request: Request[Any, Any, Any],
+    cycle_id: str,
+    transition: str,
+    data: dict[str, str],
+    when_blocked: Callable[[RequirementsUnmet], Response[Any]] | None = None,
+) -> Response[Any]:
+    """Make a move sent from a page; `when_blocked` shows the page it was sent from with what
+    must be true first (the cycle page does, by default)."""
     principal, secret = _viewer(request)
     _check_csrf(data, secret)
     try:
@@ -367,10 +380,8 @@ def make_move(
     except StaleCycle:
         return _cycle_page(request, principal, secret, cycle_id, 409, conflict_after=seen)
     except RequirementsUnmet as exc:
-        if data.get("back") == "self-review":
-            from service.web.self_review import self_review_page
-
-            return self_review_page(request, cycle_id, 409, blocked=exc)
+        if when_blocked is not None:
+            return when_blocked(exc)
         reasons = [r.message for r in exc.reasons]
         return _cycle_page(
             request, principal, secret, cycle_id, 409, blocked=transition, reasons=reasons
@@ -387,7 +398,7 @@ def make_move(
 # -- errors as pages ----------------------------------------------------------------------
 
 
-def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, SignInNeeded):
         return Redirect(path=f"/app/sign-in?next={quote(exc.next_path)}", status_code=303)
     if isinstance(exc, BadForm):
@@ -419,37 +430,16 @@ def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
     return _page(request, "error.html", status=status, title=title, text=text)
 
 
-def pages_router(max_upload_bytes: int) -> Router:
-    """Every page; uploads take up to five files of `max_upload_bytes` in one form."""
-    from service.web.admin import admin_routes
-    from service.web.dashboard import dashboard_routes
-    from service.web.documents import documents_routes
-    from service.web.plan import plan_routes
-    from service.web.review import review_routes
-    from service.web.self_review import self_review_routes
-    from service.web.team import team_routes
-
-    return Router(
-        path="/",
-        route_handlers=[
-            *self_review_routes(5 * max_upload_bytes + 64 * 1024),
-            *review_routes(),
-            *plan_routes(),
-            *team_routes(),
-            *dashboard_routes(),
-            *documents_routes(),
-            *admin_routes(),
-            home,
-            sign_in_form,
-            sign_in,
-            sign_out,
-            my_tasks,
-            notifications,
-            read_notifications,
-            cycle,
-            confirm_move,
-            make_move,
-        ],
-        exception_handlers={Exception: _error_page},
-        include_in_schema=False,
-    )
+PAGE_ROUTES = [
+    home,
+    sign_in_form,
+    sign_in,
+    sign_out,
+    my_tasks,
+    notifications,
+    read_notifications,
+    cycle,
+    confirm_move,
+    make_move,
+]
+"""This module's pages; `service.web.router` gathers every page module's."""

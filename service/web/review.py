@@ -88,7 +88,7 @@ class Row:
         return "In progress" if self.graded and self.peer.grade is None else "Completed"
 
 
-def _rows(template: Workflow, cycle: Cycle) -> list[tuple[str, list[Row]]]:
+def question_rows(template: Workflow, cycle: Cycle) -> list[tuple[str, list[Row]]]:
     counts: dict[str, int] = {}
     for f in cycle.findings.values():
         if f.question_id:
@@ -112,7 +112,9 @@ def _rows(template: Workflow, cycle: Cycle) -> list[tuple[str, list[Row]]]:
     ]
 
 
-def _by_kind(template: Workflow, findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
+def findings_by_kind(
+    template: Workflow, findings: list[Finding]
+) -> list[tuple[str, list[Finding]]]:
     """The findings under each of the template's kinds, in its order, oldest first."""
     ordered = sorted(findings, key=lambda f: f.at)
     return [(k, [f for f in ordered if f.kind == k]) for k in template.finding_kinds]
@@ -139,7 +141,7 @@ def _review_page(
     principal, secret = _viewer(request)
     ctx, page, _ = _read(request, principal, cycle_id)
     t, c = ctx.template, ctx.cycle
-    sections = _rows(t, c)
+    sections = question_rows(t, c)
     rows = [r for _, rs in sections for r in rs]
     refused = extra.pop("refused", None)
     return _page(
@@ -151,7 +153,7 @@ def _review_page(
         sections=sections,
         done=sum(1 for r in rows if r.status == "Completed"),
         total=len(rows),
-        findings=_by_kind(t, list(c.findings.values())),
+        findings=findings_by_kind(t, list(c.findings.values())),
         can=collectable(t, c, ctx.access.actor),
         grades={p.id: p.label for p in t.framework.scale},
         kind_words=kind_words,
@@ -376,8 +378,8 @@ def _report_page(
         status=status,
         ctx=ctx,
         page=page,
-        sections=_rows(t, c),
-        findings=_by_kind(t, list(c.findings.values())),
+        sections=question_rows(t, c),
+        findings=findings_by_kind(t, list(c.findings.values())),
         grades={p.id: p.label for p in t.framework.scale},
         kind_words=kind_words,
         sharer=sharer,

@@ -32,7 +32,7 @@ from service.usecases.messages import (
     SelfReviewPage,
     SetFocus,
 )
-from service.web.pages import Form, _check_csrf, _chrome, _page, _viewer, _ws
+from service.web.pages import Form, _check_csrf, _chrome, _page, _viewer, _ws, move
 from service.web.view import sentence
 
 __all__ = ["self_review_routes"]
@@ -279,5 +279,31 @@ def upload_page_route(max_body_bytes: int) -> HTTPRouteHandler:
     )(add_files)
 
 
+@post(
+    "/app/cycles/{cycle_id:str}/self-review/moves/{transition:str}",
+    include_in_schema=False,
+    sync_to_thread=True,
+    status_code=303,
+)
+def submit(
+    request: Request[Any, Any, Any], cycle_id: PathId, transition: PathId, data: Form
+) -> Response[Any]:
+    """A move sent from the self-review: refused, it is said beside the questions."""
+    return move(
+        request,
+        cycle_id,
+        transition,
+        data,
+        when_blocked=lambda exc: self_review_page(request, cycle_id, 409, blocked=exc),
+    )
+
+
 def self_review_routes(max_body_bytes: int) -> list[HTTPRouteHandler]:
-    return [self_review, set_focus, question, save_judgement, upload_page_route(max_body_bytes)]
+    return [
+        self_review,
+        set_focus,
+        question,
+        save_judgement,
+        submit,
+        upload_page_route(max_body_bytes),
+    ]

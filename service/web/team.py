@@ -32,7 +32,7 @@ from service.usecases.messages import (
     StartOptions,
     TeamPage,
 )
-from service.web.pages import Form, _check_csrf, _chrome, _page, _viewer, _ws
+from service.web.pages import Form, _check_csrf, _chrome, _cycle_page, _page, _viewer, _ws
 from service.web.view import REFUSED, refusal, refusal_status, sentence
 
 __all__ = ["team_routes"]
@@ -169,8 +169,6 @@ def set_date(
 )
 def sign_off(request: Request[Any, Any, Any], cycle_id: PathId, data: Form) -> Response[Any]:
     """Signing off the stage's work in one of the caller's roles, from the cycle page."""
-    from service.web.pages import _cycle_page
-
     principal, secret = _viewer(request)
     _check_csrf(data, secret)
     role = (data.get("role") or "").strip()

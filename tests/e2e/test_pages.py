@@ -171,9 +171,8 @@ def test_a_submit_refused_from_the_self_review_shows_each_reason_beside_its_ques
             "csrf": csrf(page),
             "version": re.search(r'name="version" value="(\d+)"', page).group(1),  # type: ignore[union-attr]
             "seen": "0",
-            "back": "self-review",
         }
-        r = head.post(f"/app/cycles/{c}/moves/submit_self_review", data=form)
+        r = head.post(f"/app/cycles/{c}/self-review/moves/submit_self_review", data=form)
         assert r.status_code == 409
         assert "The self-review cannot be submitted yet" in r.text
         # Each question with what it lacks, once, linked; the focus last.

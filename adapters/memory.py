@@ -7,14 +7,21 @@ import dataclasses
 import threading
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from types import TracebackType
 from typing import Self
 
 from adapters.outbox import Message
 from adapters.sql_inbox import notice_email
 from engine.audit import GENESIS
-from engine.calendar import SchoolCalendar, default_calendar
+from engine.calendar import (
+    CalendarBook,
+    Calendars,
+    CalendarSpec,
+    SchoolCalendar,
+    calendars_of,
+    default_calendar,
+)
 from engine.cycle import Cycle
 from engine.deadlines import PlannedDeadline, action_replan
 from engine.directory import (
@@ -65,6 +72,7 @@ class _Data:
     notifications: dict[str, tuple[Notification, str]] = field(default_factory=dict)
     preferences: dict[str, EmailPreference] = field(default_factory=dict)
     feed_links: dict[str, FeedLink] = field(default_factory=dict)
+    calendars: dict[str | None, CalendarSpec] = field(default_factory=dict)
     mail: list[Message] = field(default_factory=list)
     webhooks_sent: list[tuple[str, dict[str, object], str | None]] = field(default_factory=list)
     """(event, data, network id) of each webhook event queued, in order."""
@@ -80,9 +88,9 @@ class InMemoryStore:
 
 
 class _Cycles:
-    def __init__(self, d: _Data, calendar: SchoolCalendar | None = None) -> None:
+    def __init__(self, d: _Data, calendar: SchoolCalendar | Calendars | None = None) -> None:
         self.d = d
-        self.calendar = calendar or default_calendar()
+        self.calendars = calendars_of(calendar or default_calendar())
 
     def add(self, cycle: Cycle, events: Sequence[Event]) -> None:
         if cycle.id in self.d.cycles:
@@ -157,7 +165,9 @@ class _Cycles:
             for r in self.d.deadlines
             if r.cycle_id == cycle.id and r.action_id == action_id and r.status != "cancelled"
         ]
-        cancel, add = action_replan(cycle, action_id, existing, self.calendar)
+        cancel, add = action_replan(
+            cycle, action_id, existing, self.calendars.for_network(cycle.network_id)
+        )
         if cancel:
             action = cycle.actions.get(action_id)
             done = action is None or action.is_done
@@ -661,6 +671,20 @@ class _BreakGlass:
         return sorted(found, key=lambda g: (g.opened_at, g.id))
 
 
+class _Calendars:
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    def book(self, tz: tzinfo) -> CalendarBook:
+        return CalendarBook(tz, self.d.calendars)
+
+    def save(self, network_id: str | None, spec: CalendarSpec) -> None:
+        self.d.calendars[network_id] = spec
+
+    def remove(self, network_id: str | None) -> bool:
+        return self.d.calendars.pop(network_id, None) is not None
+
+
 class InMemoryUnitOfWork:
     """Works on a private copy of the store; `commit()` publishes it, anything else drops it."""
 
@@ -669,7 +693,7 @@ class InMemoryUnitOfWork:
         store: InMemoryStore,
         *,
         readonly: bool = False,
-        calendar: SchoolCalendar | None = None,
+        calendar: SchoolCalendar | Calendars | None = None,
     ) -> None:
         self.store = store
         self.readonly = readonly
@@ -695,6 +719,7 @@ class InMemoryUnitOfWork:
         self.inbox = _Inbox(work)
         self.webhooks = _Webhooks(work)
         self.feed_links = InMemoryFeedLinkRepository(work)
+        self.calendars = _Calendars(work)
 
     def commit(self) -> None:
         self.store.data = copy.deepcopy(self._work)

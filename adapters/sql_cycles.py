@@ -24,7 +24,7 @@ from adapters.tables import (
     TeamMemberRow,
 )
 from engine.audit import GENESIS
-from engine.calendar import SchoolCalendar, default_calendar
+from engine.calendar import Calendars, SchoolCalendar, calendars_of, default_calendar
 from engine.cycle import (
     Action,
     Cycle,
@@ -144,8 +144,8 @@ class SqlCycleRepository(DashboardReads):
 
     Args:
         conn: the unit of work's connection.
-        calendar: counts action due dates (`engine.calendar.default_calendar()`, London
-            weekdays, when not given).
+        calendar: counts action due dates, each cycle in its network's school days
+            (`engine.calendar.default_calendar()`, London weekdays, when not given).
         cache: committed cycles shared between units of work; what this one writes reaches
             it only when the unit of work commits (`committed`).
     """
@@ -153,11 +153,11 @@ class SqlCycleRepository(DashboardReads):
     def __init__(
         self,
         conn: sa.Connection,
-        calendar: SchoolCalendar | None = None,
+        calendar: SchoolCalendar | Calendars | None = None,
         cache: AggregateCache | None = None,
     ) -> None:
         self.conn = conn
-        self.calendar = calendar or default_calendar()
+        self.calendars = calendars_of(calendar or default_calendar())
         self.cache = cache
         self._written: dict[str, tuple[Cycle, str]] = {}
         # The history head of each cycle as loaded: valid for as long as the version check
@@ -267,7 +267,9 @@ class SqlCycleRepository(DashboardReads):
                 )
             ).all()
         ]
-        cancel, add = action_replan(cycle, action_id, existing, self.calendar)
+        cancel, add = action_replan(
+            cycle, action_id, existing, self.calendars.for_network(cycle.network_id)
+        )
         if cancel:
             action = cycle.actions.get(action_id)
             done = action is None or action.is_done

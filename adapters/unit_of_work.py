@@ -15,6 +15,7 @@ from adapters.sql_access import (
     SqlCredentialRepository,
     SqlShareRepository,
 )
+from adapters.sql_calendars import SqlCalendarRepository
 from adapters.sql_cycles import SqlCycleRepository
 from adapters.sql_feeds import SqlFeedLinkRepository
 from adapters.sql_inbox import SqlInboxRepository
@@ -25,7 +26,7 @@ from adapters.sql_repos import (
     SqlIdempotencyStore,
     SqlTemplateRepository,
 )
-from engine.calendar import SchoolCalendar
+from engine.calendar import Calendars, SchoolCalendar
 
 __all__ = ["SqlUnitOfWork"]
 
@@ -56,13 +57,14 @@ class SqlUnitOfWork:
     inbox: SqlInboxRepository
     webhooks: SqlWebhookOutbox
     feed_links: SqlFeedLinkRepository
+    calendars: SqlCalendarRepository
 
     def __init__(
         self,
         engine: Engine,
         *,
         readonly: bool = False,
-        calendar: SchoolCalendar | None = None,
+        calendar: SchoolCalendar | Calendars | None = None,
         cache: AggregateCache | None = None,
         connection: sa.Connection | None = None,
     ) -> None:
@@ -101,6 +103,7 @@ class SqlUnitOfWork:
         self.inbox = SqlInboxRepository(conn)
         self.webhooks = SqlWebhookOutbox(conn)
         self.feed_links = SqlFeedLinkRepository(conn)
+        self.calendars = SqlCalendarRepository(conn)
         return self
 
     @property

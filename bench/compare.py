@@ -94,7 +94,10 @@ def _prepared(machine: WorkflowMachine, cid: str) -> tuple[Cycle, list[Event]]:
     for m in _TEAM:
         at("pre_review", lambda m=m: R.assign_member(t, cycle, _PL, m, now))
     visit = now + timedelta(days=30)
-    at("pre_review", lambda: R.set_date(t, cycle, _PL, "visit_date", visit, now, machine.calendar))
+    at(
+        "pre_review",
+        lambda: R.set_date(t, cycle, _PL, "visit_date", visit, now, machine.calendar_for(cycle)),
+    )
     for kind in ("strength", "area_to_develop"):
         at(
             "peer_review",

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cache
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from engine.errors import CalendarExhausted
 
 __all__ = [
     "DEFAULT_TIMEZONE",
+    "CalendarBook",
+    "CalendarSpec",
+    "Calendars",
     "SchoolCalendar",
     "TermCalendar",
     "WeekdayCalendar",
     "add_school_days",
+    "calendars_of",
     "default_calendar",
+    "school_days",
 ]
 
 DEFAULT_TIMEZONE = "Europe/London"
@@ -104,3 +109,91 @@ def add_school_days(calendar: SchoolCalendar, start: datetime, days: int) -> dat
             if left == 0:
                 return datetime.combine(day, local.timetz().replace(tzinfo=None), calendar.tz)
     raise CalendarExhausted(days, local.date().isoformat())
+
+
+def school_days(calendar: SchoolCalendar, first: date, last: date) -> int:
+    """How many school days from `first` to `last`, both included."""
+    count, day = 0, first
+    while day <= last:
+        count += calendar.is_school_day(day)
+        day += timedelta(days=1)
+    return count
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarSpec:
+    """A network's calendar as written: named terms and named closure days.
+
+    Attributes:
+        terms: (name, first day, last day) of each term, in order.
+        closures: (name, day) of each day off inside a term, in order.
+    """
+
+    terms: tuple[tuple[str, date, date], ...] = ()
+    closures: tuple[tuple[str, date], ...] = ()
+
+    def calendar(self, tz: tzinfo) -> SchoolCalendar:
+        """Its school days; Monday to Friday when no terms are given."""
+        if not self.terms:
+            return WeekdayCalendar(tz)
+        return TermCalendar.of(
+            [(first, last) for _, first, last in self.terms], [d for _, d in self.closures], tz
+        )
+
+
+@runtime_checkable
+class Calendars(Protocol):
+    """Every network's school calendar: deadlines of a cycle count the days of its network."""
+
+    @property
+    def tz(self) -> tzinfo: ...
+
+    def for_network(self, network_id: str | None) -> SchoolCalendar: ...
+
+
+class CalendarBook:
+    """Each network's own calendar, else the partnership's default, else Monday to Friday.
+
+    Args:
+        tz: the local time zone of every calendar in the book.
+        specs: calendars by network id; the key `None` is the partnership's default.
+    """
+
+    __slots__ = ("_calendars", "_fallback", "specs", "tz")
+
+    def __init__(self, tz: tzinfo, specs: Mapping[str | None, CalendarSpec] | None = None) -> None:
+        self.tz = tz
+        self.specs: Mapping[str | None, CalendarSpec] = dict(specs or {})
+        # Built once: a move asks for its network's calendar every time it plans deadlines.
+        self._calendars = {net: spec.calendar(tz) for net, spec in self.specs.items()}
+        self._fallback = self._calendars.get(None) or WeekdayCalendar(tz)
+
+    def for_network(self, network_id: str | None) -> SchoolCalendar:
+        return self._calendars.get(network_id, self._fallback)
+
+    def source(self, network_id: str | None) -> str:
+        """Where a network's school days come from: "own", "default" or "weekdays"."""
+        if network_id is not None and network_id in self.specs:
+            return "own"
+        return "default" if None in self.specs else "weekdays"
+
+
+@dataclass(frozen=True, slots=True)
+class _OneCalendar:
+    calendar: SchoolCalendar
+
+    @property
+    def tz(self) -> tzinfo:
+        return self.calendar.tz
+
+    def for_network(self, network_id: str | None) -> SchoolCalendar:
+        return self.calendar
+
+
+def calendars_of(calendar: SchoolCalendar | Calendars | None) -> Calendars:
+    """A book of calendars from one calendar (every network the same) or a book."""
+    if calendar is None:
+        return _OneCalendar(WeekdayCalendar())
+    if isinstance(calendar, Calendars):
+        return calendar
+    return _OneCalendar(calendar)

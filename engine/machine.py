@@ -14,7 +14,7 @@ from datetime import datetime
 
 from transitions import Machine, MachineError
 
-from engine.calendar import SchoolCalendar, WeekdayCalendar
+from engine.calendar import Calendars, SchoolCalendar, calendars_of
 from engine.cycle import Actor, Cycle
 from engine.deadlines import PlannedDeadline, apply_plan, compile_stage
 from engine.errors import (
@@ -80,12 +80,15 @@ class WorkflowMachine:
 
     Args:
         template: a validated template (from `engine.validation.build_template`).
-        calendar: counts school days and gives local time for deadlines.
+        calendar: counts school days and gives local time for deadlines: one calendar for
+            every cycle, or a book of them where each cycle counts its own network's days.
     """
 
-    def __init__(self, template: Template, calendar: SchoolCalendar | None = None) -> None:
+    def __init__(
+        self, template: Template, calendar: SchoolCalendar | Calendars | None = None
+    ) -> None:
         self.template = template
-        self.calendar: SchoolCalendar = calendar or WeekdayCalendar()
+        self.calendars = calendars_of(calendar)
         # model=None: one machine drives many plain cycle objects, and no `to_<stage>()`
         # back doors exist around the rules (auto_transitions=False).
         self._machine = Machine(
@@ -139,7 +142,11 @@ class WorkflowMachine:
 
     def deadlines(self, cycle: Cycle) -> tuple[PlannedDeadline, ...]:
         """The current stage's deadlines for `cycle`."""
-        return apply_plan(self._plans[cycle.stage], cycle, self.calendar)
+        return apply_plan(self._plans[cycle.stage], cycle, self.calendar_for(cycle))
+
+    def calendar_for(self, cycle: Cycle) -> SchoolCalendar:
+        """The school days `cycle`'s deadlines count: its network's."""
+        return self.calendars.for_network(cycle.network_id)
 
     def is_terminal(self, cycle: Cycle) -> bool:
         return self.template.stage(cycle.stage).terminal

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from types import TracebackType
 from typing import Protocol, Self
 
+from engine.calendar import CalendarBook, CalendarSpec
 from engine.cycle import Cycle
 from engine.directory import (
     ApiToken,
@@ -27,6 +28,7 @@ from engine.notices import EmailPreference, Notice, Notification
 
 __all__ = [
     "BreakGlassRepository",
+    "CalendarRepository",
     "CredentialRepository",
     "CycleFilter",
     "CycleRepository",
@@ -315,6 +317,22 @@ class InboxRepository(Protocol):
     def set_preference(self, person_id: str, email: EmailPreference, at: datetime) -> None: ...
 
 
+class CalendarRepository(Protocol):
+    """Term dates and closures per network; the network `None` is the partnership's default."""
+
+    def book(self, tz: tzinfo) -> CalendarBook:
+        """Every stored calendar."""
+        ...
+
+    def save(self, network_id: str | None, spec: CalendarSpec) -> None:
+        """Replace a network's calendar (or the default) with `spec`."""
+        ...
+
+    def remove(self, network_id: str | None) -> bool:
+        """Drop a network's own calendar; False when it had none."""
+        ...
+
+
 class IdempotencyStore(Protocol):
     def get(self, key: str) -> IdempotencyRecord | None: ...
     def put(self, record: IdempotencyRecord) -> None: ...
@@ -335,6 +353,7 @@ class UnitOfWork(Protocol):
     inbox: InboxRepository
     webhooks: WebhookOutbox
     feed_links: FeedLinkRepository
+    calendars: CalendarRepository
 
     def __enter__(self) -> Self: ...
 

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Connection, Engine
 
 from adapters.aggregate_cache import AggregateCache, cache_for
-from adapters.calendar_files import load_calendars
 from adapters.clock import SystemClock
 from adapters.db import create_db_engine
 from adapters.files import FileStore
@@ -19,6 +18,7 @@ from adapters.first_load import directory_is_empty, take_first_load_lock
 from adapters.ics_feed import person_feed
 from adapters.migrate import check_schema, upgrade
 from adapters.scheduler import AutomaticMove
+from adapters.sql_calendars import load_calendars
 from adapters.sql_cycles import SqlCycleRepository
 from adapters.unit_of_work import SqlUnitOfWork
 from engine.cycle import Cycle
@@ -59,7 +59,7 @@ class Container:
 
     def uow(self, **kw: Any) -> SqlUnitOfWork:
         return SqlUnitOfWork(
-            self.engine, calendar=self.app.registry.calendar, cache=cache_for(self.engine), **kw
+            self.engine, calendar=self.app.registry.calendars, cache=cache_for(self.engine), **kw
         )
 
     def load_once(self, load: Callable[[Peerloop], T]) -> T | None:
@@ -78,7 +78,7 @@ class Container:
             take_first_load_lock(conn)
             if not directory_is_empty(conn):
                 return None
-            calendar = self.app.registry.calendar
+            calendar = self.app.registry.calendars
             # Cycles loaded here are not anyone's committed state until the end: a cache of
             # their own, and template machines read from this transaction only.
             cache = AggregateCache()
@@ -120,15 +120,18 @@ def build(
     except BaseException:
         engine.dispose()
         raise
-    # The partnership's default term dates when loaded (`peerloop calendar import`), else
-    # Monday to Friday. Per-network calendars are stored too (adapters/calendar_files.py).
+    # Each network's term dates, else the partnership's default, else Monday to Friday; one
+    # live book shared by the machines and units of work, replaced when term dates change.
     with engine.connect() as conn:
-        calendar = load_calendars(conn, ZoneInfo(settings.timezone)).for_network(None)
+        registry = TemplateRegistry(load_calendars(conn, ZoneInfo(settings.timezone)))
+    calendars = registry.calendars
     cache = cache_for(engine, settings.cycle_cache)
     app = Peerloop(
-        emit_after_commit(lambda **kw: SqlUnitOfWork(engine, calendar=calendar, cache=cache, **kw)),
+        emit_after_commit(
+            lambda **kw: SqlUnitOfWork(engine, calendar=calendars, cache=cache, **kw)
+        ),
         clock or SystemClock(),
-        TemplateRegistry(calendar),
+        registry,
     )
     files = FileStore(settings.data_dir / "files", settings.max_upload_bytes)
     holder: list[Container] = []
@@ -148,7 +151,7 @@ def sweep_move(app: Peerloop, engine: Engine) -> AutomaticMove:
     def move(
         conn: Connection, cycle_id: str, transition: str, now: datetime
     ) -> tuple[Cycle, list[Any]]:
-        cycles = SqlCycleRepository(conn, app.registry.calendar, cache_for(engine))
+        cycles = SqlCycleRepository(conn, app.registry.calendars, cache_for(engine))
         return app.automatic_move(cycles, cycle_id, transition, now)
 
     return move

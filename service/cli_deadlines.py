@@ -13,12 +13,13 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
-from adapters.calendar_files import CalendarFileError, read_ics, read_yaml, save_calendar
 from adapters.outbox import outbox_counts
 from adapters.tables import DeadlineTableRow
-from service.cli_data import open_container, person_principal
+from engine.errors import InvalidRecord, NotFound
+from service.calendar_files import CalendarFileError, read_ics, read_yaml
+from service.cli_data import OPERATOR, open_container, person_principal
 from service.jobs import build_dispatcher, build_sweeper
-from service.usecases.messages import MyDeadlineFeed
+from service.usecases.messages import MyDeadlineFeed, SetNetworkCalendar
 
 __all__ = ["calendar", "deadlines"]
 
@@ -153,7 +154,7 @@ def calendar() -> None:
 def calendar_import(file: Path, network: str | None) -> None:
     """Load term dates and closures from a YAML or ICS FILE (replacing what was stored).
 
-    School days count from the next start of the service.
+    Deadlines planned from now on count them; a running service reads them within a minute.
     """
     try:
         if file.suffix.lower() in (".ics", ".ical"):
@@ -165,9 +166,12 @@ def calendar_import(file: Path, network: str | None) -> None:
                 raise click.BadParameter("a YAML file names its networks itself", "--network")
     except CalendarFileError as exc:
         raise click.ClickException(f"{file}: {exc}") from exc
-    with open_container() as c, c.engine.begin() as conn:
+    with open_container() as c:
         for net, spec in specs.items():
-            save_calendar(conn, net, spec)
+            try:
+                c.usecases.handle(SetNetworkCalendar(net, spec.terms, spec.closures), OPERATOR)
+            except (InvalidRecord, NotFound) as exc:
+                raise click.ClickException(f"{file}: {net or 'default'}: {exc}") from exc
     for net, spec in specs.items():
         click.echo(
             f"{net or 'default'}: {len(spec.terms)} term(s), {len(spec.closures)} closure day(s)"

@@ -386,7 +386,9 @@ def _satisfy(
             when = now + timedelta(days=2)
             rec(
                 "dates",
-                lambda tt, c, a, at: R.set_date(tt, c, a, date_id, when, at, app.registry.calendar),
+                lambda tt, c, a, at: R.set_date(
+                    tt, c, a, date_id, when, at, app.registry.calendars.for_network(c.network_id)
+                ),
             )
     elif name in ("review_team_size", "review_lead_assigned", "review_team_independent"):
         for m in cast.team[

@@ -33,6 +33,7 @@ from adapters.notify_webhook import WebhookSender, webhook_lookup
 from adapters.outbox import DispatchResult, OutboxDispatcher, Sender, fold_digests
 from adapters.scheduler import DeadlineSweeper, SweepResult
 from service.bootstrap import Container
+from service.usecases.calendars import reload_calendars
 
 __all__ = [
     "MAIL_TEMPLATES",
@@ -72,6 +73,16 @@ def build_dispatcher(container: Container, **kw: Any) -> OutboxDispatcher:
             s.smtp_host, s.smtp_port, s.mail_from, MailTemplates(MAIL_TEMPLATES, s.base_url)
         )
     return OutboxDispatcher(container.engine, senders, now, **kw)
+
+
+CALENDAR_RELOAD_SECONDS = 60.0
+
+
+def _reload_calendars(container: Container) -> None:
+    try:
+        reload_calendars(container.usecases)
+    except Exception:
+        log.exception("calendars.reload_failed")
 
 
 def run_digest(container: Container) -> int:
@@ -253,6 +264,13 @@ def start_jobs(
         seconds=outbox_interval,
         id="outbox.dispatch",
         next_run_time=now + timedelta(seconds=1),
+    )
+    # Term dates changed through another replica reach this one within a minute.
+    scheduler.add_job(
+        lambda: _reload_calendars(container),
+        "interval",
+        seconds=CALENDAR_RELOAD_SECONDS,
+        id="calendars.reload",
     )
     # Always: whoever chose a daily digest has messages held for it, whatever the default.
     scheduler.add_job(

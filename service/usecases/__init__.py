@@ -6,6 +6,7 @@ from __future__ import annotations
 from service.usecases import (  # noqa: F401
     admin,
     calendar_feed,
+    calendars,
     cycles,
     dashboard,
     directory,

@@ -8,14 +8,14 @@ import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any, Protocol
 
 from adapters.template_files import read_document
 from engine import records
 from engine.access import SYSTEM_SCHEDULER
 from engine.audit import ChainProblem, verify_chain
-from engine.calendar import SchoolCalendar
+from engine.calendar import Calendars, SchoolCalendar, calendars_of
 from engine.cycle import Actor, Cycle
 from engine.directory import CycleSummary, IdempotencyRecord, StoredTemplate
 from engine.errors import Conflict, IdempotencyKeyReused, InvalidTemplate, StaleCycle
@@ -28,6 +28,7 @@ from engine.validation import build_template
 __all__ = [
     "Clock",
     "Fired",
+    "LiveCalendars",
     "Peerloop",
     "TemplateRegistry",
     "export_school",
@@ -50,11 +51,38 @@ def request_digest(value: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-class TemplateRegistry:
-    """One machine per template version, built once: published versions never change."""
+class LiveCalendars:
+    """The school calendars every machine and unit of work counts in.
 
-    def __init__(self, calendar: SchoolCalendar) -> None:
-        self.calendar = calendar
+    Replaced in place when term dates change, so that machines built before count the new
+    days from then on (deadlines already planned keep their dates).
+    """
+
+    __slots__ = ("book",)
+
+    def __init__(self, book: Calendars) -> None:
+        self.book = book
+
+    @property
+    def tz(self) -> tzinfo:
+        return self.book.tz
+
+    def for_network(self, network_id: str | None) -> SchoolCalendar:
+        return self.book.for_network(network_id)
+
+    def replace(self, book: Calendars) -> None:
+        self.book = book
+
+
+class TemplateRegistry:
+    """One machine per template version, built once: published versions never change.
+
+    Args:
+        calendar: one calendar for every network, or a book of each network's calendar.
+    """
+
+    def __init__(self, calendar: SchoolCalendar | Calendars) -> None:
+        self.calendars = LiveCalendars(calendars_of(calendar))
         self._machines: dict[tuple[str, int], WorkflowMachine] = {}
 
     def lookup(self, uow: Callable[..., UnitOfWork]) -> Callable[[str, int], WorkflowMachine]:
@@ -76,7 +104,7 @@ class TemplateRegistry:
         if found is None:
             stored = uow.templates.get(template_id, version)
             doc = read_document(stored.source, f"x.{stored.source_format}")
-            found = WorkflowMachine(build_template(doc.data), self.calendar)
+            found = WorkflowMachine(build_template(doc.data), self.calendars)
             if stored.status == "published":
                 self._machines[key] = found
         return found

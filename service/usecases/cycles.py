@@ -172,10 +172,12 @@ def set_focus(uc: UseCases, cmd: SetFocus, caller: Principal) -> Cycle:
 def set_cycle_date(uc: UseCases, cmd: SetCycleDate, caller: Principal) -> Cycle:
     if cmd.at.tzinfo is None:
         raise InvalidRecord("at", "needs a time zone (such as 2026-03-02T09:00:00+00:00)")
-    calendar = uc.core.registry.calendar
+    calendars = uc.core.registry.calendars
     return uc.core.record(
         cmd.cycle_id,
         uc.actor_of(caller),
-        lambda t, c, a, now: records.set_date(t, c, a, cmd.date_id, cmd.at, now, calendar),
+        lambda t, c, a, now: records.set_date(
+            t, c, a, cmd.date_id, cmd.at, now, calendars.for_network(c.network_id)
+        ),
         expected_version=cmd.expected_version,
     )

@@ -250,7 +250,7 @@ def _may_start(caller: Principal, network_id: str) -> bool:
 
 
 def _year(uc: UseCases) -> tuple[date, date, datetime, datetime]:
-    tz = uc.core.registry.calendar.tz
+    tz = uc.core.registry.calendars.tz
     first, next_first = school_year(uc.now.astimezone(tz).date())
     return (
         first,
@@ -264,7 +264,7 @@ def _year(uc: UseCases) -> tuple[date, date, datetime, datetime]:
 def network_dashboard(uc: UseCases, q: NetworkDashboard, caller: Principal) -> NetworkPage:
     """Raises NotFound for a network the caller does not watch (to them it does not exist)."""
     now = uc.now
-    tz = uc.core.registry.calendar.tz
+    tz = uc.core.registry.calendars.tz
     today = now.astimezone(tz).date()
     with uc.uow(readonly=True) as uow:
         networks = {n.id: n for n in uow.directory.networks()}
@@ -364,7 +364,7 @@ def borough_view(uc: UseCases, q: BoroughView, caller: Principal) -> BoroughPage
     if not watches_borough(caller):
         raise NotFound("borough", "")
     now = uc.now
-    today = now.astimezone(uc.core.registry.calendar.tz).date()
+    today = now.astimezone(uc.core.registry.calendars.tz).date()
     first, last, since, until = _year(uc)
     with uc.uow(readonly=True) as uow:
         networks = uow.directory.networks()

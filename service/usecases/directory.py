@@ -207,7 +207,7 @@ def remove_grant(uc: UseCases, cmd: RemoveGrant, caller: Principal) -> None:
 @handles(MyDeadlineFeed)
 def my_deadline_feed(uc: UseCases, q: MyDeadlineFeed, caller: Principal) -> bytes:
     with uc.uow(readonly=True) as uow:
-        return uc.feeds(uow, caller.person.id, uc.now, uc.core.registry.calendar.tz)
+        return uc.feeds(uow, caller.person.id, uc.now, uc.core.registry.calendars.tz)
 
 
 # -- credentials -------------------------------------------------------------------------------
@@ -225,7 +225,7 @@ def create_token(uc: UseCases, cmd: CreateToken, caller: Principal) -> tuple[Api
             uow, cmd.person_id, cmd.name, now, now + timedelta(days=cmd.days), issued_by=caller.id
         )
         if token.made_by_someone_else:
-            tz = uc.core.registry.calendar.tz
+            tz = uc.core.registry.calendars.tz
             uow.inbox.deliver([token_made_notice(token, caller, tz)], now)
         uow.commit()
     return token, secret

@@ -55,7 +55,7 @@ def cycle_document(uc: UseCases, q: CycleDocument, caller: Principal) -> Documen
     """Raises NotFound for an unknown or invisible cycle, and for the report to someone who
     may not read it; AccessDenied for the plan or the self-evaluation to someone who sees the
     cycle but not that part of it."""
-    at = uc.now.astimezone(uc.core.registry.calendar.tz)
+    at = uc.now.astimezone(uc.core.registry.calendars.tz)
     who = caller.person.name
     if q.kind == "report":
         found = report_page(uc, ReportPage(q.cycle_id), caller)

@@ -613,3 +613,50 @@ class SupportSuggestions:
     may read (for the cycle's support page)."""
 
     cycle_id: str
+
+
+# -- school calendars ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkCalendars:
+    """Every network with where its school days come from (its own, the default, weekdays)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkCalendar:
+    """A network's school calendar: its terms, the school days each gives, and its closures.
+
+    `network_id` None is the partnership's default, used by networks without their own.
+    """
+
+    network_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SetNetworkCalendar:
+    """Replace a network's terms and closures (admin); deadlines planned from now on count them."""
+
+    network_id: str | None
+    terms: tuple[tuple[str, date, date], ...]
+    closures: tuple[tuple[str, date], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportNetworkCalendar:
+    """A network's calendar from an ICS or YAML file's bytes (admin).
+
+    With `dry_run` nothing is stored: the answer is the calendar as it would be.
+    """
+
+    network_id: str | None
+    data: bytes
+    filename: str
+    dry_run: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveNetworkCalendar:
+    """Drop a network's own calendar (admin): it counts the partnership's default again."""
+
+    network_id: str | None

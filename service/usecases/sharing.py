@@ -104,7 +104,7 @@ def break_the_glass(uc: UseCases, cmd: BreakTheGlass, caller: Principal) -> Brea
             new_id("bg"), cycle.id, caller.id, reason, now, now + BREAK_GLASS_PERIOD
         )
         uow.break_glass.add(opening)
-        tz = uc.core.registry.calendar.tz
+        tz = uc.core.registry.calendars.tz
         note = (
             "opened the review report, self-review and evidence files by break-glass until "
             f"{in_words(opening.until, tz)}, giving the reason: {reason}"

@@ -109,7 +109,7 @@ def action_flag(action: Action, today: date) -> str | None:
 @handles(MyTasks)
 def my_tasks(uc: UseCases, q: MyTasks, caller: Principal) -> Tasks:
     now = uc.now
-    today = now.astimezone(uc.core.registry.calendar.tz).date()
+    today = now.astimezone(uc.core.registry.calendars.tz).date()
     owner_keys = {caller.id, caller.person.email.lower()}
     tasks = Tasks()
     with uc.uow(readonly=True) as uow:
@@ -409,6 +409,6 @@ def plan_page(uc: UseCases, q: PlanPage, caller: Principal) -> PageOfPlan:
         schools = {s.id: (s.name, s.network_id) for s in uow.directory.schools()}
         networks = {n.id: n.name for n in uow.directory.networks()}
     findings = list(cycle.findings.values()) if ctx.access.may("report") else None
-    today = uc.now.astimezone(uc.core.registry.calendar.tz).date()
+    today = uc.now.astimezone(uc.core.registry.calendars.tz).date()
     page = PageOfCycle(page.context, page.moves, page.history, names, page.school)
     return PageOfPlan(page, today, findings, owners, schools, networks)

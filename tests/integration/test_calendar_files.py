@@ -11,17 +11,17 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 
-from adapters.calendar_files import (
-    CalendarBook,
-    CalendarFileError,
-    load_calendars,
-    read_ics,
-    read_yaml,
-    save_calendar,
-)
 from adapters.migrate import upgrade
+from adapters.sql_calendars import load_calendars, save_calendar
 from adapters.tables import NetworkRow
-from engine.calendar import SchoolCalendar, TermCalendar, WeekdayCalendar, add_school_days
+from engine.calendar import (
+    CalendarBook,
+    SchoolCalendar,
+    TermCalendar,
+    WeekdayCalendar,
+    add_school_days,
+)
+from service.calendar_files import CalendarFileError, read_ics, read_yaml
 from service.cli import main
 from tests.integration.test_deadlines_sweep import LEAD, LONDON, make_world
 

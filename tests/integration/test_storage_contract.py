@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from adapters.clock import FixedClock
 from engine import records as R
-from engine.calendar import WeekdayCalendar
+from engine.calendar import CalendarSpec, WeekdayCalendar
 from engine.cycle import Actor, Member
 from engine.directory import (
     ApiToken,
@@ -348,3 +348,28 @@ def test_expected_version_guards_fire(app: Peerloop) -> None:
     with pytest.raises(StaleCycle):
         app.fire(cycle.id, "reopen", as_(LEAD), expected_version=cycle.version)
     assert app.cycle(cycle.id).stage == "on_hold"
+
+
+def test_calendars_are_kept_per_network_and_replaced_whole(app: Peerloop) -> None:
+    autumn = CalendarSpec(
+        (("Autumn 1", date(2026, 9, 3), date(2026, 10, 23)),),
+        (("INSET day", date(2026, 9, 3)), ("Training day", date(2026, 10, 2))),
+    )
+    with app.uow() as uow:
+        assert uow.calendars.book(UTC).specs == {}
+        uow.calendars.save("n1", autumn)
+        uow.calendars.save(None, CalendarSpec((("Year", date(2026, 9, 1), date(2027, 7, 20)),)))
+        uow.commit()
+    with app.uow() as uow:
+        book = uow.calendars.book(UTC)
+        assert book.specs["n1"] == autumn and book.source("n2") == "default"
+        shorter = CalendarSpec((("Autumn 1", date(2026, 9, 7), date(2026, 10, 23)),))
+        uow.calendars.save("n1", shorter)  # replaces, closures included
+        assert uow.calendars.book(UTC).specs["n1"] == shorter
+        # Leaving without commit keeps what was there.
+    with app.uow() as uow:
+        assert uow.calendars.book(UTC).specs["n1"] == autumn
+        assert uow.calendars.remove("n1") is True and uow.calendars.remove("n2") is False
+        uow.commit()
+    with app.uow(readonly=True) as uow:
+        assert set(uow.calendars.book(UTC).specs) == {None}

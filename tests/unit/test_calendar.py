@@ -6,9 +6,18 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from engine.calendar import TermCalendar, WeekdayCalendar, add_school_days
+from engine.calendar import (
+    CalendarBook,
+    CalendarSpec,
+    TermCalendar,
+    WeekdayCalendar,
+    add_school_days,
+    calendars_of,
+    school_days,
+)
 from engine.errors import CalendarExhausted
-from tests.unit.helpers import LONDON, autumn_2026_calendar
+from engine.machine import WorkflowMachine
+from tests.unit.helpers import LONDON, autumn_2026_calendar, build, full_template, make_cycle
 
 CAL = autumn_2026_calendar()
 
@@ -113,3 +122,47 @@ def test_weekday_calendar() -> None:
     assert add_school_days(cal, friday, 1) == datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
     assert add_school_days(cal, friday, 5) == datetime(2026, 11, 6, 10, 0, tzinfo=UTC)
     assert not cal.is_school_day(date(2026, 10, 31))
+
+
+def _autumn_spec() -> CalendarSpec:
+    return CalendarSpec(
+        terms=(
+            ("Autumn 1", date(2026, 9, 3), date(2026, 10, 23)),
+            ("Autumn 2", date(2026, 11, 2), date(2026, 12, 18)),
+        ),
+        closures=(("INSET day", date(2026, 9, 3)),),
+    )
+
+
+def test_each_network_counts_its_own_school_days_else_the_default_else_weekdays() -> None:
+    book = CalendarBook(LONDON, {"north": _autumn_spec()})
+    assert book.source("north") == "own" and book.source("south") == "weekdays"
+    assert not book.for_network("north").is_school_day(date(2026, 10, 26))  # half-term
+    assert book.for_network("south").is_school_day(date(2026, 10, 26))  # a Monday
+    # A partnership default applies to every network without its own.
+    with_default = CalendarBook(LONDON, {"north": _autumn_spec(), None: CalendarSpec()})
+    assert with_default.source("south") == "default"
+    assert with_default.for_network("north") is with_default.for_network("north")  # built once
+
+
+def test_a_cycle_counts_the_school_days_of_its_own_network() -> None:
+    machine = WorkflowMachine(
+        build(full_template()), CalendarBook(LONDON, {"nlc1": _autumn_spec()})
+    )
+    monday = datetime(2026, 10, 19, 9, 0, tzinfo=LONDON)
+    north = make_cycle(machine.template, "workshop", stage_entered_at=monday)
+    south = make_cycle(machine.template, "workshop", stage_entered_at=monday, network_id="nlc2")
+    # Ten school days from Monday 19 October: across half-term in nlc1, two weeks in nlc2.
+    assert [d.at for d in machine.deadlines(north)] == [datetime(2026, 11, 9, 9, 0, tzinfo=LONDON)]
+    assert [d.at for d in machine.deadlines(south)] == [datetime(2026, 11, 2, 9, 0, tzinfo=LONDON)]
+    assert machine.calendar_for(south).is_school_day(date(2026, 10, 26))
+
+
+def test_school_days_are_counted_inclusively() -> None:
+    spec = _autumn_spec()
+    cal = spec.calendar(LONDON)
+    # 3 Sep (INSET) to 23 Oct: 37 weekdays, less the INSET day.
+    assert school_days(cal, date(2026, 9, 3), date(2026, 10, 23)) == 36
+    assert school_days(cal, date(2026, 10, 24), date(2026, 11, 1)) == 0
+    assert school_days(WeekdayCalendar(LONDON), date(2026, 10, 26), date(2026, 10, 30)) == 5
+    assert calendars_of(cal).for_network("anything") is cal

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters.calendar_files import read_yaml
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.scheduler import DeadlineSweeper
 from adapters.sql_cycles import SqlCycleRepository
@@ -17,6 +16,7 @@ from engine.cycle import ACTION_STATUSES, DONE_STATUSES, Action, Cycle
 from engine.deadlines import action_deadlines, action_flags
 from engine.requirements import evaluate
 from engine.template import RequirementRef
+from service.calendar_files import read_yaml
 from tests.unit.helpers import NOW, build, full_template, make_cycle
 
 STATUSES = [None, *ACTION_STATUSES]
@@ -60,9 +60,9 @@ def test_the_default_time_zone_and_calendar() -> None:
 
 def test_the_adapters_default_to_it() -> None:
     london = ZoneInfo(DEFAULT_TIMEZONE)
-    assert SqlCycleRepository(cast(Any, None)).calendar is default_calendar()
+    assert SqlCycleRepository(cast(Any, None)).calendars.for_network("any") is default_calendar()
     with InMemoryUnitOfWork(InMemoryStore()) as uow:
-        assert uow.cycles.calendar is default_calendar()
+        assert uow.cycles.calendars.for_network(None) is default_calendar()
     sweeper = DeadlineSweeper(
         cast(Any, None), cast(Any, None), lambda: datetime.now(london), move=cast(Any, None)
     )

@@ -466,7 +466,9 @@ class ShippedCycles(RuleBasedStateMachine):
             when = now + timedelta(days=data.draw(st.integers(-30, 90), label="days"))
             if data.draw(st.booleans(), label="naive"):
                 when = when.replace(tzinfo=None)
-            change = partial(records.set_date, t, c, actor, date_id, when, now, self.m.calendar)
+            change = partial(
+                records.set_date, t, c, actor, date_id, when, now, self.m.calendar_for(c)
+            )
         elif kind == "member":
             member = Member(
                 pick(PEOPLE, "person"),
@@ -538,7 +540,9 @@ class ShippedCycles(RuleBasedStateMachine):
             for d in t.dates:
                 visit = self.now + timedelta(days=14)
                 steps.append(
-                    partial(records.set_date, t, c, root, d.id, visit, self.now, self.m.calendar)
+                    partial(
+                        records.set_date, t, c, root, d.id, visit, self.now, self.m.calendar_for(c)
+                    )
                 )
         if "team" in collects:
             team = [("p1", "review_lead", "s1"), ("p2", "reviewer", "s2"), ("p3", "reviewer", "s3")]

@@ -1,4 +1,4 @@
-"""School calendars per network: term dates and closures from YAML or ICS, stored in SQL.
+"""School calendars per network read from YAML or ICS: term dates and closures.
 
 YAML (one file for the whole partnership; `default` applies to networks without their own):
 
@@ -24,63 +24,29 @@ All-day events end the day before their DTEND, as RFC 5545 says.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
-import sqlalchemy as sa
 import yaml
 
-from adapters.tables import ClosureRow, TermRow
-from engine.calendar import DEFAULT_TIMEZONE, SchoolCalendar, TermCalendar, WeekdayCalendar
+from engine.calendar import DEFAULT_TIMEZONE, CalendarBook, CalendarSpec
 
 __all__ = [
-    "CalendarBook",
     "CalendarFileError",
     "CalendarSpec",
-    "load_calendars",
+    "read_calendar",
     "read_ics",
     "read_yaml",
-    "save_calendar",
 ]
 
-TERM = TermRow.__table__
-CLOSURE = ClosureRow.__table__
 DEFAULT = "default"
 
 
 class CalendarFileError(ValueError):
     """The calendar file is not one Peerloop can read; the message says where."""
-
-
-@dataclass(frozen=True, slots=True)
-class CalendarSpec:
-    """A network's calendar as written: named terms and named closure days."""
-
-    terms: tuple[tuple[str, date, date], ...] = ()
-    closures: tuple[tuple[str, date], ...] = ()
-
-    def calendar(self, tz: tzinfo) -> TermCalendar:
-        return TermCalendar.of(
-            [(first, last) for _, first, last in self.terms], [d for _, d in self.closures], tz
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class CalendarBook:
-    """Every network's calendar; `None` is the default for networks without their own."""
-
-    tz: tzinfo
-    specs: Mapping[str | None, CalendarSpec] = field(default_factory=dict)
-
-    def for_network(self, network_id: str | None) -> SchoolCalendar:
-        spec = self.specs.get(network_id) or self.specs.get(None)
-        if spec is None or not spec.terms:
-            return WeekdayCalendar(self.tz)
-        return spec.calendar(self.tz)
 
 
 def _day(value: Any, where: str) -> date:
@@ -223,37 +189,23 @@ def read_ics(data: str | bytes, tz: tzinfo | None = None) -> CalendarSpec:
     return CalendarSpec(tuple(sorted(terms, key=lambda t: t[1])), tuple(sorted(closures)))
 
 
-def save_calendar(conn: sa.Connection, network_id: str | None, spec: CalendarSpec) -> None:
-    """Replace a network's (or the default) terms and closures, in the caller's transaction."""
-    for table in (TERM, CLOSURE):
-        col = table.c.network_id
-        cond = col.is_(None) if network_id is None else col == network_id
-        conn.execute(table.delete().where(cond))
-    if spec.terms:
-        conn.execute(
-            TERM.insert(),
-            [
-                {"network_id": network_id, "name": n[:100], "first_day": f, "last_day": la}
-                for n, f, la in spec.terms
-            ],
-        )
-    if spec.closures:
-        conn.execute(
-            CLOSURE.insert(),
-            [{"network_id": network_id, "day": d, "name": n[:100]} for n, d in spec.closures],
-        )
+def read_calendar(data: bytes, filename: str, tz: tzinfo) -> CalendarSpec:
+    """One network's calendar from an uploaded file: ICS (by its name or its first line) or
+    YAML with `terms` and `closures` at the top level.
 
-
-def load_calendars(conn: sa.Connection, tz: tzinfo) -> CalendarBook:
-    """Every stored calendar."""
-    terms: dict[str | None, list[tuple[str, date, date]]] = {}
-    for r in conn.execute(sa.select(TERM).order_by(TERM.c.first_day)).mappings():
-        terms.setdefault(r["network_id"], []).append((r["name"], r["first_day"], r["last_day"]))
-    closures: dict[str | None, list[tuple[str, date]]] = {}
-    for r in conn.execute(sa.select(CLOSURE).order_by(CLOSURE.c.day)).mappings():
-        closures.setdefault(r["network_id"], []).append((r["name"], r["day"]))
-    specs = {
-        net: CalendarSpec(tuple(terms.get(net, ())), tuple(closures.get(net, ())))
-        for net in set(terms) | set(closures)
-    }
-    return CalendarBook(tz, specs)
+    Raises:
+        CalendarFileError: the file is neither, or is a whole partnership's YAML (`networks:`).
+    """
+    head = data.lstrip()[:15].upper()
+    if filename.lower().endswith((".ics", ".ical")) or head.startswith(b"BEGIN:VCALENDAR"):
+        return read_ics(data, tz)
+    book = read_yaml(data)
+    if set(book.specs) != {None}:
+        raise CalendarFileError(
+            "this file names networks: it holds the whole partnership's calendars, which "
+            "`peerloop calendar import` loads; upload one network's terms and closures here"
+        )
+    spec = book.specs[None]
+    if not spec.terms:
+        raise CalendarFileError("the file has no terms: give each term's first and last day")
+    return spec

@@ -49,9 +49,11 @@ from service.schemas import (
     TokenView,
 )
 from service.schemas.access import BreakGlassView
+from service.schemas.calendar import ClosureView, NetworkCalendarView, TermView
 from service.schemas.inbox import InboxView, NotificationView
 from service.schemas.tasks import CycleTasksView, OwnedActionView, TasksView
 from service.usecases.base import CycleContext
+from service.usecases.calendars import CalendarOfNetwork
 from service.usecases.core import Fired
 from service.usecases.inbox import Inbox
 from service.usecases.tasks import Tasks
@@ -450,4 +452,29 @@ def deadline_view(d: DeadlineRow) -> DeadlineView:
         action_id=d.action_id,
         status=d.status,
         fired_at=d.fired_at,
+    )
+
+
+def network_calendar_view(v: CalendarOfNetwork) -> NetworkCalendarView:
+    return NetworkCalendarView(
+        network_id=v.network_id,
+        network_name=v.network_name,
+        source=v.source,
+        timezone=v.timezone,
+        school_days=v.school_days,
+        terms=[
+            TermView(
+                name=t.name,
+                first=t.first,
+                last=t.last,
+                school_days=t.school_days,
+                closures=[
+                    ClosureView(
+                        name=c.name, first=c.first, last=c.last, school_days_lost=c.school_days_lost
+                    )
+                    for c in t.closures
+                ],
+            )
+            for t in v.terms
+        ],
     )

@@ -150,6 +150,8 @@ def _tz_name(uc: UseCases) -> str:
 
 @handles(NetworkCalendars)
 def network_calendars(uc: UseCases, q: NetworkCalendars, caller: Principal) -> list[CalendarLine]:
+    if q.admin:
+        caller.require_admin()
     first, last = school_year(uc.now.astimezone(uc.core.registry.calendars.tz).date())
     with uc.uow(readonly=True) as uow:
         book = uow.calendars.book(uc.core.registry.calendars.tz)
@@ -172,6 +174,8 @@ def network_calendars(uc: UseCases, q: NetworkCalendars, caller: Principal) -> l
 
 @handles(NetworkCalendar)
 def network_calendar(uc: UseCases, q: NetworkCalendar, caller: Principal) -> CalendarOfNetwork:
+    if q.admin:
+        caller.require_admin()
     with uc.uow(readonly=True) as uow:
         name = _network_name(uow, q.network_id)
         book = uow.calendars.book(uc.core.registry.calendars.tz)

@@ -620,17 +620,24 @@ class SupportSuggestions:
 
 @dataclass(frozen=True, slots=True)
 class NetworkCalendars:
-    """Every network with where its school days come from (its own, the default, weekdays)."""
+    """Every network with where its school days come from (its own, the default, weekdays).
+
+    `admin`: asked for the admin pages, which only an admin may open.
+    """
+
+    admin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class NetworkCalendar:
     """A network's school calendar: its terms, the school days each gives, and its closures.
 
-    `network_id` None is the partnership's default, used by networks without their own.
+    `network_id` None is the partnership's default, used by networks without their own;
+    `admin`: asked for the admin pages, which only an admin may open.
     """
 
     network_id: str | None
+    admin: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Router
 
 from service.web.admin import admin_routes
+from service.web.admin_calendars import calendar_routes
 from service.web.dashboard import dashboard_routes
 from service.web.documents import documents_routes
 from service.web.pages import PAGE_ROUTES, error_page
@@ -28,6 +29,7 @@ def pages_router(max_upload_bytes: int) -> Router:
             *dashboard_routes(),
             *documents_routes(),
             *admin_routes(),
+            *calendar_routes(),
             *PAGE_ROUTES,
         ],
         exception_handlers={Exception: error_page},

@@ -1,7 +1,7 @@
 """The demo's admin in a real browser (Debian's Chromium): a template pasted with two mistakes,
 each shown at its line, fixed and published by keyboard; the versions compared; people and
-grants; a GIAS file previewed with its bad row and imported when confirmed. axe-core on every
-page and state reached.
+grants; a GIAS file previewed with its bad row and imported when confirmed; a network's term
+dates checked, saved and removed. axe-core on every page and state reached.
 
 What these add to the demo (a template of its own id, schools of no network) leaves the
 networks, their schools and their cycles as the other browser tests find them.
@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.unit.test_calendar_usecases import HALF_TERM_ICS
 from tests.web.conftest import ROOT, Demo, assert_accessible, screenshot
 from tests.web.test_pages_in_a_browser import sign_in_with_the_keyboard
 
@@ -218,3 +219,43 @@ def test_a_gias_file_is_previewed_with_its_bad_row_then_imported(
     assert "Quayside Academy" not in page.inner_text("main")  # its row had the problem
     assert {"131301", "131302", "100601", "102701"} <= urns(demo)
     assert_accessible(page, "schools just imported")
+
+
+def test_a_networks_term_dates_are_checked_then_saved_and_removed_by_keyboard(
+    page: Any, demo: Demo, tmp_path: Path
+) -> None:
+    ics = tmp_path / "southside-terms.ics"
+    ics.write_bytes(HALF_TERM_ICS)
+    sign_in_with_the_keyboard(page, demo, "admin")
+    page.goto(f"{demo.base}/app/admin/calendars")
+    assert page.inner_text("h1") == "School calendars"
+    assert_accessible(page, "the school calendars")
+    page.focus("a[href='/app/admin/calendars/nlc-south']")
+    press_and_load(page)
+    assert "No terms are loaded" in page.inner_text("main")
+
+    page.set_input_files("#file", str(ics))
+    page.focus("#file")
+    tab_to(page, "el.tagName === 'BUTTON' && el.innerText === 'Check the terms'")
+    press_and_load(page)
+    assert page.inner_text("h1").startswith("Check the calendar for")
+    table = page.inner_text(".terms-table")
+    assert "Autumn half-term: Monday 26 October 2026 to Friday 30 October 2026" in table
+    assert "71" in page.inner_text(".terms-table tfoot")
+    assert_accessible(page, "a calendar's preview")
+    screenshot(page, "admin-calendar")
+
+    tab_to(page, "el.tagName === 'BUTTON' && el.innerText.startsWith('Save these terms')")
+    press_and_load(page)
+    assert "Deadlines planned from now on count these school days" in page.inner_text(".banner")
+    auth = {"Authorization": f"Bearer {demo.token('admin')}"}
+    saved = httpx.get(f"{demo.base}/networks/nlc-south/calendar", headers=auth).json()
+    assert (saved["source"], saved["school_days"]) == ("own", 71)
+    assert_accessible(page, "a calendar just saved")
+
+    # Removed again, so the other browser tests find the demo's weekdays.
+    tab_to(page, "el.tagName === 'BUTTON' && el.innerText === 'Remove the terms'")
+    press_and_load(page)
+    assert "counts Monday to Friday again" in page.inner_text(".banner")
+    removed = httpx.get(f"{demo.base}/networks/nlc-south/calendar", headers=auth).json()
+    assert removed["source"] == "weekdays"

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from engine.access import Principal
 from engine.calendar import CalendarBook, CalendarSpec, school_days
 from engine.errors import InvalidRecord
+from engine.network import school_year
 from engine.ports import UnitOfWork
 from service.calendar_files import CalendarFileError, read_calendar
 from service.usecases.base import UseCases, handles
@@ -29,7 +30,6 @@ __all__ = [
     "CalendarOfNetwork",
     "ClosureSpan",
     "TermOfCalendar",
-    "school_year",
 ]
 
 MAX_CALENDAR_BYTES = 1024 * 1024
@@ -87,13 +87,7 @@ class CalendarLine:
     source: str
     terms: int
     school_days_this_year: int
-    """School days in the school year of today (1 September to 31 August)."""
-
-
-def school_year(today: date) -> tuple[date, date]:
-    """The English school year holding `today`: 1 September to 31 August."""
-    start = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
-    return start, date(start.year + 1, 8, 31)
+    """School days in the school year of today (from 1 September)."""
 
 
 def _spans(days: Iterable[tuple[str, date]]) -> list[ClosureSpan]:
@@ -152,7 +146,8 @@ def _tz_name(uc: UseCases) -> str:
 def network_calendars(uc: UseCases, q: NetworkCalendars, caller: Principal) -> list[CalendarLine]:
     if q.admin:
         caller.require_admin()
-    first, last = school_year(uc.now.astimezone(uc.core.registry.calendars.tz).date())
+    first, next_first = school_year(uc.now.astimezone(uc.core.registry.calendars.tz).date())
+    last = next_first - timedelta(days=1)
     with uc.uow(readonly=True) as uow:
         book = uow.calendars.book(uc.core.registry.calendars.tz)
         networks = [(None, DEFAULT_NAME)] + [(n.id, n.name) for n in uow.directory.networks()]

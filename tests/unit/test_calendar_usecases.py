@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.errors import AccessDenied, InvalidRecord, NotFound
-from service.usecases.calendars import school_year
 from service.usecases.messages import (
     ImportNetworkCalendar,
     NetworkCalendar,
@@ -140,9 +139,3 @@ def test_an_ics_file_is_previewed_then_imported(world: Any) -> None:
         )
     with pytest.raises(AccessDenied):
         uc.handle(ImportNetworkCalendar("n1", HALF_TERM_ICS, "terms.ics"), who["pl"])
-
-
-def test_the_school_year_runs_from_september_to_august() -> None:
-    assert school_year(date(2026, 12, 3)) == (date(2026, 9, 1), date(2027, 8, 31))
-    assert school_year(date(2027, 8, 31)) == (date(2026, 9, 1), date(2027, 8, 31))
-    assert school_year(date(2027, 9, 1)) == (date(2027, 9, 1), date(2028, 8, 31))

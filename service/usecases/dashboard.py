@@ -12,9 +12,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from engine.access import Principal, access_to, starter_roles
+from engine.access import Principal, access_to, actor_for, starter_roles
 from engine.directory import CycleSummary, Network, School
 from engine.errors import AccessDenied, NotFound
 from engine.network import (
@@ -119,6 +119,18 @@ class Upcoming:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamToSet:
+    """A cycle in a stage that collects its review team, which the caller may set."""
+
+    cycle_id: str
+    school: str
+    template: str
+    stage: str
+    members: int
+    due_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class NetworkPage:
     """A network's dashboard, or (with `network` None) the networks the caller may choose."""
 
@@ -138,6 +150,7 @@ class NetworkPage:
     may_start: bool = False
     templates: list[tuple[str, str]] = field(default_factory=list)
     """(id, title) of the templates the network's cycles run, for the heatmap's choice."""
+    teams: list[TeamToSet] = field(default_factory=list)
 
     @property
     def under_way(self) -> int:
@@ -241,6 +254,39 @@ def _actions(
     return lines
 
 
+def _teams_to_set(
+    uow: UnitOfWork,
+    caller: Principal,
+    filters: list[CycleFilter],
+    templates: dict[str, Template],
+    names: dict[str, str],
+) -> list[TeamToSet]:
+    """Cycles in a stage whose template collects the team, where the caller holds a role that
+    sets it: the partnership lead's "who reviews whom" work, soonest due first."""
+    found: dict[str, TeamToSet] = {}
+    for t in templates.values():
+        for stage in t.stages:
+            setters = frozenset(stage.collects.get("team", ()))
+            if not setters:
+                continue
+            narrowed = [dataclasses.replace(f, template_id=t.id, stage=stage.id) for f in filters]
+            for summary in _listed(uow, narrowed, limit=LISTED):
+                cycle = uow.cycles.get(summary.id)
+                roles = actor_for(caller.person, caller.grants, cycle).roles
+                if not (roles & setters or caller.is_admin):
+                    continue
+                found[cycle.id] = TeamToSet(
+                    cycle.id,
+                    names.get(cycle.host_school_id, cycle.host_school_id),
+                    t.title,
+                    stage.title,
+                    len(cycle.team),
+                    summary.next_due_at,
+                )
+    far = datetime.max.replace(tzinfo=UTC)
+    return sorted(found.values(), key=lambda x: (x.due_at or far, x.school))[:LISTED]
+
+
 def _may_start(caller: Principal, network_id: str) -> bool:
     try:
         starter_roles(caller, network_id)
@@ -304,6 +350,7 @@ def network_dashboard(uc: UseCases, q: NetworkDashboard, caller: Principal) -> N
         )
         overdue_lines = _actions(uow, caller, overdue_actions, names)
         soon_lines = _actions(uow, caller, soon, names)
+        teams = _teams_to_set(uow, caller, filters, templates, names)
     upcoming = [
         Upcoming(
             s.next_due_at.astimezone(tz).date(),
@@ -334,6 +381,7 @@ def network_dashboard(uc: UseCases, q: NetworkDashboard, caller: Principal) -> N
         not_started,
         _may_start(caller, network_id),
         [(t.template_id, t.title) for t in stages],
+        teams,
     )
 
 

@@ -252,3 +252,26 @@ def test_the_admin_sees_every_network_side_by_side(site: World) -> None:
             )
         assert "<svg" in page.text and "Cycles under way in each network" in page.text
         assert admin.get("/app/network/nlc-n/cycles?overdue=1").text.count(f"/app/cycles/{c}") == 1
+
+
+def test_the_partnership_lead_sets_review_teams_from_the_dashboard(site: World) -> None:
+    c = start(site)
+    spp_to(site, c, "pre_review", fill=False)  # the self-review submitted: a team to choose
+    with browser(site) as pl:
+        sign_in(pl, "pl_own")
+        page = pl.get("/app/network/nlc-n").text
+        teams = page.split('id="teams"')[1].split("</ul>")[0]
+        assert "Host Primary School: Schools Partnership Programme" in teams
+        assert "no team yet" in teams and f'href="/app/cycles/{c}/team"' in teams
+        # The link opens the team page, where the team is chosen.
+        team_page = pl.get(f"/app/cycles/{c}/team")
+        assert team_page.status_code == 200 and "<h1>Team and dates</h1>" in team_page.text
+    assign(site, c, "review_lead", "review_lead")
+    with browser(site) as pl:
+        sign_in(pl, "pl_own")
+        teams = pl.get("/app/network/nlc-n").text.split('id="teams"')[1].split("</ul>")[0]
+        assert "1 member chosen" in teams
+    with browser(site) as chair:
+        # The chair watches the network but does not set teams: no list to act on.
+        sign_in(chair, "chair_own")
+        assert 'id="teams"' not in chair.get("/app/network/nlc-n").text

@@ -26,6 +26,7 @@ from engine.team import team_warnings
 from engine.template import Template
 from service.usecases.base import CycleContext, UseCases, handles
 from service.usecases.cycles import list_cycles
+from service.usecases.dashboard_reports import PartnerSuggestions, partner_suggestions
 from service.usecases.messages import (
     CyclePage,
     ListCycles,
@@ -364,7 +365,9 @@ class PageOfPlan:
 
     `findings` is None when the viewer may not read the report; `owners` (who may own an
     action: the host school's people and the team) only for those who may write actions now;
-    `schools` and `networks` (id to name) for choosing a partner school.
+    `schools` and `networks` (id to name) for choosing a partner school; `suggestions`, for
+    each area to develop, the partner schools strong in its question (from the reports the
+    viewer reads; none when they may not read this cycle's report).
     """
 
     page: PageOfCycle
@@ -373,6 +376,7 @@ class PageOfPlan:
     owners: list[tuple[str, str, str]]  # (person id, name, "host" or a team role)
     schools: dict[str, tuple[str, str | None]]  # school id -> (name, network id)
     networks: dict[str, str]
+    suggestions: PartnerSuggestions = field(default_factory=PartnerSuggestions)
 
     @property
     def context(self) -> CycleContext:
@@ -408,7 +412,13 @@ def plan_page(uc: UseCases, q: PlanPage, caller: Principal) -> PageOfPlan:
             ]
         schools = {s.id: (s.name, s.network_id) for s in uow.directory.schools()}
         networks = {n.id: n.name for n in uow.directory.networks()}
-    findings = list(cycle.findings.values()) if ctx.access.may("report") else None
+        reads_report = ctx.access.may("report")
+        suggestions = (
+            partner_suggestions(uc, uow, caller, cycle, ctx.template)
+            if reads_report and ctx.template.stage(cycle.stage).collects.get("support")
+            else PartnerSuggestions()
+        )
+    findings = list(cycle.findings.values()) if reads_report else None
     today = uc.now.astimezone(uc.core.registry.calendars.tz).date()
     page = PageOfCycle(page.context, page.moves, page.history, names, page.school)
-    return PageOfPlan(page, today, findings, owners, schools, networks)
+    return PageOfPlan(page, today, findings, owners, schools, networks, suggestions)

@@ -35,6 +35,7 @@ from engine.errors import (
 from engine.records import collectable
 from service.routes.common import PathId
 from service.usecases.base import CycleContext
+from service.usecases.dashboard_reports import PartnerSuggestions
 from service.usecases.messages import (
     AddSupportLink,
     LogSupportActivity,
@@ -135,6 +136,8 @@ class Plan:
     schools: dict[str, tuple[str, str | None]]
     """Every school by id: its name and network (for choosing a partner school)."""
     networks: dict[str, str]
+    suggestions: PartnerSuggestions
+    """Partner schools strong where the review found areas to develop."""
 
     @property
     def counts(self) -> list[tuple[Rag, int]]:
@@ -186,7 +189,16 @@ def _plan(request: Request[Any, Any, Any], principal: Principal, cycle_id: str) 
     may = collectable(template, cycle, ctx.access.actor)
     groups = [g for g in owners if g[1]]
     return Plan(
-        ctx, page.school, names, rows, groups, found.findings, may, found.schools, found.networks
+        ctx,
+        page.school,
+        names,
+        rows,
+        groups,
+        found.findings,
+        may,
+        found.schools,
+        found.networks,
+        found.suggestions,
     )
 
 
@@ -460,6 +472,24 @@ def _support_page(
         groups.setdefault(networks.get(s.network_id or "", "No network"), []).append((s.id, s.name))
     school_names = {s.id: s.name for s in schools}
     areas = [f.text for f in plan.findings or () if f.kind in _TO_DEVELOP]
+    # Schools strong in the question of an area to develop come first, and each area says
+    # which they are: the support map's suggestions, from the reports the viewer reads.
+    strong_in = {
+        text: list(dict.fromkeys(s.partner.school_id for s in plan.suggestions.for_area(text)))
+        for text in dict.fromkeys(areas)
+    }
+    suggested = list(dict.fromkeys(sid for sids in strong_in.values() for sid in sids))
+    if suggested:
+        groups = {
+            net: [(sid, name) for sid, name in members if sid not in suggested]
+            for net, members in groups.items()
+        }
+        groups = {
+            "Suggested: strong where the review found areas to develop": [
+                (sid, school_names.get(sid, sid)) for sid in suggested
+            ],
+            **{net: members for net, members in groups.items() if members},
+        }
     return _page(
         request,
         "support.html",
@@ -469,6 +499,10 @@ def _support_page(
         school_names=school_names,
         school_groups=list(groups.items()),
         areas=list(dict.fromkeys(areas)),
+        strong_in={
+            t: [school_names.get(sid, sid) for sid in sids] for t, sids in strong_in.items()
+        },
+        suggested_from=plan.suggestions.reports if suggested else 0,
         errors=_problems(plan, errors, refused),
         form=form or {},
         saved=request.query_params.get("saved"),

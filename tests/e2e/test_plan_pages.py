@@ -11,7 +11,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from tests.e2e.flows import move, sign, spp_to, spp_workshop, start
+from tests.e2e.flows import SPP_QUESTIONS, assign, move, ok, sign, spp_to, spp_workshop, start
 from tests.e2e.test_pages import browser, csrf, sign_in
 from tests.e2e.world import World
 
@@ -435,3 +435,50 @@ def test_what_people_type_is_shown_as_text(site: World) -> None:
         assert r.status_code == 200
         assert "<script>alert(1)</script>" not in r.text and "<b>x</b>" not in r.text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
+
+
+def test_partner_schools_strong_in_an_area_are_suggested_from_reports_shared_with_the_host(
+    site: World,
+) -> None:
+    question = SPP_QUESTIONS[1]
+    # The host's cycle, with an area to develop on the question, up to school-to-school support.
+    c = start(site)
+    spp_to(site, c, "peer_review")
+    area = "Gaps for disadvantaged pupils are not closing."
+    body = {"kind": "area_to_develop", "text": area, "question_id": question}
+    ok(site.post("review_lead", f"/cycles/{c}/findings", json=body), 201)
+    move(site, "review_lead", c, "complete_peer_review")
+    spp_workshop(site, c)
+    move(site, "champion", c, "agree_actions")
+    # Elm Primary's review found a strength on the same question.
+    partner = start(site, school="sch-e")
+    force = {"force_reason": "set-up of the partner school's review"}
+    move(site, "admin", partner, "submit_self_review", json=force)
+    assign(site, partner, "reviewer", "reviewer")
+    move(site, "admin", partner, "start_peer_review", json=force)
+    strength = {"kind": "strength", "text": "Disadvantaged pupils thrive.", "question_id": question}
+    ok(site.post("reviewer", f"/cycles/{partner}/findings", json=strength), 201)
+
+    def support_form(who: str) -> str:
+        with signed_in(site, who) as person:
+            page = person.get(f"/app/cycles/{c}/support").text
+        return page.split('id="add-link-heading"')[1].split("</form>")[0]
+
+    # Not shared with the host yet: nothing is suggested.
+    form = support_form("head_own")
+    assert "Suggested" not in form and "Strong in this" not in form
+    ok(
+        site.post(
+            "head_other",
+            f"/cycles/{partner}/shares",
+            json={"grantee_kind": "school", "grantee_id": "sch-h"},
+        ),
+        201,
+    )
+    form = support_form("head_own")
+    suggested = form.split("<optgroup")[1]
+    assert 'label="Suggested: strong where the review found areas to develop"' in suggested
+    assert '<option value="sch-e">Elm Primary School</option>' in suggested.split("</optgroup>")[0]
+    assert form.count('value="sch-e"') == 1  # not offered a second time under its network
+    assert "Strong in this: Elm Primary School" in form
+    assert "from the 1 review report of other schools you may read" in form

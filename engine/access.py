@@ -5,9 +5,11 @@ its host school or the cycle itself, or a place on its team) and to whoever the 
 has shared its report with. Everyone else gets the answer an unknown id gets (NotFound), so
 that a cycle's existence never leaks.
 
-What each role may read of a visible cycle (`SECTIONS`), least privilege first:
+What each role reads of a visible cycle is the template's to say (`Role.reads`, beyond the
+overview everyone who sees it reads), as are the powers to share the report, start cycles and
+erase evidence (`Role.may`). The shipped frameworks declare, least privilege first:
 
-| section        | what                                  | who                                   |
+| section        | what                                  | who (SPP)                             |
 |----------------|---------------------------------------|---------------------------------------|
 | overview       | stage, dates, team, deadlines, history| everyone who sees the cycle           |
 | evidence       | the evidence list                     | host school, reviewers, admin         |
@@ -18,10 +20,8 @@ What each role may read of a visible cycle (`SECTIONS`), least privilege first:
 |                |                                       | admin                                 |
 
 ("reviewers": the review lead and reviewers; "share": whoever the report is shared with.)
-
-A network lead (NLC chair) sees stages and deadlines across the network and nothing
-confidential unless the host shares it; the partnership lead, who runs the schedule, also sees
-the action plan; the admin runs the platform and can erase evidence, but reads no report.
+Only the platform's own role, the admin, is decided here (`ADMIN_SECTIONS`): it runs the
+platform and can erase evidence, but reads no report.
 
 Evidence files, the self-review and the report are the confidential sections
 (`CONFIDENTIAL_SECTIONS`). Nobody gives themselves a role that opens one of them
@@ -29,14 +29,14 @@ Evidence files, the self-review and the report are the confidential sections
 takes an explicit step instead, the break-glass (`engine.directory.BreakGlass`): with a reason,
 recorded in the cycle's history, told to the host's head, for `BREAK_GLASS_PERIOD` only.
 
-Who may act is decided by the template (a transition's roles, what a stage collects, and from
-whom); the rules here add what no template decides: who starts a cycle and who shares its report.
+Who may act is decided by the template too (a transition's roles, what a stage collects, and
+from whom); the rules here apply what it says, and decide only for the admin.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,16 +45,15 @@ from engine.cycle import Actor, Cycle
 from engine.directory import BreakGlass, Grant, Person, ReportShare
 from engine.errors import AccessDenied, NotFound
 from engine.ports import CycleFilter, UnitOfWork
+from engine.template import ADMIN_ROLE, Template
 
 __all__ = [
+    "ADMIN_SECTIONS",
     "ALL_SECTIONS",
     "BREAK_GLASS_PERIOD",
     "BREAK_GLASS_REASON_WORDS",
     "CONFIDENTIAL_SECTIONS",
     "NETWORK_ROLES",
-    "SECTIONS",
-    "SHARE_ROLES",
-    "START_ROLES",
     "SYSTEM_SCHEDULER",
     "CycleAccess",
     "Principal",
@@ -81,17 +80,9 @@ SYSTEM_SCHEDULER = "system:scheduler"
 
 ALL_SECTIONS = ("overview", "evidence", "evidence_files", "self_review", "report", "plan")
 
-SECTIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"overview", "evidence", "plan"}),
-    "network_lead": frozenset({"overview"}),
-    "partnership_lead": frozenset({"overview", "plan"}),
-    "review_lead": frozenset(ALL_SECTIONS),
-    "reviewer": frozenset(ALL_SECTIONS),
-    "improvement_champion": frozenset({"overview", "self_review", "report", "plan"}),
-    "school_lead": frozenset(ALL_SECTIONS),
-    "school_staff": frozenset({"overview", "evidence", "evidence_files", "self_review", "plan"}),
-}
-"""Role held on the cycle -> the sections it may read (any other role: the overview)."""
+ADMIN_SECTIONS = frozenset({"overview", "evidence", "plan"})
+"""What the admin reads of every cycle: it runs the platform and reads no report (its
+break-glass aside)."""
 
 SHARED_SECTIONS = frozenset({"overview", "self_review", "report"})
 """What a share of the report opens to its grantee."""
@@ -110,10 +101,8 @@ BREAK_GLASS_REASON_WORDS = 3
 """The fewest words a break-glass reason may have: it must say why, not just "needed"."""
 
 NETWORK_ROLES = frozenset({"network_lead", "partnership_lead"})
-SHARE_ROLES = ("school_lead",)
-"""Who decides who else sees the review report: the host school's head."""
-START_ROLES = frozenset({"admin", "partnership_lead"})
-"""Who starts a cycle: the admin, or the partnership lead of the host school's network."""
+"""The roles that follow whole networks on the dashboards, and whom a share with a network
+reaches."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,25 +181,38 @@ def actor_for(person: Person, grants: Iterable[Grant], cycle: Cycle | None) -> A
     return Actor(person.id, frozenset(roles), person.school_id)
 
 
-def may_start_cycles(principal: Principal) -> bool:
-    """Whether the principal may start a cycle for some school (`starter_roles` says which)."""
-    return principal.is_admin or any(
-        g.role == "partnership_lead" and g.scope_kind in ("global", "network")
-        for g in principal.grants
+def may_start_cycles(principal: Principal, templates: Iterable[Template]) -> bool:
+    """Whether the principal may start a cycle of one of `templates` for some school."""
+    if principal.is_admin:
+        return True
+    starters = {role for t in templates for role in t.roles_that("start_cycles")}
+    return any(
+        g.role in starters and g.scope_kind in ("global", "network") for g in principal.grants
     )
 
 
-def starter_roles(principal: Principal, network_id: str | None) -> frozenset[str]:
-    """The roles in which the principal may start a cycle for a school of `network_id`.
+def starter_roles(
+    principal: Principal, network_id: str | None, template: Template
+) -> frozenset[str]:
+    """The roles in which the principal may start a cycle of `template` for a school of
+    `network_id`: the admin, or a role the template gives `start_cycles`, granted for the
+    network (or everywhere).
 
     Raises:
-        AccessDenied: neither the admin nor that network's partnership lead.
+        AccessDenied: neither.
     """
     if principal.is_admin:
-        return frozenset({"admin"})
-    if principal.holds("partnership_lead", "network", network_id):
-        return frozenset({"partnership_lead"})
-    raise AccessDenied("only an admin or the school's partnership lead may start its cycle")
+        return frozenset({ADMIN_ROLE})
+    held = frozenset(
+        role
+        for role in template.roles_that("start_cycles")
+        if principal.holds(role, "network", network_id)
+    )
+    if not held:
+        titles = [r.title or r.id for r in template.roles if "start_cycles" in r.may]
+        who = f" or the {' or '.join(titles)} of the school's network" if titles else ""
+        raise AccessDenied(f"only an admin{who} may start it")
+    return held
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,9 +240,10 @@ class CycleAccess:
             raise AccessDenied(f"your roles on cycle {cycle_id} do not let you see its {section}")
 
 
-def may_share(actor: Actor) -> bool:
-    """Whether the actor decides who else reads the cycle's review report (`SHARE_ROLES`)."""
-    return bool(actor.roles & set(SHARE_ROLES))
+def may_share(actor: Actor, template: Template) -> bool:
+    """Whether the actor decides who else reads the cycle's review report: a role the
+    template gives `share_report` (the host's head, in the shipped frameworks)."""
+    return bool(actor.roles & template.roles_that("share_report"))
 
 
 def network_scopes(principal: Principal) -> frozenset[str]:
@@ -257,10 +260,10 @@ def watches_networks(principal: Principal) -> bool:
     )
 
 
-def shared_with(principal: Principal, shares: Iterable[ReportShare]) -> bool:
-    """Whether an active share reaches the principal: them, their school's head, or their
-    network's leads."""
-    led_schools = principal.scopes("school", frozenset({"school_lead"}))
+def shared_with(principal: Principal, shares: Iterable[ReportShare], heads: frozenset[str]) -> bool:
+    """Whether an active share reaches the principal: them, their school's head (a role in
+    `heads` granted for the school: those who share reports), or their network's leads."""
+    led_schools = principal.scopes("school", heads)
     networks = network_scopes(principal)
     for s in shares:
         if s.revoked_at is not None:
@@ -280,12 +283,15 @@ def access_to(
     shares: Iterable[ReportShare],
     openings: Iterable[BreakGlass] = (),
     now: datetime | None = None,
+    *,
+    template: Template,
 ) -> CycleAccess:
     """The caller's access to a cycle: their actor and the sections they may read.
 
     Args:
         principal: the caller.
         cycle: the cycle.
+        template: the cycle's template version, which says what each role reads.
         shares: the cycle's active report shares.
         openings: the cycle's break-glass openings; one taken by the caller, still an admin,
             and in force at `now` opens the confidential sections to them.
@@ -294,8 +300,8 @@ def access_to(
     actor = actor_for(principal.person, principal.grants, cycle)
     sections: set[str] = set()
     for role in actor.roles:
-        sections |= SECTIONS.get(role, frozenset({"overview"}))
-    shared = shared_with(principal, shares)
+        sections |= ADMIN_SECTIONS if role == ADMIN_ROLE else template.reads_of(role)
+    shared = shared_with(principal, shares, template.roles_that("share_report"))
     if shared:
         sections |= SHARED_SECTIONS
     glass = None
@@ -313,25 +319,29 @@ def access_to(
     return CycleAccess(actor, frozenset(sections), shared, glass)
 
 
-def opens_confidential(role: str) -> bool:
-    """Whether holding `role` on a cycle opens any of its confidential sections (`SECTIONS`;
-    a role it does not list opens the overview only)."""
-    return bool(SECTIONS.get(role, frozenset({"overview"})) & CONFIDENTIAL_SECTIONS)
+def opens_confidential(role: str, templates: Iterable[Template]) -> frozenset[str]:
+    """The confidential sections holding `role` on a cycle opens, in any of `templates`."""
+    return frozenset(
+        section for t in templates for section in t.reads_of(role) & CONFIDENTIAL_SECTIONS
+    )
 
 
-def refuse_self_grant(principal: Principal, person_id: str, role: str) -> None:
+def refuse_self_grant(
+    principal: Principal, person_id: str, role: str, templates: Iterable[Template]
+) -> None:
     """Nobody gives themselves a role that opens confidential content: a grant, or a place
     on a review team, is for someone else to give, so that it is never one person's secret.
 
     Raises:
-        AccessDenied: `person_id` is the caller and `role` opens a confidential section.
+        AccessDenied: `person_id` is the caller and `role` opens a confidential section in
+            one of `templates`.
     """
-    if person_id == principal.id and opens_confidential(role):
-        opened = sorted(SECTIONS.get(role, frozenset()) & CONFIDENTIAL_SECTIONS)
+    opened = opens_confidential(role, templates) if person_id == principal.id else frozenset()
+    if opened:
         raise AccessDenied(
-            f"you cannot give yourself the role {role}: it opens {', '.join(opened)}, which "
-            "belong to the host school. Another person must give it to you (it is recorded "
-            "who did); an admin who must read a cycle's report uses the break-glass "
+            f"you cannot give yourself the role {role}: it opens {', '.join(sorted(opened))}, "
+            "which belong to the host school. Another person must give it to you (it is "
+            "recorded who did); an admin who must read a cycle's report uses the break-glass "
             "(POST /cycles/{id}/break-glass), with a reason, recorded and told to the head"
         )
 
@@ -343,21 +353,27 @@ def may_break_glass(principal: Principal) -> bool:
 
 
 def visible_cycle_filters(
-    principal: Principal, uow: UnitOfWork, where: CycleFilter
+    principal: Principal,
+    uow: UnitOfWork,
+    where: CycleFilter,
+    reached: Callable[[str], bool] = lambda cycle_id: True,
 ) -> list[CycleFilter] | None:
     """The filters whose union is every cycle (within `where`) the principal may see; None
-    when they may see all of them (a grant scoped to everything)."""
+    when they may see all of them (a grant scoped to everything).
+
+    `reached` says whether a cycle shared with one of the principal's schools reaches them:
+    a share with a school reaches the roles the cycle's template lets share reports.
+    """
     if any(g.scope_kind == "global" for g in principal.grants):
         return None
     filters: list[CycleFilter] = []
     nets = principal.scopes("network")
     schools = principal.scopes("school")
     ids = set(principal.scopes("cycle")) | uow.cycles.member_of(principal.id)
-    ids |= uow.shares.cycles_shared_with(
-        principal.id,
-        principal.scopes("school", frozenset({"school_lead"})),
-        network_scopes(principal),
-    )
+    mine = uow.shares.cycles_shared_with(principal.id, frozenset(), network_scopes(principal))
+    ids |= mine
+    by_school = uow.shares.cycles_shared_with(principal.id, principal.scopes("school"), frozenset())
+    ids |= {cycle_id for cycle_id in by_school - mine if reached(cycle_id)}
     for net in sorted(nets):
         if where.network_id in (None, net):
             filters.append(_narrow(where, network_id=net))

@@ -15,7 +15,11 @@ from engine.issues import Issue
 from engine.template import (
     COLLECT_KINDS,
     ENTRY,
+    FORMAT_1_ROLES,
     FORMAT_VERSION,
+    FORMATS,
+    POWERS,
+    READABLE_SECTIONS,
     DateSpec,
     DeadlineSpec,
     ExpiryRule,
@@ -178,11 +182,14 @@ def parse_template(raw: object) -> tuple[Template | None, list[Issue]]:
         if isinstance(raw, Mapping):
             r.issue("(top)", "the template is empty", "missing")
         return None, r.issues
-    fmt = top.get("format", FORMAT_VERSION)
-    if isinstance(fmt, bool) or fmt != FORMAT_VERSION:
+    fmt = top.get("format", 1)
+    if isinstance(fmt, bool) or fmt not in FORMATS:
         r.issue(
-            "format", f"unsupported format {fmt!r}; this engine reads {FORMAT_VERSION}", "format"
+            "format",
+            f"unsupported format {fmt!r}; this engine reads {' and '.join(map(str, FORMATS))}",
+            "format",
         )
+        fmt = FORMAT_VERSION
     template_id = r.ident(top, "id", "")
     version = top.get("version", _MISSING)
     if version is _MISSING:
@@ -195,7 +202,7 @@ def parse_template(raw: object) -> tuple[Template | None, list[Issue]]:
     description = r.text(top, "description", "", required=False)
 
     roles = tuple(
-        _role(r, item, f"roles[{i}]") for i, item in enumerate(r.seq(top, "roles", "", True))
+        _role(r, item, f"roles[{i}]", fmt) for i, item in enumerate(r.seq(top, "roles", "", True))
     )
     dates = tuple(
         _date(r, item, f"dates[{i}]") for i, item in enumerate(r.seq(top, "dates", "", False))
@@ -228,9 +235,34 @@ def parse_template(raw: object) -> tuple[Template | None, list[Issue]]:
     return template, r.issues
 
 
-def _role(r: _Reader, raw: object, loc: str) -> Role:
-    m = r.mapping(raw, loc, {"id", "title"})
-    return Role(id=r.ident(m, "id", loc), title=r.text(m, "title", loc, required=False))
+def _role(r: _Reader, raw: object, loc: str, fmt: object) -> Role:
+    if fmt == 1:
+        # Format 1 fixed what each role reads and may do by its name.
+        m = r.mapping(raw, loc, {"id", "title"})
+        role_id = r.ident(m, "id", loc)
+        reads, may = FORMAT_1_ROLES.get(role_id, (frozenset(), frozenset()))
+        return Role(role_id, r.text(m, "title", loc, required=False), reads, may)
+    m = r.mapping(raw, loc, {"id", "title", "reads", "may"})
+    role_id = r.ident(m, "id", loc)
+    reads = _choices(r, m, "reads", f"{loc}.reads", READABLE_SECTIONS, "section")
+    may = _choices(r, m, "may", f"{loc}.may", POWERS, "power")
+    return Role(role_id, r.text(m, "title", loc, required=False), reads, may)
+
+
+def _choices(
+    r: _Reader, m: Mapping[str, Any], key: str, loc: str, known: tuple[str, ...], noun: str
+) -> frozenset[str]:
+    if key not in m:
+        return frozenset()
+    given = r.names(m[key], loc, noun)
+    for name in given:
+        if name not in known:
+            r.issue(
+                loc,
+                f"unknown {noun} {name!r}; a role may be given: {', '.join(known)}",
+                "unknown_ref",
+            )
+    return frozenset(n for n in given if n in known)
 
 
 def _date(r: _Reader, raw: object, loc: str) -> DateSpec:

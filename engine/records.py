@@ -139,17 +139,15 @@ def add_evidence(
     return _changed(cycle, "evidence", evidence_id, "added", actor, now, role)
 
 
-ERASE_ROLES = (ADMIN_ROLE, "school_lead")
-"""Who may erase evidence (a data-protection request), at any stage."""
-
-
 def erase_evidence(
-    cycle: Cycle, actor: Actor, evidence_id: str, reason: str, now: datetime
+    template: Template, cycle: Cycle, actor: Actor, evidence_id: str, reason: str, now: datetime
 ) -> RecordChanged:
-    """Remove evidence for data protection; the erasure and its reason stay in history."""
-    role = _acting_role(ERASE_ROLES, actor)
+    """Remove evidence for data protection, at any stage; the erasure and its reason stay in
+    history. The admin may, and the roles the template gives `erase_evidence`."""
+    erasers = (*(r.id for r in template.roles if "erase_evidence" in r.may), ADMIN_ROLE)
+    role = _acting_role(erasers, actor)
     if role is None:
-        raise RoleNotAllowed(cycle.id, "erase evidence", actor.roles, ERASE_ROLES)
+        raise RoleNotAllowed(cycle.id, "erase evidence", actor.roles, erasers)
     if evidence_id not in cycle.evidence:
         raise UnknownRecord("evidence", evidence_id)
     note = _text("reason", reason)  # checked before anything changes

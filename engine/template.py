@@ -12,7 +12,11 @@ __all__ = [
     "ADMIN_ROLE",
     "COLLECT_KINDS",
     "ENTRY",
+    "FORMATS",
+    "FORMAT_1_ROLES",
     "FORMAT_VERSION",
+    "POWERS",
+    "READABLE_SECTIONS",
     "DateSpec",
     "DeadlineSpec",
     "ExpiryRule",
@@ -27,8 +31,25 @@ __all__ = [
     "Transition",
 ]
 
-FORMAT_VERSION = 1
-"""The version of the template file format this engine reads."""
+FORMAT_VERSION = 2
+"""The version of the template file format this engine writes about; it reads `FORMATS`.
+
+Format 2 says, for each role, what it reads of a cycle and what else it may do (`Role.reads`
+and `Role.may`). Format 1 did not: what each role read was fixed by its name, and a format-1
+template is read with that table (`FORMAT_1_ROLES`), so its cycles behave as they always did.
+"""
+FORMATS = (1, 2)
+
+READABLE_SECTIONS = ("evidence", "evidence_files", "self_review", "report", "plan")
+"""What a role may be given to read of a cycle, beyond the overview (stage, dates, team,
+deadlines, history) that everyone who sees the cycle reads: the evidence list, its files, the
+self-review (focus and self-judgements), the report (findings and peer judgements) and the
+plan (actions, support, sign-offs)."""
+
+POWERS = ("share_report", "start_cycles", "erase_evidence")
+"""What else a role may be given: decide who else reads the host's report (the host's lead,
+who is also told when anyone opens it), start cycles of the template for schools in the
+networks it is granted, and erase evidence (a data-protection duty of the host)."""
 
 ADMIN_ROLE = "admin"
 """The platform role every template knows without declaring it; only it may force a move."""
@@ -54,8 +75,17 @@ COLLECT_KINDS = (
 
 @dataclass(frozen=True, slots=True)
 class Role:
+    """A role the template declares: its title, what it reads, and what else it may do.
+
+    Attributes:
+        reads: sections of `READABLE_SECTIONS` it reads (the overview is always read).
+        may: powers of `POWERS` it holds.
+    """
+
     id: str
     title: str
+    reads: frozenset[str] = frozenset()
+    may: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +219,23 @@ class Template:
         }
         object.__setattr__(self, "_outgoing", outgoing)
 
+    def declared_role(self, role_id: str) -> Role | None:
+        return next((r for r in self.roles if r.id == role_id), None)
+
+    def reads_of(self, role_id: str) -> frozenset[str]:
+        """What holding `role_id` on a cycle of this template reads, the overview included;
+        a role the template does not declare reads the overview only."""
+        role = self.declared_role(role_id)
+        return frozenset({"overview"}) | (role.reads if role else frozenset())
+
+    def roles_that(self, power: str) -> frozenset[str]:
+        """The roles holding `power` (one of `POWERS`)."""
+        return frozenset(r.id for r in self.roles if power in r.may)
+
+    def roles_reading(self, section: str) -> frozenset[str]:
+        """The roles that read `section` of a cycle."""
+        return frozenset(r.id for r in self.roles if section in r.reads)
+
     @property
     def key(self) -> str:
         """The template's identity at this version, as `id@version`."""
@@ -216,3 +263,17 @@ class Template:
     @property
     def role_ids(self) -> frozenset[str]:
         return frozenset(r.id for r in self.roles) | {ADMIN_ROLE}
+
+
+_EVERYTHING = frozenset(READABLE_SECTIONS)
+FORMAT_1_ROLES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
+    "network_lead": (frozenset(), frozenset()),
+    "partnership_lead": (frozenset({"plan"}), frozenset({"start_cycles"})),
+    "review_lead": (_EVERYTHING, frozenset()),
+    "reviewer": (_EVERYTHING, frozenset()),
+    "improvement_champion": (frozenset({"self_review", "report", "plan"}), frozenset()),
+    "school_lead": (_EVERYTHING, frozenset({"share_report", "erase_evidence"})),
+    "school_staff": (frozenset({"evidence", "evidence_files", "self_review", "plan"}), frozenset()),
+}
+"""(reads, may) of each role by its name, as format 1 fixed them; any other role of a format-1
+template reads the overview only."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol, TypeVar
 
-from engine.access import Principal, access_to, may_break_glass
+from engine.access import CycleAccess, Principal, access_to, may_break_glass
 from engine.cycle import Actor, Cycle
 from engine.directory import ApiToken, ReportShare
 from engine.errors import NotFound
@@ -173,7 +173,8 @@ class UseCases:
         def resolve(cycle: Cycle) -> Actor:
             with self.uow(readonly=True) as uow:
                 shares = uow.shares.for_cycle(cycle.id)
-            access = access_to(caller, cycle, shares)
+                template = self.template_of(uow, cycle)
+            access = access_to(caller, cycle, shares, template=template)
             if not access.visible:
                 raise NotFound("cycle", cycle.id)
             return access.actor
@@ -186,13 +187,33 @@ class UseCases:
         shares = uow.shares.for_cycle(cycle_id)
         # Only an admin's break-glass can open anything: nobody else's is looked up.
         openings = uow.break_glass.for_cycle(cycle_id) if may_break_glass(caller) else []
-        access = access_to(caller, cycle, shares, openings, self.now)
+        template = self.template_of(uow, cycle)
+        access = access_to(caller, cycle, shares, openings, self.now, template=template)
         if not access.visible:
             raise NotFound("cycle", cycle_id)
-        template = self.core.registry.machine(
-            uow, cycle.template_id, cycle.template_version
-        ).template
         return CycleContext(cycle, template, shares, access)
+
+    def template_of(self, uow: UnitOfWork, cycle: Cycle) -> Template:
+        """The template version `cycle` runs on, which says what each role reads and does."""
+        return self.core.registry.machine(uow, cycle.template_id, cycle.template_version).template
+
+    def published(self, uow: UnitOfWork) -> list[Template]:
+        """Every published template version: what the roles of running cycles mean."""
+        return self.core.registry.published(uow)
+
+    def access(self, uow: UnitOfWork, caller: Principal, cycle: Cycle) -> CycleAccess:
+        """The caller's access to `cycle` (shares counted, no break-glass)."""
+        shares = uow.shares.for_cycle(cycle.id)
+        return access_to(caller, cycle, shares, template=self.template_of(uow, cycle))
+
+    def reached(self, uow: UnitOfWork, caller: Principal) -> Callable[[str], bool]:
+        """Whether a cycle shared with one of the caller's schools reaches the caller (for
+        `engine.access.visible_cycle_filters`): its template says whose the share is."""
+
+        def reaches(cycle_id: str) -> bool:
+            return self.access(uow, caller, uow.cycles.get(cycle_id)).shared
+
+        return reaches
 
     # -- the one entry ---------------------------------------------------------------------
 

@@ -98,6 +98,14 @@ class TemplateRegistry:
 
         return machine_for
 
+    def published(self, uow: UnitOfWork) -> list[Template]:
+        """Every published template version: what the roles of running cycles mean."""
+        return [
+            self.machine(uow, s.template_id, s.version).template
+            for s in uow.templates.list()
+            if s.status == "published"
+        ]
+
     def machine(self, uow: UnitOfWork, template_id: str, version: int) -> WorkflowMachine:
         key = (template_id, version)
         found = self._machines.get(key)
@@ -379,7 +387,12 @@ class Peerloop:
             cycle = uow.cycles.get(cycle_id)
             version = cycle.version
             gone = cycle.evidence.get(evidence_id)
-            event = records.erase_evidence(cycle, actor_of(cycle), evidence_id, reason, now)
+            template = self.registry.machine(
+                uow, cycle.template_id, cycle.template_version
+            ).template
+            event = records.erase_evidence(
+                template, cycle, actor_of(cycle), evidence_id, reason, now
+            )
             uow.cycles.save(cycle, version, [event])
             sha = gone.file.sha256 if gone is not None and gone.file is not None else None
             still_used = sha is not None and uow.cycles.file_in_use(sha)

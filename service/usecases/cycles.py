@@ -8,9 +8,10 @@ from engine import records
 from engine.access import Principal, starter_roles, visible_cycle_filters
 from engine.cycle import Actor, Cycle
 from engine.directory import CycleSummary, HistoryEntry, IdempotencyRecord, School
-from engine.errors import IdempotencyKeyReused, InvalidRecord
+from engine.errors import IdempotencyKeyReused, InvalidRecord, NotFound
 from engine.machine import Option
 from engine.ports import CycleFilter, DeadlineRow, UnitOfWork
+from engine.template import Template
 from service.usecases.base import CycleContext, UseCases, handles
 from service.usecases.core import Fired, request_digest
 from service.usecases.messages import (
@@ -49,6 +50,23 @@ class FireResult:
     replayed: bool
 
 
+def _to_start(
+    uc: UseCases, uow: UnitOfWork, template_id: str, version: int | None
+) -> Template | None:
+    """The published template version a start asks for (the newest by default)."""
+    try:
+        stored = (
+            uow.templates.latest(template_id)
+            if version is None
+            else uow.templates.get(template_id, version)
+        )
+    except NotFound:
+        return None
+    if stored.status != "published":
+        return None
+    return uc.core.registry.machine(uow, stored.template_id, stored.version).template
+
+
 @handles(StartCycle)
 def start_cycle(uc: UseCases, cmd: StartCycle, caller: Principal) -> Started:
     """Start a cycle. A repeat of the same request (same `Idempotency-Key`) answers with the
@@ -57,7 +75,9 @@ def start_cycle(uc: UseCases, cmd: StartCycle, caller: Principal) -> Started:
     request = request_digest([cmd.template_id, cmd.template_version, cmd.host_school_id, cmd.dates])
     with uc.uow(readonly=True) as uow:
         school = uow.directory.get_school(cmd.host_school_id)
-        roles = starter_roles(caller, school.network_id)
+        template = _to_start(uc, uow, cmd.template_id, cmd.template_version)
+        # Without a published version the start below refuses, saying why.
+        roles = starter_roles(caller, school.network_id, template) if template else frozenset()
         if key is not None:
             seen = uow.idempotency.get(key)
             if seen is not None:
@@ -102,7 +122,7 @@ def _other_active_cycles(
 def list_cycles(uc: UseCases, q: ListCycles, caller: Principal) -> list[CycleSummary]:
     where = q.where
     with uc.uow(readonly=True) as uow:
-        filters = visible_cycle_filters(caller, uow, where)
+        filters = visible_cycle_filters(caller, uow, where, uc.reached(uow, caller))
         if filters is None:
             return uow.cycles.list(where)
         found: dict[str, CycleSummary] = {}

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from engine.access import Principal, access_to, actor_for, starter_roles
+from engine.access import Principal, actor_for, starter_roles
 from engine.directory import CycleSummary, Network, School
 from engine.errors import AccessDenied, NotFound
 from engine.network import (
@@ -235,7 +235,11 @@ def _line(
 
 
 def _actions(
-    uow: UnitOfWork, caller: Principal, found: list[OpenAction], names: dict[str, str]
+    uc: UseCases,
+    uow: UnitOfWork,
+    caller: Principal,
+    found: list[OpenAction],
+    names: dict[str, str],
 ) -> list[ActionLine]:
     """The actions as the caller may see them: what each is only where they read the plan."""
     plan: dict[str, bool] = {}
@@ -243,9 +247,7 @@ def _actions(
     for a in found:
         if a.cycle_id not in plan:
             cycle = uow.cycles.get(a.cycle_id)
-            plan[a.cycle_id] = access_to(caller, cycle, uow.shares.for_cycle(a.cycle_id)).may(
-                "plan"
-            )
+            plan[a.cycle_id] = uc.access(uow, caller, cycle).may("plan")
         school = names.get(a.host_school_id, a.host_school_id)
         if plan[a.cycle_id]:
             lines.append(ActionLine(a.cycle_id, school, a.due, a.title, a.owner))
@@ -287,12 +289,15 @@ def _teams_to_set(
     return sorted(found.values(), key=lambda x: (x.due_at or far, x.school))[:LISTED]
 
 
-def _may_start(caller: Principal, network_id: str) -> bool:
-    try:
-        starter_roles(caller, network_id)
-    except AccessDenied:
-        return False
-    return True
+def _may_start(caller: Principal, network_id: str, templates: Iterable[Template]) -> bool:
+    """Whether the caller may start a cycle of some published template in the network."""
+    for template in templates:
+        try:
+            starter_roles(caller, network_id, template)
+        except AccessDenied:
+            continue
+        return True
+    return False
 
 
 def _year(uc: UseCases) -> tuple[date, date, datetime, datetime]:
@@ -328,7 +333,7 @@ def network_dashboard(uc: UseCases, q: NetworkDashboard, caller: Principal) -> N
         names = {s.id: s.name for s in uow.directory.schools()}
         templates = published_templates(uc, uow)
         ended = _ended(templates)
-        filters = visible(caller, uow, CycleFilter(network_id=network_id))
+        filters = visible(uc, caller, uow, CycleFilter(network_id=network_id))
         counts = uow.cycles.stage_counts(filters, now)
         stages = _by_template(counts, templates)
         late = _listed(uow, filters, overdue_at=now, limit=SHOWN)
@@ -348,8 +353,8 @@ def network_dashboard(uc: UseCases, q: NetworkDashboard, caller: Principal) -> N
         started, not_started = schools_not_started(
             schools, uow.cycles.started_by_school(filters, since, until)
         )
-        overdue_lines = _actions(uow, caller, overdue_actions, names)
-        soon_lines = _actions(uow, caller, soon, names)
+        overdue_lines = _actions(uc, uow, caller, overdue_actions, names)
+        soon_lines = _actions(uc, uow, caller, soon, names)
         teams = _teams_to_set(uow, caller, filters, templates, names)
     upcoming = [
         Upcoming(
@@ -379,7 +384,7 @@ def network_dashboard(uc: UseCases, q: NetworkDashboard, caller: Principal) -> N
         (first, last),
         started,
         not_started,
-        _may_start(caller, network_id),
+        _may_start(caller, network_id, templates.values()),
         [(t.template_id, t.title) for t in stages],
         teams,
     )
@@ -418,7 +423,7 @@ def borough_view(uc: UseCases, q: BoroughView, caller: Principal) -> BoroughPage
         networks = uow.directory.networks()
         schools = uow.directory.schools()
         templates = published_templates(uc, uow)
-        filters = visible(caller, uow, CycleFilter())
+        filters = visible(uc, caller, uow, CycleFilter())
         counts = uow.cycles.stage_counts(filters, now)
         started = uow.cycles.started_by_school(filters, since, until)
         late_actions = uow.cycles.open_action_counts(
@@ -465,7 +470,7 @@ def network_cycles(uc: UseCases, q: NetworkCycles, caller: Principal) -> Network
         names = {s.id: s.name for s in uow.directory.schools()}
         templates = published_templates(uc, uow)
         where = CycleFilter(network_id=q.network_id, stage=q.stage, template_id=q.template_id)
-        filters = visible(caller, uow, where)
+        filters = visible(uc, caller, uow, where)
         overdue_at = on_time_at = None
         if q.overdue:
             overdue_at = now

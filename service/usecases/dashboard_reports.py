@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from engine.access import SECTIONS, Principal, access_to, network_scopes, visible_cycle_filters
+from engine.access import Principal, network_scopes, visible_cycle_filters
 from engine.cycle import Cycle
 from engine.directory import Network
 from engine.errors import NotFound
@@ -44,15 +44,15 @@ __all__ = [
     "visible",
 ]
 
-REPORT_ROLES = frozenset(role for role, sections in SECTIONS.items() if "report" in sections)
-"""Roles whose holders read a cycle's report (a grant of one of them may cover many cycles)."""
 EVERY = 5000
 """A page large enough for all of one network's cycles, for lists filtered after reading."""
 
 
-def visible(caller: Principal, uow: UnitOfWork, where: CycleFilter) -> list[CycleFilter]:
+def visible(
+    uc: UseCases, caller: Principal, uow: UnitOfWork, where: CycleFilter
+) -> list[CycleFilter]:
     """The filters whose union is every cycle within `where` the caller may see."""
-    found = visible_cycle_filters(caller, uow, where)
+    found = visible_cycle_filters(caller, uow, where, uc.reached(uow, caller))
     return [where] if found is None else found
 
 
@@ -68,19 +68,20 @@ def published_templates(uc: UseCases, uow: UnitOfWork) -> dict[str, Template]:
     }
 
 
-def readable_reports(uow: UnitOfWork, caller: Principal, where: CycleFilter) -> list[Cycle]:
+def readable_reports(
+    uc: UseCases, uow: UnitOfWork, caller: Principal, where: CycleFilter
+) -> list[Cycle]:
     """The cycles within `where` whose review report the caller may read."""
+    # Candidates first (cycles shared with the caller, their school or network; their
+    # team's; those a grant in a role that reads reports covers), each checked after.
+    readers = {role for t in uc.published(uow) for role in t.roles_reading("report")}
     ids = set(
-        uow.shares.cycles_shared_with(
-            caller.id,
-            caller.scopes("school", frozenset({"school_lead"})),
-            network_scopes(caller),
-        )
+        uow.shares.cycles_shared_with(caller.id, caller.scopes("school"), network_scopes(caller))
     )
     ids |= uow.cycles.member_of(caller.id)
     filters: list[CycleFilter] = []
     for g in caller.grants:
-        if g.role not in REPORT_ROLES:
+        if g.role not in readers:
             continue
         if g.scope_kind == "global":
             filters.append(where)
@@ -100,12 +101,13 @@ def readable_reports(uow: UnitOfWork, caller: Principal, where: CycleFilter) -> 
     found = []
     for cid in sorted(candidates):
         cycle = uow.cycles.get(cid)
-        if access_to(caller, cycle, uow.shares.for_cycle(cid)).may("report"):
+        if uc.access(uow, caller, cycle).may("report"):
             found.append(cycle)
     return found
 
 
 def _choose(
+    uc: UseCases,
     uow: UnitOfWork,
     caller: Principal,
     templates: dict[str, Template],
@@ -116,11 +118,12 @@ def _choose(
     """The template to map (the one asked for; else the one most readable reports are of;
     else the one most of the network's cycles run), the templates to choose from, and the
     readable reports of the network's cycles of that template."""
-    counts = uow.cycles.stage_counts(visible(caller, uow, CycleFilter(network_id=network_id)), now)
+    network = CycleFilter(network_id=network_id)
+    counts = uow.cycles.stage_counts(visible(uc, caller, uow, network), now)
     run = Counter[str]()
     for c in counts:
         run[c.template_id] += c.cycles
-    readable = readable_reports(uow, caller, CycleFilter(network_id=network_id))
+    readable = readable_reports(uc, uow, caller, CycleFilter(network_id=network_id))
     shared = Counter(c.template_id for c in readable)
     offered = [tid for tid in templates if tid in run or tid in shared]
     if wanted is not None:
@@ -169,7 +172,7 @@ def judgement_heatmap(uc: UseCases, q: JudgementHeatmap, caller: Principal) -> H
         schools = uow.directory.schools(q.network_id)
         templates = published_templates(uc, uow)
         template, choices, cycles = _choose(
-            uow, caller, templates, q.network_id, q.template_id, uc.now
+            uc, uow, caller, templates, q.network_id, q.template_id, uc.now
         )
     names = {s.id: s.name for s in schools}
     drawn = None
@@ -205,9 +208,11 @@ def network_support_map(uc: UseCases, q: NetworkSupportMap, caller: Principal) -
         require_watched(caller, q.network_id, networks)
         every = uow.directory.schools()
         templates = published_templates(uc, uow)
-        template, choices, _ = _choose(uow, caller, templates, q.network_id, q.template_id, uc.now)
+        template, choices, _ = _choose(
+            uc, uow, caller, templates, q.network_id, q.template_id, uc.now
+        )
         cycles = (
-            readable_reports(uow, caller, CycleFilter(template_id=template.id))
+            readable_reports(uc, uow, caller, CycleFilter(template_id=template.id))
             if template is not None
             else []
         )
@@ -254,7 +259,7 @@ def partner_suggestions(
     network_of = {s.id: s.network_id for s in every}
     others = [
         c
-        for c in readable_reports(uow, caller, CycleFilter(template_id=template.id))
+        for c in readable_reports(uc, uow, caller, CycleFilter(template_id=template.id))
         if c.host_school_id != cycle.host_school_id
     ]
     reports = latest_reports(others)

@@ -14,7 +14,7 @@ from engine.directory import (
     StoredTemplate,
 )
 from engine.errors import AccessDenied, Conflict, InvalidRecord, NotFound
-from engine.template import Template
+from engine.template import ADMIN_ROLE, Template
 from service.auth import hash_password, issue_token, normalise_email
 from service.usecases.base import UseCases, handles
 from service.usecases.core import new_id
@@ -163,11 +163,24 @@ def add_grant(uc: UseCases, cmd: AddGrant, caller: Principal) -> Grant:
     """An admin gives someone a role; who gave it and when are kept with it, and the person
     is told (the host's head too, for a role that opens a school's confidential content)."""
     caller.require_admin()
-    refuse_self_grant(caller, cmd.person_id, cmd.role)
     grant = Grant(
         new_id("g"), cmd.person_id, cmd.role, cmd.scope_kind, cmd.scope_id, caller.id, uc.now
     )
     with uc.uow() as uow:
+        # Roles come from the templates (a draft's too: its roles may be given before it is
+        # published); a role no template declares would give nothing, and is most likely a slip.
+        templates = [
+            uc.core.registry.machine(uow, s.template_id, s.version).template
+            for s in uow.templates.list()
+        ]
+        known = {ADMIN_ROLE} | {r.id for t in templates for r in t.roles}
+        if cmd.role not in known:
+            raise InvalidRecord(
+                "role",
+                f"no template declares the role {cmd.role!r}: upload the framework's template "
+                f"first. The roles are: {', '.join(sorted(known))}",
+            )
+        refuse_self_grant(caller, cmd.person_id, cmd.role, templates)
         uow.directory.get_person(grant.person_id)
         if grant.scope_kind == "global":
             if grant.scope_id is not None:

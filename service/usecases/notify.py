@@ -11,8 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, tzinfo
 
 from engine.access import (
-    CONFIDENTIAL_SECTIONS,
-    SECTIONS,
+    NETWORK_ROLES,
     SYSTEM_SCHEDULER,
     Principal,
     holders,
@@ -141,8 +140,9 @@ class Notifier:
             return person_id
 
     def _holders(self, uow: UnitOfWork, cycle: Cycle, roles: Sequence[str]) -> list[str]:
+        # The network's chair holds its lead role (`engine.access.holders_of` says which).
         chair = None
-        if cycle.network_id is not None and "network_lead" in roles:
+        if cycle.network_id is not None:
             chair = uow.directory.get_network(cycle.network_id).chair_person_id
         grants = uow.directory.grants_with_roles(frozenset(roles))
         return holders(cycle, roles, grants, chair)
@@ -265,8 +265,9 @@ class Notifier:
                 )
             ]
             # A role that opens schools' confidential content is their heads' business too.
-            if opens_confidential(event.role):
-                opened = SECTIONS.get(event.role, frozenset()) & CONFIDENTIAL_SECTIONS
+            templates = self.core.registry.published(uow)
+            opened = opens_confidential(event.role, templates)
+            if opened:
                 parts = ", ".join(_SECTION_WORDS[x] for x in sorted(opened))
                 grantee = self._name(uow, event.person_id)
                 text = (
@@ -284,14 +285,18 @@ class Notifier:
                         "/app",
                         f"grant:{event.grant_id}:{head}",
                     )
-                    for head in recipients(self._heads_opened(uow, event), event.actor)
+                    for head in recipients(self._heads_opened(uow, event, templates), event.actor)
                     if head != event.person_id
                 ]
             self._deliver(uow, notices)
 
-    def _heads_opened(self, uow: UnitOfWork, event: RoleGranted) -> list[str]:
+    def _heads_opened(
+        self, uow: UnitOfWork, event: RoleGranted, templates: list[Template]
+    ) -> list[str]:
         """The heads of the schools a grant reaches (one school, a cycle's host, a network's
-        schools, or every school), each once, in id order."""
+        schools, or every school), each once, in id order: the holders of a role that decides
+        who reads the school's reports."""
+        leads = frozenset(role for t in templates for role in t.roles_that("share_report"))
         if event.scope_kind == "cycle" and event.scope_id:
             schools = [uow.directory.get_school(uow.cycles.get(event.scope_id).host_school_id)]
         elif event.scope_kind == "school" and event.scope_id:
@@ -300,12 +305,12 @@ class Notifier:
             schools = uow.directory.schools(event.scope_id)
         else:
             schools = uow.directory.schools()
-        grants = uow.directory.grants_with_roles(frozenset({"school_lead"}))
+        grants = uow.directory.grants_with_roles(leads)
         heads: set[str] = set()
         for school in schools:
             heads.update(
                 holders_of(
-                    ["school_lead"],
+                    sorted(leads),
                     grants,
                     cycle_id=event.scope_id if event.scope_kind == "cycle" else "",
                     network_id=school.network_id,
@@ -321,10 +326,11 @@ class Notifier:
             if event.grantee_kind == "person":
                 people = [event.grantee_id]
             else:
-                role = "school_lead" if event.grantee_kind == "school" else "network_lead"
+                # A school's share reaches its head (the roles that share reports); a
+                # network's, its leads.
                 scope = event.grantee_kind
                 grants = uow.directory.grants_with_roles(
-                    frozenset({role, "partnership_lead"} if scope == "network" else {role})
+                    NETWORK_ROLES if scope == "network" else template.roles_that("share_report")
                 )
                 people = sorted(
                     {

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from engine import records
-from engine.access import Principal, access_to, can_see_person, refuse_self_grant
+from engine.access import Principal, can_see_person, refuse_self_grant
 from engine.cycle import Actor, Cycle, Evidence, EvidenceFile, Member
 from engine.errors import AccessDenied, InvalidRecord, NotFound, UnknownRecord
 from engine.events import RecordChanged
@@ -80,7 +80,7 @@ def add_evidence(uc: UseCases, cmd: AddEvidence, caller: Principal) -> Recorded:
                 uc.files.delete(file.sha256)
         raise
     with uc.uow(readonly=True) as uow:
-        may = access_to(caller, cycle, uow.shares.for_cycle(cycle.id)).may("evidence_files")
+        may = uc.access(uow, caller, cycle).may("evidence_files")
     return Recorded(cycle, evidence_id, may)
 
 
@@ -284,7 +284,7 @@ def assign_member(uc: UseCases, cmd: AssignMember, caller: Principal) -> TeamSet
                 ctx.template, ctx.cycle, actor, Member(cmd.person_id, cmd.role), uc.now
             )
             raise AccessDenied(f"you may not choose the team of cycle {cmd.cycle_id} now")
-        refuse_self_grant(caller, cmd.person_id, cmd.role)
+        refuse_self_grant(caller, cmd.person_id, cmd.role, [ctx.template])
         person = uow.directory.get_person(cmd.person_id)
         if not can_see_person(caller, person):
             raise NotFound("person", cmd.person_id)

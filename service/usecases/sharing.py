@@ -8,7 +8,6 @@ from datetime import datetime
 from engine.access import (
     BREAK_GLASS_PERIOD,
     BREAK_GLASS_REASON_WORDS,
-    SHARE_ROLES,
     Principal,
     holders,
     may_break_glass,
@@ -19,6 +18,7 @@ from engine.directory import BreakGlass, ReportShare
 from engine.errors import AccessDenied, Conflict, InvalidRecord, NotFound, RoleNotAllowed
 from engine.events import RecordChanged
 from engine.ports import UnitOfWork
+from engine.template import ADMIN_ROLE
 from service.usecases.base import UseCases, handles
 from service.usecases.core import new_id
 from service.usecases.events import ReportShared
@@ -36,8 +36,10 @@ def share_report(uc: UseCases, cmd: ShareReport, caller: Principal) -> ReportSha
     with uc.uow() as uow:
         cycle = uow.cycles.get(cmd.cycle_id)
         actor = uc.actor_of(caller)(cycle)
-        if not may_share(actor):
-            raise RoleNotAllowed(cmd.cycle_id, "share the report", actor.roles, SHARE_ROLES)
+        template = uc.template_of(uow, cycle)
+        sharers = template.roles_that("share_report")
+        if not may_share(actor, template):
+            raise RoleNotAllowed(cmd.cycle_id, "share the report", actor.roles, sorted(sharers))
         kind, grantee = cmd.grantee_kind, cmd.grantee_id
         whom = _whom(uow, kind, grantee)  # NotFound for someone or somewhere unknown
         for s in uow.shares.for_cycle(cmd.cycle_id):
@@ -47,7 +49,8 @@ def share_report(uc: UseCases, cmd: ShareReport, caller: Principal) -> ReportSha
                 )
         share = ReportShare(new_id("shr"), cmd.cycle_id, kind, grantee, actor.id, now)
         uow.shares.add(share)
-        _journal(uow, cycle, share.id, "added", actor, now, f"shared the report with {whom}")
+        role = min(actor.roles & sharers)
+        _journal(uow, cycle, share.id, "added", actor, now, f"shared the report with {whom}", role)
         uow.commit()
     announce(ReportShared(cycle.id, share.id, kind, grantee, caller.id, now))
     return share
@@ -59,8 +62,12 @@ def revoke_share(uc: UseCases, cmd: RevokeShare, caller: Principal) -> ReportSha
     with uc.uow() as uow:
         cycle = uow.cycles.get(cmd.cycle_id)
         actor = uc.actor_of(caller)(cycle)
-        if not may_share(actor):
-            raise RoleNotAllowed(cmd.cycle_id, "stop sharing the report", actor.roles, SHARE_ROLES)
+        template = uc.template_of(uow, cycle)
+        sharers = template.roles_that("share_report")
+        if not may_share(actor, template):
+            raise RoleNotAllowed(
+                cmd.cycle_id, "stop sharing the report", actor.roles, sorted(sharers)
+            )
         share = uow.shares.get(cmd.share_id)
         if share.cycle_id != cmd.cycle_id:
             raise NotFound("share", cmd.share_id)
@@ -72,7 +79,7 @@ def revoke_share(uc: UseCases, cmd: RevokeShare, caller: Principal) -> ReportSha
         except NotFound:  # removed from the directory since: the history still says who
             whom = f"{share.grantee_kind} {share.grantee_id}"
         note = f"stopped sharing the report with {whom}"
-        _journal(uow, cycle, share.id, "removed", actor, now, note)
+        _journal(uow, cycle, share.id, "removed", actor, now, note, min(actor.roles & sharers))
         uow.commit()
     return share
 
@@ -109,10 +116,12 @@ def break_the_glass(uc: UseCases, cmd: BreakTheGlass, caller: Principal) -> Brea
             "opened the review report, self-review and evidence files by break-glass until "
             f"{in_words(opening.until, tz)}, giving the reason: {reason}"
         )
-        _journal(uow, cycle, opening.id, "opened", ctx.access.actor, now, note, kind="break_glass")
-        heads = holders(
-            cycle, ["school_lead"], uow.directory.grants_with_roles(frozenset({"school_lead"}))
+        _journal(
+            uow, cycle, opening.id, "opened", ctx.access.actor, now, note, ADMIN_ROLE, "break_glass"
         )
+        # The host's head: the roles the template lets decide who reads the report.
+        leads = ctx.template.roles_that("share_report")
+        heads = holders(cycle, sorted(leads), uow.directory.grants_with_roles(leads))
         school = uow.directory.get_school(cycle.host_school_id).name
         uow.inbox.deliver(break_glass_notices(opening, heads, caller, school, tz), now)
         uow.commit()
@@ -137,17 +146,13 @@ def _journal(
     actor: Actor,
     now: datetime,
     note: str,
-    *,
+    role: str,
     kind: str = "report_share",
 ) -> None:
     # A share or a break-glass changes who may read the cycle, so it moves the version like
     # any record and takes its place in the hash-chained history.
     expected = cycle.version
     cycle.version += 1
-    if kind == "break_glass":
-        role = "admin"
-    else:
-        role = next((r for r in SHARE_ROLES if r in actor.roles), "")
     event = RecordChanged(
         cycle.id, kind, record_id, change, actor.id, now, cycle.version, note, role
     )

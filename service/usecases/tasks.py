@@ -144,10 +144,11 @@ def my_tasks(uc: UseCases, q: MyTasks, caller: Principal) -> Tasks:
                         )
         tasks.notifications.extend(uow.inbox.for_person(caller.id, unread_only=True, limit=10))
         unread = uow.inbox.unread_count(caller.id)
+        may_start = may_start_cycles(caller, uc.published(uow))
     never = datetime.max.replace(tzinfo=now.tzinfo)
     tasks.cycles.sort(key=lambda c: (not c.moves, c.due_at or never))
     tasks.actions.sort(key=lambda a: (a.action.due or date.max, a.action.title))
-    return Tasks(tasks.cycles, tasks.actions, tasks.notifications, unread, may_start_cycles(caller))
+    return Tasks(tasks.cycles, tasks.actions, tasks.notifications, unread, may_start)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +233,7 @@ def report_page(uc: UseCases, q: ReportPage, caller: Principal) -> PageOfReport:
         if not ctx.access.may("report"):
             raise NotFound("report", q.cycle_id)
         page = _page_of_cycle(uc, uow, ctx)
-        if not may_share(ctx.access.actor):
+        if not may_share(ctx.access.actor, ctx.template):
             return PageOfReport(page)
         # People are personal data: a head lists the people of their own school only; others
         # are reached through their school's head or their network's leads.
@@ -319,24 +320,29 @@ class StartChoices:
     schools: list[tuple[str, str, str]]  # (school id, name, network name)
 
 
+def _starts(caller: Principal, network_id: str | None, template: Template) -> bool:
+    try:
+        starter_roles(caller, network_id, template)
+    except AccessDenied:
+        return False
+    return True
+
+
 @handles(StartOptions)
 def start_options(uc: UseCases, q: StartOptions, caller: Principal) -> StartChoices:
-    if not may_start_cycles(caller):
-        raise AccessDenied("only an admin or a partnership lead may start a cycle")
     with uc.uow(readonly=True) as uow:
-        stored = uow.templates.list()
+        # The newest published version of each template: the one a start runs on.
+        newest = {t.id: t for t in sorted(uc.published(uow), key=lambda t: t.version)}
+        if not may_start_cycles(caller, newest.values()):
+            raise AccessDenied("your roles do not let you start a cycle of any framework")
         networks = {n.id: n.name for n in uow.directory.networks()}
         schools = []
+        titles: dict[str, str] = {}
         for s in uow.directory.schools():
-            try:
-                starter_roles(caller, s.network_id)
-            except AccessDenied:
-                continue
-            schools.append((s.id, s.name, networks.get(s.network_id or "", "")))
-    titles: dict[str, str] = {}
-    for t in sorted(stored, key=lambda t: t.version):
-        if t.status == "published":
-            titles[t.template_id] = t.title
+            starts = [t for t in newest.values() if _starts(caller, s.network_id, t)]
+            if starts:
+                schools.append((s.id, s.name, networks.get(s.network_id or "", "")))
+                titles |= {t.id: t.title for t in starts}
     return StartChoices(
         sorted(titles.items(), key=lambda kv: kv[1]), sorted(schools, key=lambda s: (s[2], s[1]))
     )

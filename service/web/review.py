@@ -367,7 +367,7 @@ def _report_page(
     principal, secret = _viewer(request)
     ctx, page, found = _read(request, principal, cycle_id)
     t, c = ctx.template, ctx.cycle
-    sharer = may_share(ctx.access.actor)
+    sharer = may_share(ctx.access.actor, t)
     directory = _directory(found) if sharer else None
     news = next((k for k in ("shared", "withdrawn") if request.query_params.get(k)), None)
     kind, _, grantee = (request.query_params.get(news) if news else "").partition(":")

@@ -338,6 +338,17 @@ SPECS: list[Spec] = [
     Spec("list cycles", "GET", lambda ctx, who: "/cycles", EVERYONE),
     # -- directory, templates, tokens -----------------------------------------------------------
     Spec("networks", "GET", lambda ctx, who: "/networks", EVERYONE),
+    Spec("a network's calendar", "GET", lambda ctx, who: "/networks/nlc-n/calendar", EVERYONE),
+    Spec(
+        "set a network's calendar",
+        "PUT",
+        lambda ctx, who: "/networks/nlc-s/calendar",
+        ADMIN,
+        body=lambda ctx, who: {
+            "json": {"terms": [{"name": "Autumn", "first": "2026-09-03", "last": "2026-12-18"}]}
+        },
+    ),
+    Spec("drop a network's calendar", "DELETE", lambda ctx, who: "/networks/nlc-s/calendar", ADMIN),
     Spec("schools", "GET", lambda ctx, who: "/schools", EVERYONE),
     Spec("templates", "GET", lambda ctx, who: "/templates", EVERYONE),
     Spec("template", "GET", lambda ctx, who: "/templates/spp-cycle/versions/1", EVERYONE),

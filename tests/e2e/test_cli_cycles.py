@@ -133,12 +133,12 @@ def test_an_admin_starts_one_by_school_id_and_is_warned_of_the_active_one(run, p
         (
             "sam@south.org",
             "Sam South (sam@south.org) may not start a cycle for Elmstead Primary School: "
-            "only an admin or the school's partnership lead may start its cycle",
+            "only an admin or the Partnership lead of the school's network may start it",
         ),
         (
             "hal@elmstead.sch.uk",
             "Hal Head (hal@elmstead.sch.uk) may not start a cycle for Elmstead Primary School: "
-            "only an admin or the school's partnership lead may start its cycle",
+            "only an admin or the Partnership lead of the school's network may start it",
         ),
         ("nobody@nowhere.org", "no person has the email address or id 'nobody@nowhere.org'"),
     ],

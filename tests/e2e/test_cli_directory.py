@@ -68,6 +68,7 @@ def test_networks_add_and_list(run) -> None:
 
 def test_the_first_admin_is_added_by_the_operator_then_acts_by_name(run, tmp_path) -> None:
     ok(run("schools", "import", str(SAMPLE)))
+    ok(run("templates", "publish", str(Path(__file__).parents[2] / "workflows" / "spp-cycle.yaml")))
     admin = ok(
         run(
             "people",

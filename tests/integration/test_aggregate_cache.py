@@ -222,7 +222,7 @@ def _change(
     if what == "evidence":
         return [R.add_evidence(t, c, HEAD, f"{c.id}-ev{n}", "impact.outcomes", f"E{n}", at)]
     if what == "erase" and c.evidence:
-        return [R.erase_evidence(c, ADMIN, sorted(c.evidence)[0], "asked", at)]
+        return [R.erase_evidence(t, c, ADMIN, sorted(c.evidence)[0], "asked", at)]
     if what == "judgement":
         return [R.record_judgement(t, c, HEAD, "self", "impact.outcomes", f"J{n}", None, at)]
     if what in ("move", "back"):

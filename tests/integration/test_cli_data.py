@@ -91,6 +91,12 @@ def test_unknown_network_is_refused(run) -> None:
 
 def test_people_add_with_grants(run) -> None:
     run("schools", "import", str(SAMPLE))
+    grant = ("--grant", "school_lead@school:sch-131301")
+    early = run("people", "add", "--name", "Ada Head", "--email", "ada@e.sch.uk", *grant)
+    assert early.exit_code == 1
+    assert "no template declares the role 'school_lead': upload the framework's" in early.output
+    spp = Path(__file__).parents[2] / "workflows" / "spp-cycle.yaml"
+    assert run("templates", "publish", str(spp)).exit_code == 0
     ok = run(
         "people",
         "add",

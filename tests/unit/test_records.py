@@ -221,7 +221,10 @@ def test_erasing_evidence_names_the_role_it_was_erased_in(template: Template) ->
     for roles, role in [(("admin", "school_lead"), "school_lead"), (("admin",), "admin")]:
         cycle = make_cycle(template, "open")
         cycle.evidence["e1"] = _evidence("e1")
-        assert records.erase_evidence(cycle, actor(*roles), "e1", "Asked to", NOW).role == role
+        assert (
+            records.erase_evidence(template, cycle, actor(*roles), "e1", "Asked to", NOW).role
+            == role
+        )
 
 
 def test_collectable(template: Template) -> None:
@@ -278,7 +281,9 @@ def test_add_evidence_refuses(
 def test_erase_evidence_at_any_stage_keeps_the_reason(template: Template) -> None:
     cycle = make_cycle(template, "closed")
     cycle.evidence["e1"] = _evidence("e1")
-    event = records.erase_evidence(cycle, actor("school_lead"), "e1", " Parent's request ", NOW)
+    event = records.erase_evidence(
+        template, cycle, actor("school_lead"), "e1", " Parent's request ", NOW
+    )
     assert event == changed("evidence", "e1", "erased", note="Parent's request", role="school_lead")
     assert cycle.evidence == {}
 
@@ -290,10 +295,10 @@ def _evidence(eid: str) -> Evidence:
 def test_erase_evidence_refuses(template: Template, cycle: Cycle) -> None:
     cycle.evidence["e1"] = _evidence("e1")
     with pytest.raises(RoleNotAllowed) as role:
-        records.erase_evidence(cycle, REC, "e1", "Asked to", NOW)
+        records.erase_evidence(template, cycle, REC, "e1", "Asked to", NOW)
     assert (role.value.action, role.value.allowed) == ("erase evidence", ["admin", "school_lead"])
     with pytest.raises(UnknownRecord) as unknown:
-        records.erase_evidence(cycle, actor("admin"), "e9", "Asked to", NOW)
+        records.erase_evidence(template, cycle, actor("admin"), "e9", "Asked to", NOW)
     assert (unknown.value.kind, unknown.value.record_id) == ("evidence", "e9")
     assert str(unknown.value) == "this cycle has no evidence 'e9'"
     assert cycle.version == 1
@@ -302,7 +307,7 @@ def test_erase_evidence_refuses(template: Template, cycle: Cycle) -> None:
 def test_erase_evidence_without_a_reason_changes_nothing(template: Template, cycle: Cycle) -> None:
     cycle.evidence["e1"] = _evidence("e1")
     with pytest.raises(InvalidRecord) as caught:
-        records.erase_evidence(cycle, actor("admin"), "e1", "  ", NOW)
+        records.erase_evidence(template, cycle, actor("admin"), "e1", "  ", NOW)
     assert caught.value.field == "reason"
     assert list(cycle.evidence) == ["e1"]
     assert cycle.version == 1

@@ -159,7 +159,19 @@ CASES: dict[str, Case] = {
     "version zero": Case(put(("version",), 0), "version", "wrong_type", "got 0"),
     "version true": Case(put(("version",), True), "version", "wrong_type", "got True"),
     "unsupported format": Case(
-        put(("format",), 2), "format", "format", "unsupported format 2; this engine reads 1"
+        put(("format",), 3), "format", "format", "unsupported format 3; this engine reads 1 and 2"
+    ),
+    "unknown section a role reads": Case(
+        both(put(("format",), 2), put(("roles", 0, "reads"), ["report", "diary"])),
+        "roles[0].reads",
+        "unknown_ref",
+        "unknown section 'diary'; a role may be given: evidence, evidence_files",
+    ),
+    "unknown power": Case(
+        both(put(("format",), 2), put(("roles", 0, "may"), ["share_report", "fly"])),
+        "roles[0].may",
+        "unknown_ref",
+        "unknown power 'fly'; a role may be given: share_report, start_cycles, erase_evidence",
     ),
     "format true": Case(put(("format",), True), "format", "format", "unsupported format True"),
     "roles not a list": Case(

@@ -34,18 +34,12 @@ Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=NO_NUL)]
 Text = Annotated[str, Meta(min_length=1, max_length=20_000, pattern=NO_NUL)]
 OptText = Annotated[str, Meta(max_length=20_000, pattern=NO_NUL)]
 Email = Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)]
-Role = Literal[
-    "admin",
-    "network_lead",
-    "partnership_lead",
-    "review_lead",
-    "reviewer",
-    "improvement_champion",
-    "school_lead",
-    "school_staff",
-]
+Role = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", max_length=64)]
+"""A role's id: `admin`, or a role a template declares (such as `school_lead`); which roles
+exist, and what each may do, is the templates' to say."""
 ScopeKind = Literal["global", "network", "school", "cycle"]
-TeamRole = Literal["review_lead", "reviewer", "improvement_champion"]
+TeamRole = Role
+"""A place on a review team; the engine says which roles a team has."""
 ActionStatus = Literal["not_started", "in_progress", "met", "partially_met", "not_met"]
 
 

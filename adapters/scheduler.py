@@ -530,8 +530,10 @@ class DeadlineSweeper:
             "action_owner": action["owner"],
             "action_due": action["due"].isoformat() if action["due"] else "",
         }
-        # An owner named in words ("Deputy head"): the host headteacher passes it on.
-        people = owners or ctx.people_for(r, ("school_lead",))
+        # An owner named in words ("Deputy head"): the host's head passes it on (the roles
+        # the cycle's template lets decide for the host: those that share its report).
+        leads = self.machine(r["template_id"], r["template_version"]).template
+        people = owners or ctx.people_for(r, sorted(leads.roles_that("share_report")))
         context = {**ctx.context(r, late), **extra}
         subject = _subject(kind, context)
         messages = [
@@ -582,7 +584,9 @@ class _Batch:
         cycle_ids = sorted({r["cycle_id"] for r in rows})
         action_ids = sorted({r["action_id"] for r in rows if r["action_id"]})
         roles = {role for r in rows for role in (r["roles"] or ())}
-        roles |= {"school_lead", *sweeper.escalate_to}
+        roles |= set(sweeper.escalate_to)
+        for key in {(r["template_id"], r["template_version"]) for r in rows}:
+            roles |= sweeper.machine(*key).template.roles_that("share_report")
         self.actions: dict[str, Any] = {}
         if action_ids:
             q = sa.select(ACTION).where(ACTION.c.id.in_(action_ids))

@@ -74,6 +74,17 @@ def cycle_summaries(conn: sa.Connection, where: CycleFilter) -> list[CycleSummar
     return [CycleSummary(*row) for row in conn.execute(q.limit(where.limit))]
 
 
+_NOT_DONE = sa.or_(
+    A.c.status.is_(None),
+    A.c.status.not_in(
+        sa.bindparam("done", list(DONE_STATUSES), expanding=True, literal_execute=True)
+    ),
+)
+"""An action not done. The statuses are written into the statement, not bound: the same
+predicate as the partial index `ix_action_open` (migration 0009), so that every plan of the
+statement may use it."""
+
+
 def _open(
     q: sa.Select[Any],
     filters: Sequence[CycleFilter],
@@ -85,7 +96,7 @@ def _open(
         _union(filters),
         A.c.due.is_not(None),
         A.c.due < due_before,
-        sa.or_(A.c.status.is_(None), A.c.status.not_in(DONE_STATUSES)),
+        _NOT_DONE,
     )
     if due_from is not None:
         q = q.where(A.c.due >= due_from)

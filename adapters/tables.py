@@ -108,6 +108,10 @@ class CycleRow(SQLModel, table=True):
         sa.Index("ix_cycle_network_stage_started", "network_id", "stage", "started_at", "id"),
         # Overdue cycles, most overdue first, a page at a time.
         sa.Index("ix_cycle_stage_due", "stage_due_at", "id"),
+        # The borough view's counts by network, template and stage from the index alone, and
+        # the school year's starts (migration 0009).
+        sa.Index("ix_cycle_counts", "network_id", "template_id", "stage", "stage_due_at"),
+        sa.Index("ix_cycle_started", "started_at", "host_school_id"),
     )
     id: str = Field(primary_key=True, max_length=64)
     template_id: str = Field(max_length=64, index=True)
@@ -172,8 +176,22 @@ class FindingRow(SQLModel, table=True):
     at: datetime = _when()
 
 
+_ACTION_OPEN = sa.text("status IS NULL OR status NOT IN ('met', 'partially_met', 'not_met')")
+
+
 class ActionRow(SQLModel, table=True):
     __tablename__ = "action"
+    # The actions not done (engine.cycle.DONE_STATUSES): those of cycles under way, a small
+    # part of all, which the dashboards count (migration 0009).
+    __table_args__ = (
+        sa.Index(
+            "ix_action_open",
+            "cycle_id",
+            "due",
+            postgresql_where=_ACTION_OPEN,
+            sqlite_where=_ACTION_OPEN,
+        ),
+    )
     id: str = Field(primary_key=True, max_length=64)
     cycle_id: str = Field(foreign_key="cycle.id", index=True)
     title: str

@@ -19,7 +19,6 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +37,13 @@ from bench.scale_data import (
     DEADLINE_COLUMNS,
     HISTORY_COLUMNS,
     NOW,
+    RECORD_TABLES,
     STAGES,
     directory_rows,
     generate,
+    people_rows,
 )
+from bench.scale_usecases import NEEDS, USE_CASES, Plan, container, usecase_queries, usecase_runs
 from engine.calendar import WeekdayCalendar
 from engine.ports import CycleFilter
 from service.usecases.core import Peerloop, TemplateRegistry
@@ -65,11 +67,6 @@ _WITH_INDEXES = (
     "CREATE INDEX ix_cycle_network_stage_started ON cycle (network_id, stage, started_at, id)",
     "CREATE INDEX ix_cycle_stage_due ON cycle (stage_due_at, id)",
 )
-_TODAY = NOW.date()
-_AHEAD = timedelta(weeks=4)
-_SCHOOL_YEAR = (datetime(2026, 9, 1, tzinfo=UTC), datetime(2027, 9, 1, tzinfo=UTC))
-_ENDED = frozenset({("spp-cycle", "closed"), ("spp-cycle", "withdrawn")})
-"""The generated cycles' ends: their open actions are not counted."""
 KEEP_SCHEMA = "PEERLOOP_BENCH_SCALE_SCHEMA"
 """A schema to generate into and keep, or to reuse when it already holds the data (the data
 takes tens of minutes to generate at 1M; iterate on the queries against a kept one)."""
@@ -96,10 +93,13 @@ def dashboard_queries(
     schools: list[str],
     stages: list[str] | None = None,
     seed: int = 7,
+    plan: Plan | None = None,
 ) -> dict[str, Callable[[], int]]:
     """Each dashboard query as the service runs it: a read-only unit of work, the repository.
 
-    Each run picks a network, stage, school or page at random from those given.
+    Each run picks a network, stage, school or page at random from those given; with a
+    `plan`, the single queries of the network dashboard, the borough view and the heatmap
+    too, on the plan's networks (`bench.scale_usecases`).
     """
     rng = random.Random(seed)
     stages = stages or [*STAGES, "closed"]
@@ -139,44 +139,6 @@ def dashboard_queries(
 
         return run
 
-    # The network dashboard's figures (service.usecases.dashboard): one GROUP BY each.
-    def network() -> list[CycleFilter]:
-        return [CycleFilter(network_id=rng.choice(networks))]
-
-    def stage_counts(where: Callable[[], list[CycleFilter]]) -> Callable[[], int]:
-        def run() -> int:
-            with uow() as u:
-                return len(u.cycles.stage_counts(where(), NOW))
-
-        return run
-
-    def started_this_year() -> int:
-        with uow() as u:
-            return len(u.cycles.started_by_school(network(), *_SCHOOL_YEAR))
-
-    def overdue_actions() -> int:
-        with uow() as u:
-            found = u.cycles.open_actions(network(), due_before=_TODAY, ended=_ENDED, limit=50)
-            return len(found)
-
-    def overdue_action_counts() -> int:
-        with uow() as u:
-            return len(
-                u.cycles.open_action_counts([CycleFilter()], due_before=_TODAY, ended=_ENDED)
-            )
-
-    def due_ahead() -> int:
-        where = CycleFilter(
-            network_id=rng.choice(networks), overdue_at=NOW + _AHEAD, on_time_at=NOW, limit=50
-        )
-        with uow() as u:
-            return len(u.cycles.list(where))
-
-    def shared_with_a_chair() -> int:
-        chair_of = frozenset({rng.choice(networks)})
-        with uow() as u:
-            return len(u.shares.cycles_shared_with("p-chair", frozenset(), chair_of))
-
     return {
         "cycles of a network at a stage: `cycles.list(network_id, stage)`": by_stage,
         "overdue cycles, most overdue first, page of 100 (the API's default):"
@@ -199,24 +161,15 @@ def dashboard_queries(
         ),
         "one school's history, page of 500 (the default; about all of it):"
         " `history.for_school(school_id)`": school_history(500),
-        "a network's cycles by stage, with the overdue (the network dashboard):"
-        " `cycles.stage_counts([network], now)`": stage_counts(network),
-        "every network's cycles by stage (the borough view; every cycle):"
-        " `cycles.stage_counts([everything], now)`": stage_counts(lambda: [CycleFilter()]),
-        "cycles started per school this school year in a network:"
-        " `cycles.started_by_school([network], since, until)`": started_this_year,
-        "a network's overdue actions, page of 50: `cycles.open_actions([network],"
-        " due_before=today)`": overdue_actions,
-        "overdue actions by network (the borough view):"
-        " `cycles.open_action_counts([everything], due_before=today)`": overdue_action_counts,
-        "a network's stages due in the next 4 weeks, page of 50: `cycles.list(network_id,"
-        " overdue_at=now+4w, on_time_at=now)`": due_ahead,
-        "the reports shared with a network's chair (the heatmap's first read):"
-        " `shares.cycles_shared_with(...)`": shared_with_a_chair,
+        **(usecase_queries(plan) if plan is not None else {}),
     }
 
 
-def _latency(fn: Callable[[], int]) -> tuple[float, float, float, int, int]:
+Timing = tuple[float, float, float, int, int]
+"""p50 ms, p95 ms, max ms, mean rows returned, runs."""
+
+
+def _latency(fn: Callable[[], int]) -> Timing:
     """(p50 ms, p95 ms, max ms, mean rows returned, runs) over up to RUNS runs."""
     fn()  # warm the cache and the statement caches
     times: list[float] = []
@@ -248,6 +201,7 @@ def _grow(
         ("cycle", CYCLE_COLUMNS),
         ("deadline", DEADLINE_COLUMNS),
         ("history", HISTORY_COLUMNS),
+        *RECORD_TABLES,
     ]
     with contextlib.ExitStack() as stack:
         conns = [stack.enter_context(psycopg.connect(url)) for _ in tables]
@@ -257,9 +211,8 @@ def _grow(
             cp = conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN")
             copies.append(stack.enter_context(cp))
         for buf in generate(first, last, schools, rng):
-            copies[0].write(buf.cycle.getvalue())
-            copies[1].write(buf.deadline.getvalue())
-            copies[2].write(buf.history.getvalue())
+            for cp, (table, _) in zip(copies, tables, strict=True):
+                cp.write(getattr(buf, table).getvalue())
             deadlines += buf.deadlines
             histories += buf.histories
     _vacuum(url)
@@ -271,7 +224,7 @@ def _vacuum(url: str) -> None:
     need. Autovacuum does this in a live database, but at its own moment, which would make a
     bench run's plans depend on when it ran."""
     with psycopg.connect(url, autocommit=True) as conn:
-        for table in ("cycle", "deadline", "history"):
+        for table in ("cycle", "deadline", "history", *(t for t, _ in RECORD_TABLES)):
             conn.execute(f"VACUUM ANALYZE {table}")
 
 
@@ -297,7 +250,8 @@ def probe_main(url: str) -> None:
     with engine.connect() as c:
         networks = list(c.execute(sa.text("SELECT id FROM network")).scalars())
         schools = list(c.execute(sa.text("SELECT id FROM school")).scalars())
-    queries = dashboard_queries(engine, networks, schools)
+    plan = Plan.of(container(url), networks, 30)
+    queries = dashboard_queries(engine, networks, schools, plan=plan)
     next(iter(queries.values()))()
     before, _ = _rss_kib()
     rows = {}
@@ -318,24 +272,27 @@ def probe_main(url: str) -> None:
     )
 
 
-def _cell(r: tuple) -> str:
+def _cell(r: Timing) -> str:
     flag = "" if r[1] < TARGET_MS else " **over**"
     return f"{r[0]:.1f} / {r[1]:.1f}{flag} (max {r[2]:.0f}, {r[4]} runs)"
 
 
-def _captured(engine: Engine, fn: Callable[[], int]) -> list[tuple[str, Any]]:
-    """The statements (and parameters) one call of `fn` sends to the driver."""
+def _captured(engines: list[Engine], fn: Callable[[], int]) -> list[tuple[str, Any]]:
+    """The statements (and parameters) one call of `fn` sends to the driver, on any of
+    `engines` (the bench's own and the composition root's)."""
     seen: list[tuple[str, Any]] = []
 
     def hook(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: Any) -> None:
         if not statement.lstrip().upper().startswith(("BEGIN", "ROLLBACK", "SELECT 1")):
             seen.append((statement, params))
 
-    sa.event.listen(engine, "before_cursor_execute", hook)
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", hook)
     try:
         fn()
     finally:
-        sa.event.remove(engine, "before_cursor_execute", hook)
+        for engine in engines:
+            sa.event.remove(engine, "before_cursor_execute", hook)
     return seen
 
 
@@ -359,16 +316,27 @@ def _captured(engine: Engine, fn: Callable[[], int]) -> list[tuple[str, Any]]:
         " 1 % on hold and 16 % across the six working stages; each cycle has the deadlines the SPP"
         " template plans for every stage it entered (past ones fired or cancelled, the current"
         " stage's pending, about one in eight overdue) and a history of its start, 1-5 records"
-        " per stage and each move. Then VACUUM ANALYZE. The schema is dropped afterwards (kept"
-        f" and reused when `{KEEP_SCHEMA}` names it).",
+        " per stage and each move. A cycle past its peer review has its report (2-4 peer"
+        " judgements, 1-4 findings), one past its workshop 2-4 actions (all done by the close;"
+        " four in five open while under way), and half the reports of the last three years (one"
+        " in twenty before) are shared with the host's network. Each network has its"
+        " partnership lead; the borough's forum has one member. Then VACUUM ANALYZE. The schema"
+        f" is dropped afterwards (kept and reused when `{KEEP_SCHEMA}` names it).",
         "Each query runs as the service runs it: a read-only `SqlUnitOfWork` and the repository"
         " method with the page size its row names, on random networks, stages, schools and"
         f" pages; latency is p50 / p95 in ms over {RUNS} runs (fewer if they take over"
         f" {RUN_BUDGET_S:.0f} s), with every migration, then without the indexes of migration"
         f" {INDEXES_REVISION} (dropped, measured, built again). Target: p95 under"
         f" {TARGET_MS:.0f} ms.",
+        "The network dashboard, the borough view and the judgement heatmap run whole as the"
+        " service runs them: `UseCases.handle` from the composition root (`service.bootstrap`)"
+        " with a real caller, each network's partnership lead (the borough's forum member for"
+        " the borough view), on the same networks in the same order as the single queries they"
+        " need, each of which is timed with the filters the use case gives it; a use case's"
+        " ratio is its p50 (p95) over the p50 (p95) of the slowest query it needs, in the same"
+        " run.",
         "The table's ratios are each repository call against the same SQL statements (captured"
-        " from it) sent through psycopg directly.",
+        " from it) sent through psycopg directly, on the busiest network.",
         "Memory: a fresh process runs every dashboard query 30 times at each size; RSS before"
         " and after, and its peak.",
     ),
@@ -431,6 +399,14 @@ def _populate(
             "id, urn, name, phase, network_id",
             "".join(f"{s}\t{s[4:]}\tSchool {s}\tPrimary\t{k}\n" for s, k in schools),
         )
+        person, grant = people_rows(networks)
+        _copy(raw, "person", "id, name, email, school_id", person)
+        _copy(
+            raw,
+            "role_grant",
+            "id, person_id, role, scope_kind, scope_id, granted_by, granted_at",
+            grant,
+        )
         raw.commit()
         done = 0
         for size in _sizes(n):
@@ -444,11 +420,23 @@ def _populate(
     with engine.connect() as c:
         counts = [
             c.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
-            for t in ("cycle", "deadline", "history", "network", "school")
+            for t in (
+                "cycle",
+                "deadline",
+                "history",
+                "network",
+                "school",
+                "judgement",
+                "finding",
+                "action",
+                "report_share",
+            )
         ]
     line = (
         f"**{counts[0]:,} cycles**, {counts[1]:,} deadlines, {counts[2]:,} history rows,"
-        f" {counts[3]:,} networks, {counts[4]:,} schools."
+        f" {counts[3]:,} networks, {counts[4]:,} schools; {counts[5]:,} peer judgements,"
+        f" {counts[6]:,} findings, {counts[7]:,} actions, {counts[8]:,} reports shared with"
+        " a network."
     )
     return memory, line
 
@@ -466,8 +454,58 @@ def _measure(
     with engine.connect() as c:
         networks = list(c.execute(sa.text("SELECT id FROM network")).scalars())
         schools = list(c.execute(sa.text("SELECT id FROM school")).scalars())
-    queries = dashboard_queries(engine, networks, schools)
-    with_ = {name: _latency(fn) for name, fn in queries.items()}
+    app = container(url)
+    try:
+        plan = Plan.of(app, networks, RUNS)
+        queries = dashboard_queries(engine, networks, schools, plan=plan)
+        with_ = {name: _latency(fn) for name, fn in queries.items()}
+        uses = {name: _latency(fn) for name, fn in usecase_runs(plan).items()}
+        # What one run of each use case sends (the plan's first network).
+        sent = {
+            name: len(_captured([engine, app.engine], fn))
+            for name, fn in usecase_runs(plan).items()
+        }
+        return _measure_rest(engine, raw, app, queries, with_, uses, sent, memory, data, report)
+    finally:
+        app.close()
+
+
+def _slowest(needs: tuple[str, ...], times: dict[str, Timing], at: int) -> tuple[str, Timing]:
+    name = max(needs, key=lambda q: times[q][at])
+    return name, times[name]
+
+
+def _usecase_rows(
+    uses: dict[str, Timing], with_: dict[str, Timing], sent: dict[str, int]
+) -> list[str]:
+    """A row per use case: its latency, and as a ratio to its slowest single query's."""
+    rows = []
+    for name in USE_CASES:
+        u = uses[name]
+        q50, t50 = _slowest(NEEDS[name], with_, 0)
+        q95, t95 = _slowest(NEEDS[name], with_, 1)
+        label = (
+            q50.split(":")[0] if q50 == q95 else f"{q50.split(':')[0]}; p95: {q95.split(':')[0]}"
+        )
+        rows.append(
+            f"| {name} | {u[3]:,} | {sent[name]:,} | {_cell(u)} | {label}:"
+            f" {t50[0]:.1f} / {t95[1]:.1f} | {u[0] / t50[0]:.1f} | {u[1] / t95[1]:.1f} |"
+        )
+    return rows
+
+
+def _measure_rest(
+    engine: Engine,
+    raw: psycopg.Connection[Any],
+    app: Any,
+    queries: dict[str, Callable[[], int]],
+    with_: dict[str, Timing],
+    uses: dict[str, Timing],
+    sent: dict[str, int],
+    memory: list[dict[str, float]],
+    data: str,
+    report: list[str],
+) -> list[Comparison]:
     # Only the indexes go: the migration's column is what the overdue query reads.
     _ddl(engine, _WITHOUT_INDEXES)
     without = {name: _latency(fn) for name, fn in queries.items()}
@@ -488,6 +526,15 @@ def _measure(
         "",
         f"Migration {INDEXES_REVISION} (its indexes) took {build_s:.0f} s on this data.",
         "",
+        "Each use case whole, as the service runs it (`UseCases.handle` from the composition"
+        " root, with its caller, on the same networks as its queries above, in the same order),"
+        " against the slowest of the single queries above it needs (by p50, and by p95):",
+        "",
+        "| use case | lines shown (mean) | statements per run | p50 / p95 ms | slowest query"
+        " it needs, p50 / p95 ms | ratio p50 | ratio p95 |",
+        "|---|--:|--:|--:|---|--:|--:|",
+        *_usecase_rows(uses, with_, sent),
+        "",
         "| cycles | RSS before queries, MiB | RSS after 30 runs of each, MiB | peak RSS, MiB |"
         " rows from `pending()` | rows from `for_school()` |",
         "|--:|--:|--:|--:|--:|--:|",
@@ -506,10 +553,12 @@ def _measure(
         school = c.execute(
             sa.text("SELECT host_school_id FROM cycle GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
         ).scalar_one()
-    fixed = dashboard_queries(engine, [network], [school], ["support"])
+    fixed = dashboard_queries(
+        engine, [network], [school], ["support"], plan=Plan.of(app, [network], 1)
+    )
     comparisons = []
     for name, fn in fixed.items():
-        statements = _captured(engine, fn)
+        statements = _captured([engine, app.engine], fn)
 
         def direct(statements: list[tuple[str, Any]] = statements) -> None:
             for sql, params in statements:

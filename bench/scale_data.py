@@ -4,6 +4,9 @@ The rows are what Peerloop itself would have written for cycles at every point o
 most closed over the past ten years, some withdrawn or on hold, the rest spread over the working
 stages with their current stage's deadlines pending (and some of those overdue), every past
 deadline fired or cancelled, and a history of the start, some records per stage and each move.
+A cycle past its peer review has its report (peer judgements and findings), one past its
+workshop its actions (done by the end, some overdue while under way), and some reports are
+shared with the host's network (most of the recent ones, few of the old).
 """
 
 from __future__ import annotations
@@ -14,7 +17,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-__all__ = ["NOW", "STAGES", "directory_rows", "generate"]
+__all__ = [
+    "NOW",
+    "QUESTIONS",
+    "RECORD_TABLES",
+    "STAGES",
+    "directory_rows",
+    "generate",
+    "people_rows",
+]
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 """The present for the generated data and the dashboard queries."""
@@ -89,6 +100,24 @@ _SPP: list[tuple[str, str, int, list[tuple[str, str, int, str | None]]]] = [
     ),
 ]
 STAGES = [s[0] for s in _SPP]
+_REVIEWED = STAGES.index("peer_review") + 1
+"""Stages visited by a cycle whose peer review is complete (it entered the workshop)."""
+_AGREED = STAGES.index("improvement_workshop") + 1
+"""Stages visited by a cycle whose actions are agreed (it entered support)."""
+QUESTIONS = [
+    "impact.outcomes",
+    "impact.disadvantaged",
+    "forward.vision",
+    "forward.capacity",
+    "inward.teaching",
+    "inward.self_evaluation",
+    "outward.partnership",
+    "outward.community",
+]
+"""The SPP framework's questions, which the reports' judgements and findings are on."""
+_RECENT = timedelta(days=3 * 365)
+"""Reports reviewed this recently are mostly shared with the network; older ones seldom."""
+_DONE = ("met", "met", "partially_met", "not_met")
 
 # Where cycles are, by share: most of ten years of cycles are over.
 _OUTCOMES = [("closed", 0.78), ("withdrawn", 0.05), ("on_hold", 0.01)]
@@ -114,11 +143,34 @@ def directory_rows(cycles: int, rng: random.Random) -> tuple[list[str], list[tup
     return networks, schools
 
 
+def people_rows(networks: list[str]) -> tuple[str, str]:
+    """COPY text for person and role_grant: each network's partnership lead (`p-pl-<network>`),
+    the admin (`p-admin`) and a member of the borough's forum (`p-forum`, a partnership lead
+    scoped to every network)."""
+    people: list[tuple[str, str, str, str | None]] = [
+        (f"p-pl-{k}", "partnership_lead", "network", k) for k in networks
+    ]
+    people += [
+        ("p-admin", "admin", "global", None),
+        ("p-forum", "partnership_lead", "global", None),
+    ]
+    person = "".join(f"{p}\tPerson {p}\t{p}@example.org\t\\N\n" for p, _, _, _ in people)
+    grant = "".join(
+        f"g-{p}\t{p}\t{role}\t{kind}\t{scope or _NULL}\t\\N\t{_ts(NOW)}\n"
+        for p, role, kind, scope in people
+    )
+    return person, grant
+
+
 class _Buffers:
     def __init__(self) -> None:
         self.cycle = io.StringIO()
         self.deadline = io.StringIO()
         self.history = io.StringIO()
+        self.judgement = io.StringIO()
+        self.finding = io.StringIO()
+        self.action = io.StringIO()
+        self.report_share = io.StringIO()
         self.deadlines = 0
         self.histories = 0
 
@@ -175,8 +227,10 @@ def _cycle(
     entry(started, "started", "\\N", "\\N", STAGES[0], "{}")
     t = started
     stage_due = "\\N"
+    entered: list[datetime] = []
     for k in range(visited):
         stage, leave, _, planned = _SPP[k]
+        entered.append(t)
         left = t + day * spans[k] if (final is not None or k < visited - 1) else None
         for key, kind, after, fires in planned:
             due = t + day * after
@@ -206,6 +260,8 @@ def _cycle(
                 dest, name = final, "withdraw" if final == "withdrawn" else "pause"
             entry(left, "transition", name, stage, dest, "{}")
             t = left
+    if visited > _REVIEWED:
+        _report(buf, cid, school, network, entered, final, rng)
     stage_now = final or STAGES[visited - 1]
     buf.cycle.write(
         f"{cid}\tspp-cycle\t1\t{school}\t{network}\t{stage_now}\t{seq}\t{_ts(t)}\t"
@@ -213,6 +269,50 @@ def _cycle(
     )
     buf.history.write("".join(hist))
     buf.histories += len(hist)
+
+
+def _report(
+    buf: _Buffers,
+    cid: str,
+    school: str,
+    network: str,
+    entered: list[datetime],
+    final: str | None,
+    rng: random.Random,
+) -> None:
+    """A reviewed cycle's report (peer judgements, findings), its actions once agreed, and
+    perhaps a share of the report with the host's network."""
+    reviewed = entered[_REVIEWED]  # entering the workshop: the peer review was complete
+    reviewer = f"p-rev-{school}"
+    for q in rng.sample(QUESTIONS, rng.randint(2, 4)):
+        buf.judgement.write(
+            f"{cid}\tpeer\t{q}\tWhat the reviewers saw on {q}.\t\\N\t{reviewer}\t{_ts(reviewed)}\n"
+        )
+    findings = [f"{cid}-f{j}" for j in range(rng.randint(1, 4))]
+    for j, fid in enumerate(findings):
+        kind = "strength" if j % 2 == 0 else "area_to_develop"
+        buf.finding.write(
+            f"{fid}\t{cid}\t{kind}\tA {kind.replace('_', ' ')} the review found.\t"
+            f"{rng.choice(QUESTIONS)}\t{reviewer}\t{_ts(reviewed)}\n"
+        )
+    if len(entered) > _AGREED:
+        agreed = entered[_AGREED]
+        for j in range(rng.randint(2, 4)):
+            due = (agreed + timedelta(days=rng.randint(20, 110))).date()
+            if final == "closed":  # closing needs every action followed up (SPP's rule)
+                status = rng.choice(_DONE)
+            else:  # under way (or stopped): open, some overdue, a few already done
+                status = rng.choice(_DONE) if rng.random() < 0.2 else _NULL
+            buf.action.write(
+                f"{cid}-a{j}\t{cid}\tAction {j} of the plan\tp-head-{school}\t{due.isoformat()}\t"
+                f"Seen at the follow-up\t{status}\t\t{findings[j % len(findings)]}\n"
+            )
+    if rng.random() < (0.5 if NOW - reviewed < _RECENT else 0.05):
+        shared = reviewed + timedelta(days=rng.uniform(1, 30))
+        revoked = _ts(shared + timedelta(days=60)) if rng.random() < 0.05 else _NULL
+        buf.report_share.write(
+            f"sh-{cid}\t{cid}\tnetwork\t{network}\tp-head-{school}\t{_ts(shared)}\t{revoked}\n"
+        )
 
 
 CYCLE_COLUMNS = (
@@ -228,3 +328,13 @@ HISTORY_COLUMNS = (
     "cycle_id, seq, at, kind, actor, role, transition, from_stage, to_stage, payload_digest, "
     "forced, reason, detail, prev_hash, hash"
 )
+RECORD_TABLES = (
+    ("judgement", 'cycle_id, kind, question_id, narrative, grade, "by", at'),
+    ("finding", 'id, cycle_id, kind, text, question_id, "by", at'),
+    (
+        "action",
+        "id, cycle_id, title, owner, due, success_criteria, status, status_note, finding_id",
+    ),
+    ("report_share", "id, cycle_id, grantee_kind, grantee_id, shared_by, shared_at, revoked_at"),
+)
+"""The report's, the plan's and the shares' tables, with the columns `generate` writes."""

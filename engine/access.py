@@ -66,6 +66,7 @@ __all__ = [
     "may_break_glass",
     "may_share",
     "may_start_cycles",
+    "might_start_cycles",
     "network_scopes",
     "opens_confidential",
     "refuse_self_grant",
@@ -179,6 +180,14 @@ def actor_for(person: Person, grants: Iterable[Grant], cycle: Cycle | None) -> A
         if cycle.champion is not None and cycle.champion.person_id == person.id:
             roles.add("improvement_champion")
     return Actor(person.id, frozenset(roles), person.school_id)
+
+
+def might_start_cycles(principal: Principal) -> bool:
+    """Whether any template could let the principal start cycles: the admin, or someone
+    granted a role for a network or everywhere (a role for one school starts nothing)."""
+    return principal.is_admin or any(
+        g.scope_kind in ("global", "network") for g in principal.grants
+    )
 
 
 def may_start_cycles(principal: Principal, templates: Iterable[Template]) -> bool:
@@ -372,8 +381,9 @@ def visible_cycle_filters(
     ids = set(principal.scopes("cycle")) | uow.cycles.member_of(principal.id)
     mine = uow.shares.cycles_shared_with(principal.id, frozenset(), network_scopes(principal))
     ids |= mine
-    by_school = uow.shares.cycles_shared_with(principal.id, principal.scopes("school"), frozenset())
-    ids |= {cycle_id for cycle_id in by_school - mine if reached(cycle_id)}
+    if schools:  # only people of a school can be reached by a share with one
+        by_school = uow.shares.cycles_shared_with(principal.id, schools, frozenset())
+        ids |= {cycle_id for cycle_id in by_school - mine if reached(cycle_id)}
     for net in sorted(nets):
         if where.network_id in (None, net):
             filters.append(_narrow(where, network_id=net))

@@ -172,8 +172,9 @@ class CalendarBook:
         return self._calendars.get(network_id, self._fallback)
 
     def source(self, network_id: str | None) -> str:
-        """Where a network's school days come from: "own", "default" or "weekdays"."""
-        if network_id is not None and network_id in self.specs:
+        """Where a network's school days come from: "own", "default" or "weekdays" (the
+        default itself, `None`, is "own" when loaded)."""
+        if network_id in self.specs:
             return "own"
         return "default" if None in self.specs else "weekdays"
 

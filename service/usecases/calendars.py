@@ -110,11 +110,7 @@ def _spans(days: Iterable[tuple[str, date]]) -> list[ClosureSpan]:
 def _view(
     book: CalendarBook, network_id: str | None, network_name: str, tz_name: str
 ) -> CalendarOfNetwork:
-    source = (
-        book.source(network_id)
-        if network_id is not None
-        else ("default" if None in book.specs else "weekdays")
-    )
+    source = book.source(network_id)
     spec = book.specs.get(network_id if source == "own" else None) or CalendarSpec()
     calendar = book.for_network(network_id)
     terms = []

@@ -12,6 +12,7 @@ from engine.access import (
     can_see_person,
     may_share,
     may_start_cycles,
+    might_start_cycles,
     starter_roles,
 )
 from engine.cycle import TEAM_ROLES, Action, Cycle, Finding, Member
@@ -144,7 +145,8 @@ def my_tasks(uc: UseCases, q: MyTasks, caller: Principal) -> Tasks:
                         )
         tasks.notifications.extend(uow.inbox.for_person(caller.id, unread_only=True, limit=10))
         unread = uow.inbox.unread_count(caller.id)
-        may_start = may_start_cycles(caller, uc.published(uow))
+        # Most people cannot start a cycle: their page reads no template for it.
+        may_start = might_start_cycles(caller) and may_start_cycles(caller, uc.published(uow))
     never = datetime.max.replace(tzinfo=now.tzinfo)
     tasks.cycles.sort(key=lambda c: (not c.moves, c.due_at or never))
     tasks.actions.sort(key=lambda a: (a.action.due or date.max, a.action.title))

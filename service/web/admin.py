@@ -49,9 +49,9 @@ from service.usecases.messages import (
     UploadTemplate,
 )
 from service.web.pages import Form, _check_csrf, _chrome, _page, _viewer, _ws
-from service.web.view import size_in_words
+from service.web.view import sentence, size_in_words
 
-__all__ = ["admin_routes"]
+__all__ = ["admin_routes", "file_bytes", "read_form", "render_admin"]
 
 Errors = list[tuple[str, str]]
 """(field id, message): the error summary links each message to its field."""
@@ -63,16 +63,12 @@ _CONTEXT = 3
 """Unchanged lines shown around each change in a diff; longer unchanged runs are folded."""
 
 
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] if text else text
-
-
 def _lines(text: str) -> list[str]:
     lines = _BREAKS.split(text)
     return lines[:-1] if lines and lines[-1] == "" else lines
 
 
-def _render(
+def render_admin(
     request: Request[Any, Any, Any],
     name: str,
     query: object,
@@ -95,7 +91,7 @@ def _render(
 
 @get("/app/admin", include_in_schema=False, sync_to_thread=True)
 def admin_index(request: Request[Any, Any, Any]) -> Template:
-    return _render(request, "admin_index.html", AdminPage())
+    return render_admin(request, "admin_index.html", AdminPage())
 
 
 # -- the template library ---------------------------------------------------------------------
@@ -124,7 +120,7 @@ def _issue_errors(issues: list[Located], lines: int) -> Errors:
     for i in ordered:
         what = f"{i.issue.location}: {i.issue.message}"
         if i.line is None:
-            errors.append(("source", _sentence(what)))
+            errors.append(("source", sentence(what)))
         else:
             anchor = f"line-{i.line}" if i.line <= lines else "source"
             errors.append((anchor, f"line {i.line}: {what}"))
@@ -132,7 +128,7 @@ def _issue_errors(issues: list[Located], lines: int) -> Errors:
 
 
 def _library(request: Request[Any, Any, Any], status: int = 200, **extra: Any) -> Template:
-    return _render(
+    return render_admin(
         request,
         "admin_templates.html",
         TemplateLibraryPage(),
@@ -147,7 +143,7 @@ def templates(request: Request[Any, Any, Any]) -> Template:
     return _library(request)
 
 
-async def _read_form(request: Request[Any, Any, Any]) -> Any:
+async def read_form(request: Request[Any, Any, Any]) -> Any:
     """The form, or None when the body is over the route's limit."""
     try:
         return await request.form()
@@ -157,7 +153,7 @@ async def _read_form(request: Request[Any, Any, Any]) -> Any:
         raise
 
 
-async def _file_bytes(value: object, limit: int) -> tuple[str, bytes] | None:
+async def file_bytes(value: object, limit: int) -> tuple[str, bytes] | None:
     """A chosen file's name and at most `limit + 1` bytes of it (None: no file chosen)."""
     if not isinstance(value, UploadFile) or not value.filename:
         return None
@@ -180,7 +176,7 @@ def _upload_template(
         errors = _issue_errors(issues, len(lines))
         return _library(request, 400, errors=errors, source=text, issues=issues, lines=lines)
     except Conflict as exc:
-        return _library(request, 409, errors=[("source", _sentence(exc.detail))], source=text)
+        return _library(request, 409, errors=[("source", sentence(exc.detail))], source=text)
     return Redirect(
         path=f"/app/admin/templates/{quote(stored.template_id)}?version={stored.version}"
         "&saved=uploaded",
@@ -193,7 +189,7 @@ def upload_route() -> HTTPRouteHandler:
     template size the API takes."""
 
     async def upload(request: Request[Any, Any, Any]) -> Response[Any]:
-        form = await _read_form(request)
+        form = await read_form(request)
         if form is None:
             message = f"The template is larger than {size_in_words(MAX_TEMPLATE_BYTES)}"
             return await anyio.to_thread.run_sync(
@@ -202,7 +198,7 @@ def upload_route() -> HTTPRouteHandler:
         token = {"csrf": str(form.get("csrf") or "")}
         text = str(form.get("source") or "")
         name = "template.yaml"
-        chosen = await _file_bytes(form.get("file"), MAX_TEMPLATE_BYTES)
+        chosen = await file_bytes(form.get("file"), MAX_TEMPLATE_BYTES)
         if chosen is not None:
             name, raw = chosen
             if len(raw) > MAX_TEMPLATE_BYTES:
@@ -340,7 +336,7 @@ def publish(
 
 
 def _people(request: Request[Any, Any, Any], status: int = 200, **extra: Any) -> Template:
-    return _render(request, "admin_people.html", PeoplePage(), status, **extra)
+    return render_admin(request, "admin_people.html", PeoplePage(), status, **extra)
 
 
 @get("/app/admin/people", include_in_schema=False, sync_to_thread=True)
@@ -370,7 +366,7 @@ def add_person(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
         except NotFound:
             errors.append(("school", "Choose a school from the list"))
         except Conflict as exc:
-            errors.append(("email", _sentence(exc.detail)))
+            errors.append(("email", sentence(exc.detail)))
         else:
             return Redirect(
                 path=f"/app/admin/people?saved=person&who={quote(person.id)}", status_code=303
@@ -414,11 +410,11 @@ def add_grant(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
         field = "grant-person" if exc.kind == "person" else "grant-where"
         return _people(request, 400, errors=[(field, "Choose one from the list")], grant=typed)
     except InvalidRecord as exc:
-        return _people(request, 400, errors=[("grant-where", _sentence(exc.detail))], grant=typed)
+        return _people(request, 400, errors=[("grant-where", sentence(exc.detail))], grant=typed)
     except (AccessDenied, Conflict) as exc:
         # A rule refused this grant (for the admin, the page itself shows again; anyone else
         # is refused the page as well): the reason, in words.
-        message = _sentence(getattr(exc, "detail", str(exc)))
+        message = sentence(getattr(exc, "detail", str(exc)))
         return _people(request, 409, errors=[("grant-person", message)], grant=typed)
     return Redirect(path=f"/app/admin/people?saved=grant&who={quote(person)}", status_code=303)
 
@@ -436,7 +432,7 @@ def remove_grant(request: Request[Any, Any, Any], grant_id: PathId, data: Form) 
     try:
         _ws(request).handle(RemoveGrant(grant_id), principal)
     except (AccessDenied, Conflict) as exc:
-        message = _sentence(getattr(exc, "detail", str(exc)))
+        message = sentence(getattr(exc, "detail", str(exc)))
         return _people(request, 409, errors=[(f"person-{person}", message)])
     return Redirect(path=f"/app/admin/people?saved=removed&who={quote(person)}", status_code=303)
 
@@ -445,7 +441,7 @@ def remove_grant(request: Request[Any, Any, Any], grant_id: PathId, data: Form) 
 
 
 def _schools(request: Request[Any, Any, Any], status: int = 200, **extra: Any) -> Template:
-    return _render(
+    return render_admin(
         request,
         "admin_schools.html",
         SchoolsPage(),
@@ -490,9 +486,9 @@ def _import(
         )
     except InvalidRecord as exc:
         field = "network" if exc.field == "network" else "file"
-        return _schools(request, 400, errors=[(field, _sentence(exc.detail))], network=network)
+        return _schools(request, 400, errors=[(field, sentence(exc.detail))], network=network)
     except Conflict as exc:
-        return _schools(request, 409, errors=[("file", _sentence(exc.detail))], network=network)
+        return _schools(request, 409, errors=[("file", sentence(exc.detail))], network=network)
     if confirm:
         return Redirect(path=f"/app/admin/schools?imported={len(found.to_add)}", status_code=303)
     if found.problems and not (found.to_add or found.known):
@@ -500,14 +496,14 @@ def _import(
         errors = [("file", f"Line {p.line}: {p.message}") for p in found.problems]
         return _schools(request, 400, errors=errors, network=network)
     # The confirm form sends the file back as it was read: the preview is what is imported.
-    return _render(
+    return render_admin(
         request, "admin_schools_import.html", SchoolsPage(), found=found, csv=text, network=network
     )
 
 
 def import_route() -> HTTPRouteHandler:
     async def import_schools(request: Request[Any, Any, Any]) -> Response[Any]:
-        form = await _read_form(request)
+        form = await read_form(request)
         if form is None:
             message = f"The file is larger than {size_in_words(MAX_SCHOOLS_CSV_BYTES)}"
             return await anyio.to_thread.run_sync(
@@ -515,7 +511,7 @@ def import_route() -> HTTPRouteHandler:
             )
         token = {"csrf": str(form.get("csrf") or "")}
         network = str(form.get("network") or "")
-        chosen = await _file_bytes(form.get("file"), MAX_SCHOOLS_CSV_BYTES)
+        chosen = await file_bytes(form.get("file"), MAX_SCHOOLS_CSV_BYTES)
         if chosen is None:
             errors = [("file", "Choose the CSV file exported from GIAS")]
             return await anyio.to_thread.run_sync(

@@ -24,9 +24,9 @@ from service.usecases.messages import (
     NetworkCalendars,
     RemoveNetworkCalendar,
 )
-from service.web.admin import _file_bytes, _read_form, _render, _sentence
+from service.web.admin import file_bytes, read_form, render_admin
 from service.web.pages import Form, _check_csrf, _viewer, _ws
-from service.web.view import size_in_words
+from service.web.view import sentence, size_in_words
 
 __all__ = ["calendar_routes"]
 
@@ -41,7 +41,7 @@ def _network(network_id: str) -> str | None:
 def _calendar_page(
     request: Request[Any, Any, Any], network_id: str, status: int = 200, **extra: Any
 ) -> Template:
-    return _render(
+    return render_admin(
         request,
         "admin_calendar.html",
         NetworkCalendar(_network(network_id), admin=True),
@@ -54,7 +54,7 @@ def _calendar_page(
 
 @get("/app/admin/calendars", include_in_schema=False, sync_to_thread=True)
 def calendars(request: Request[Any, Any, Any]) -> Template:
-    return _render(request, "admin_calendars.html", NetworkCalendars(admin=True))
+    return render_admin(request, "admin_calendars.html", NetworkCalendars(admin=True))
 
 
 @get("/app/admin/calendars/{network_id:str}", include_in_schema=False, sync_to_thread=True)
@@ -79,7 +79,7 @@ def _import(
     try:
         found = _ws(request).handle(command, principal)
     except InvalidRecord as exc:
-        errors = [("file", _sentence(exc.detail))]
+        errors = [("file", sentence(exc.detail))]
         return _calendar_page(request, network_id, 400, errors=errors, source=data.decode())
     if confirm:
         return Redirect(
@@ -93,7 +93,7 @@ def _import(
 
 def import_route() -> HTTPRouteHandler:
     async def import_calendar(request: Request[Any, Any, Any], network_id: PathId) -> Response[Any]:
-        form = await _read_form(request)
+        form = await read_form(request)
         too_large = f"The file is larger than {size_in_words(MAX_CALENDAR_BYTES)}"
         if form is None:
             return await anyio.to_thread.run_sync(
@@ -101,7 +101,7 @@ def import_route() -> HTTPRouteHandler:
             )
         token = {"csrf": str(form.get("csrf") or "")}
         data, filename = str(form.get("source") or "").encode(), "calendar.yaml"
-        chosen = await _file_bytes(form.get("file"), MAX_CALENDAR_BYTES)
+        chosen = await file_bytes(form.get("file"), MAX_CALENDAR_BYTES)
         if chosen is not None:
             filename, data = chosen
             if len(data) > MAX_CALENDAR_BYTES:

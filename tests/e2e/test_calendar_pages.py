@@ -105,3 +105,16 @@ def test_only_an_admin_opens_the_calendar_pages(site: World) -> None:
         token = csrf(lead.get("/app").text)
         r = lead.post("/app/admin/calendars/nlc-n/remove", data={"csrf": token})
         assert r.status_code == 403
+
+
+def test_the_partnership_default_is_shown_as_its_own_terms_and_can_be_removed(site: World) -> None:
+    terms = {"terms": [{"name": "Autumn term", "first": "2026-09-03", "last": "2026-12-18"}]}
+    assert site.put("admin", "/networks/default/calendar", json=terms).status_code == 200
+    with browser(site) as admin:
+        sign_in(admin, "admin")
+        page = admin.get("/app/admin/calendars/default")
+        assert "These terms: 77 school days" in page.text and "Remove these terms" in page.text
+        assert "counts the partnership" not in page.text.split("<h1")[1].split("</p>")[0]
+        r = admin.post("/app/admin/calendars/default/remove", data={"csrf": csrf(page.text)})
+        assert r.status_code == 200 and "No terms are loaded" in r.text
+    assert site.get("admin", "/networks/default/calendar").json()["source"] == "weekdays"

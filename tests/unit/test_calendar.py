@@ -137,11 +137,12 @@ def _autumn_spec() -> CalendarSpec:
 def test_each_network_counts_its_own_school_days_else_the_default_else_weekdays() -> None:
     book = CalendarBook(LONDON, {"north": _autumn_spec()})
     assert book.source("north") == "own" and book.source("south") == "weekdays"
+    assert book.source(None) == "weekdays"
     assert not book.for_network("north").is_school_day(date(2026, 10, 26))  # half-term
     assert book.for_network("south").is_school_day(date(2026, 10, 26))  # a Monday
     # A partnership default applies to every network without its own.
     with_default = CalendarBook(LONDON, {"north": _autumn_spec(), None: CalendarSpec()})
-    assert with_default.source("south") == "default"
+    assert with_default.source("south") == "default" and with_default.source(None) == "own"
     assert with_default.for_network("north") is with_default.for_network("north")  # built once
 
 

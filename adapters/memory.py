@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import threading
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from types import TracebackType
@@ -104,6 +104,21 @@ class _Cycles:
         if cycle_id not in self.d.cycles:
             raise NotFound("cycle", cycle_id)
         return copy.deepcopy(self.d.cycles[cycle_id])
+
+    def get_many(self, cycle_ids: Iterable[str], *, records: bool = True) -> dict[str, Cycle]:
+        found = {cid: self.get(cid) for cid in set(cycle_ids) if cid in self.d.cycles}
+        if not records:
+            for cid, c in found.items():
+                found[cid] = dataclasses.replace(
+                    c,
+                    evidence={},
+                    judgements={},
+                    findings={},
+                    actions={},
+                    support={},
+                    signoffs={},
+                )
+        return found
 
     def save(self, cycle: Cycle, expected_version: int, events: Sequence[Event]) -> None:
         stored = self.d.cycles.get(cycle.id)
@@ -399,6 +414,22 @@ class _Templates:
     def list(self) -> list[StoredTemplate]:
         return [self.d.templates[k] for k in sorted(self.d.templates)]
 
+    def versions(self, template_id: str) -> list[StoredTemplate]:
+        return [t for t in self.list() if t.template_id == template_id]
+
+    def retire(self, template_id: str, version: int, at: datetime) -> StoredTemplate:
+        current = self.get(template_id, version)
+        if current.status == "published" and current.retired_at is None:
+            current = dataclasses.replace(current, retired_at=at)
+            self.d.templates[(template_id, version)] = current
+        return current
+
+    def remove_draft(self, template_id: str, version: int) -> None:
+        current = self.d.templates.get((template_id, version))
+        if current is None or current.status != "draft":
+            raise NotFound("draft template", f"{template_id}@{version}")
+        del self.d.templates[(template_id, version)]
+
     def publish(self, template_id: str, version: int, at: datetime) -> StoredTemplate:
         current = self.get(template_id, version)
         if current.status == "published":
@@ -632,6 +663,9 @@ class _Shares:
             if s.cycle_id == cycle_id and (not active or s.revoked_at is None)
         ]
         return sorted(found, key=lambda s: (s.shared_at, s.id))
+
+    def for_cycles(self, cycle_ids: Iterable[str]) -> dict[str, list[ReportShare]]:
+        return {cid: self.for_cycle(cid) for cid in set(cycle_ids)}
 
     def revoke(self, share_id: str, at: datetime) -> ReportShare:
         share = self.get(share_id)

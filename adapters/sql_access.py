@@ -3,6 +3,7 @@ openings (Core statements)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
@@ -135,6 +136,20 @@ class SqlShareRepository:
             q = q.where(SHARE.c.revoked_at.is_(None))
         q = q.order_by(SHARE.c.shared_at, SHARE.c.id)
         return [_share(r) for r in self.conn.execute(q).mappings()]
+
+    def for_cycles(self, cycle_ids: Iterable[str]) -> dict[str, list[ReportShare]]:
+        wanted = sorted(set(cycle_ids))
+        found: dict[str, list[ReportShare]] = {cid: [] for cid in wanted}
+        if not wanted:
+            return found
+        q = (
+            sa.select(SHARE)
+            .where(SHARE.c.cycle_id.in_(wanted), SHARE.c.revoked_at.is_(None))
+            .order_by(SHARE.c.shared_at, SHARE.c.id)
+        )
+        for r in self.conn.execute(q).mappings():
+            found[r["cycle_id"]].append(_share(r))
+        return found
 
     def revoke(self, share_id: str, at: datetime) -> ReportShare:
         self.conn.execute(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from adapters.aggregate_cache import AggregateCache, copy_cycle
 from adapters.sql_dashboard import DashboardReads, cycle_summaries
 from adapters.tables import (
+    CHAMPION_ID,
     ActionRow,
     CycleRow,
     DeadlineTableRow,
@@ -66,20 +68,47 @@ HISTORY = HistoryRow.__table__
 
 # The hot path's statements, built once: constructing a statement costs more than running it.
 _CID = sa.bindparam("cid")
-_Q_CYCLE = sa.select(C).where(C.c.id == _CID)
 _Q_HEAD = sa.select(C.c.version, C.c.history_count, C.c.history_head).where(C.c.id == _CID)
-_Q_TEAM = sa.select(TEAM).where(TEAM.c.cycle_id == _CID)
-_Q_EVIDENCE = sa.select(EVIDENCE).where(EVIDENCE.c.cycle_id == _CID).order_by(EVIDENCE.c.added_at)
-_Q_JUDGEMENT = sa.select(JUDGEMENT).where(JUDGEMENT.c.cycle_id == _CID)
-_Q_FINDING = sa.select(FINDING).where(FINDING.c.cycle_id == _CID).order_by(FINDING.c.at)
-_Q_ACTION = sa.select(ACTION).where(ACTION.c.cycle_id == _CID).order_by(ACTION.c.id)
-_Q_SUPPORT = sa.select(SUPPORT).where(SUPPORT.c.cycle_id == _CID).order_by(SUPPORT.c.id)
-_Q_SIGNOFF = sa.select(SIGNOFF).where(SIGNOFF.c.cycle_id == _CID)
+_Q_HEADS = sa.select(C.c.id, C.c.version, C.c.history_count, C.c.history_head).where(
+    C.c.id.in_(sa.bindparam("cids", expanding=True))
+)
 _Q_ACTIVITY = (
     sa.select(ACTIVITY)
     .where(ACTIVITY.c.link_id.in_(sa.bindparam("links", expanding=True)))
     .order_by(ACTIVITY.c.link_id, ACTIVITY.c.seq)
 )
+
+
+@dataclass(frozen=True, slots=True)
+class _Reads:
+    """The statements that read whole cycles, keyed one way: one cycle, or many at once
+    (the same rows in the same order, so one loader assembles both)."""
+
+    cycle: sa.Select[Any]
+    team: sa.Select[Any]
+    evidence: sa.Select[Any]
+    judgement: sa.Select[Any]
+    finding: sa.Select[Any]
+    action: sa.Select[Any]
+    support: sa.Select[Any]
+    signoff: sa.Select[Any]
+
+    @classmethod
+    def keyed(cls, key: Callable[[sa.ColumnElement[Any]], sa.ColumnElement[bool]]) -> _Reads:
+        return cls(
+            sa.select(C).where(key(C.c.id)),
+            sa.select(TEAM).where(key(TEAM.c.cycle_id)),
+            sa.select(EVIDENCE).where(key(EVIDENCE.c.cycle_id)).order_by(EVIDENCE.c.added_at),
+            sa.select(JUDGEMENT).where(key(JUDGEMENT.c.cycle_id)),
+            sa.select(FINDING).where(key(FINDING.c.cycle_id)).order_by(FINDING.c.at),
+            sa.select(ACTION).where(key(ACTION.c.cycle_id)).order_by(ACTION.c.id),
+            sa.select(SUPPORT).where(key(SUPPORT.c.cycle_id)).order_by(SUPPORT.c.id),
+            sa.select(SIGNOFF).where(key(SIGNOFF.c.cycle_id)),
+        )
+
+
+_ONE = _Reads.keyed(lambda column: column == _CID)
+_MANY = _Reads.keyed(lambda column: column.in_(sa.bindparam("cids", expanding=True)))
 _U_CYCLE = C.update().where(
     C.c.id == sa.bindparam("b_id"), C.c.version == sa.bindparam("b_expected")
 )
@@ -439,7 +468,7 @@ class SqlCycleRepository(DashboardReads):
     def member_of(self, person_id: str) -> set[str]:
         """The ids of the cycles whose review team (or champion) includes the person."""
         team = sa.select(TEAM.c.cycle_id).where(TEAM.c.person_id == person_id)
-        champ = sa.select(C.c.id).where(C.c.champion["person_id"].as_string() == person_id)
+        champ = sa.select(C.c.id).where(sa.literal_column(CHAMPION_ID.text) == person_id)
         return set(self.conn.execute(team).scalars()) | set(self.conn.execute(champ).scalars())
 
     # -- reading -----------------------------------------------------------------------------
@@ -456,56 +485,93 @@ class SqlCycleRepository(DashboardReads):
             if cached is not None:
                 self._heads[cycle_id] = (count, head)
                 return cached
-        cycle = self._load(cycle_id, key)
-        if self.cache is not None and cycle_id not in self._written:
-            # (What this unit of work wrote itself is not committed yet.)
-            self.cache.put(copy_cycle(cycle), self._heads[cycle_id][1])
-        return cycle
-
-    def _load(self, cycle_id: str, key: dict[str, str]) -> Cycle:
-        conn = self.conn
-        row = conn.execute(_Q_CYCLE, key).mappings().first()
-        if row is None:
+        loaded = self._load(_ONE, key)
+        if cycle_id not in loaded:
             raise NotFound("cycle", cycle_id)
-        self._heads[cycle_id] = (int(row["history_count"]), str(row["history_head"]))
-        champ = row["champion"]
-        cycle = Cycle(
-            id=row["id"],
-            template_id=row["template_id"],
-            template_version=row["template_version"],
-            host_school_id=row["host_school_id"],
-            network_id=row["network_id"],
-            stage=row["stage"],
-            stage_entered_at=row["stage_entered_at"],
-            started_at=row["started_at"],
-            version=row["version"],
-            dates={k: datetime.fromisoformat(v) for k, v in (row["dates"] or {}).items()},
-            focus=tuple(row["focus"] or ()),
-            champion=Member(**champ) if champ else None,
-        )
-        for r in conn.execute(_Q_TEAM, key).mappings():
-            cycle.team[r["person_id"]] = Member(
+        self._cache(loaded)
+        return loaded[cycle_id]
+
+    def get_many(self, cycle_ids: Iterable[str], *, records: bool = True) -> dict[str, Cycle]:
+        wanted = sorted(set(cycle_ids))
+        if not wanted:
+            return {}
+        if not records:
+            # Two statements, and never cached: a cycle without its records is not the
+            # stored cycle.
+            return self._load(_MANY, {"cids": wanted}, records=False)
+        found: dict[str, Cycle] = {}
+        if self.cache is not None:
+            for cid, version, count, head in self.conn.execute(_Q_HEADS, {"cids": wanted}):
+                cached = self.cache.get(cid, int(version), str(head))
+                if cached is not None:
+                    self._heads[cid] = (int(count), str(head))
+                    found[cid] = cached
+            wanted = [cid for cid in wanted if cid not in found]
+        if wanted:
+            loaded = self._load(_MANY, {"cids": wanted})
+            self._cache(loaded)
+            found |= loaded
+        return found
+
+    def _cache(self, loaded: dict[str, Cycle]) -> None:
+        if self.cache is None:
+            return
+        for cycle_id, cycle in loaded.items():
+            # (What this unit of work wrote itself is not committed yet.)
+            if cycle_id not in self._written:
+                self.cache.put(copy_cycle(cycle), self._heads[cycle_id][1])
+
+    def _load(
+        self, reads: _Reads, key: dict[str, Any], *, records: bool = True
+    ) -> dict[str, Cycle]:
+        """The cycles `key` names that exist, with everything they collected (or only their
+        team, without `records`)."""
+        conn = self.conn
+        cycles: dict[str, Cycle] = {}
+        for row in conn.execute(reads.cycle, key).mappings():
+            self._heads[row["id"]] = (int(row["history_count"]), str(row["history_head"]))
+            champ = row["champion"]
+            cycles[row["id"]] = Cycle(
+                id=row["id"],
+                template_id=row["template_id"],
+                template_version=row["template_version"],
+                host_school_id=row["host_school_id"],
+                network_id=row["network_id"],
+                stage=row["stage"],
+                stage_entered_at=row["stage_entered_at"],
+                started_at=row["started_at"],
+                version=row["version"],
+                dates={k: datetime.fromisoformat(v) for k, v in (row["dates"] or {}).items()},
+                focus=tuple(row["focus"] or ()),
+                champion=Member(**champ) if champ else None,
+            )
+        if not cycles:
+            return cycles
+        for r in conn.execute(reads.team, key).mappings():
+            cycles[r["cycle_id"]].team[r["person_id"]] = Member(
                 r["person_id"], r["role"], r["school_id"], r["network_id"]
             )
-        for r in conn.execute(_Q_EVIDENCE, key).mappings():
+        if not records:
+            return cycles
+        for r in conn.execute(reads.evidence, key).mappings():
             file = None
             if r["file_sha256"]:
                 file = EvidenceFile(
                     r["file_sha256"], r["file_size"], r["media_type"], r["original_name"]
                 )
-            cycle.evidence[r["id"]] = Evidence(
+            cycles[r["cycle_id"]].evidence[r["id"]] = Evidence(
                 r["id"], r["question_id"], r["title"], r["added_by"], r["added_at"], file
             )
-        for r in conn.execute(_Q_JUDGEMENT, key).mappings():
-            cycle.judgements[(r["kind"], r["question_id"])] = Judgement(
+        for r in conn.execute(reads.judgement, key).mappings():
+            cycles[r["cycle_id"]].judgements[(r["kind"], r["question_id"])] = Judgement(
                 r["kind"], r["question_id"], r["narrative"], r["grade"], r["by"], r["at"]
             )
-        for r in conn.execute(_Q_FINDING, key).mappings():
-            cycle.findings[r["id"]] = Finding(
+        for r in conn.execute(reads.finding, key).mappings():
+            cycles[r["cycle_id"]].findings[r["id"]] = Finding(
                 r["id"], r["kind"], r["text"], r["question_id"], r["by"], r["at"]
             )
-        for r in conn.execute(_Q_ACTION, key).mappings():
-            cycle.actions[r["id"]] = Action(
+        for r in conn.execute(reads.action, key).mappings():
+            cycles[r["cycle_id"]].actions[r["id"]] = Action(
                 r["id"],
                 r["title"],
                 r["owner"],
@@ -515,7 +581,7 @@ class SqlCycleRepository(DashboardReads):
                 r["status_note"],
                 r["finding_id"],
             )
-        links = conn.execute(_Q_SUPPORT, key).mappings().all()
+        links = conn.execute(reads.support, key).mappings().all()
         if links:
             acts: dict[str, list[str]] = {}
             stamps: dict[str, list[tuple[datetime, str] | None]] = {}
@@ -525,18 +591,18 @@ class SqlCycleRepository(DashboardReads):
                 stamp = (r["at"], r["by"] or "") if r["at"] is not None else None
                 stamps.setdefault(r["link_id"], []).append(stamp)
             for lk in links:
-                cycle.support[lk["id"]] = SupportLink(
+                cycles[lk["cycle_id"]].support[lk["id"]] = SupportLink(
                     lk["id"],
                     lk["supporting_school_id"],
                     lk["area"],
                     tuple(acts.get(lk["id"], ())),
                     tuple(stamps.get(lk["id"], ())),
                 )
-        for r in conn.execute(_Q_SIGNOFF, key).mappings():
-            cycle.signoffs[(r["stage"], r["role"])] = SignOff(
+        for r in conn.execute(reads.signoff, key).mappings():
+            cycles[r["cycle_id"]].signoffs[(r["stage"], r["role"])] = SignOff(
                 r["stage"], r["role"], r["person_id"], r["at"]
             )
-        return cycle
+        return cycles
 
     def list(self, where: CycleFilter) -> list[CycleSummary]:
         return cycle_summaries(self.conn, where)

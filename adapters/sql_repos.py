@@ -168,6 +168,7 @@ def _template(r: Any) -> StoredTemplate:
         status=cast(Literal["draft", "published"], r["status"]),
         created_at=r["created_at"],
         published_at=r["published_at"],
+        retired_at=r["retired_at"],
     )
 
 
@@ -245,6 +246,34 @@ class SqlTemplateRepository:
     def list(self) -> list[StoredTemplate]:
         q = sa.select(TEMPLATE).order_by(TEMPLATE.c.template_id, TEMPLATE.c.version)
         return [_template(r) for r in self.conn.execute(q).mappings()]
+
+    def versions(self, template_id: str) -> list[StoredTemplate]:
+        q = sa.select(TEMPLATE).where(TEMPLATE.c.template_id == template_id)
+        return [_template(r) for r in self.conn.execute(q.order_by(TEMPLATE.c.version)).mappings()]
+
+    def retire(self, template_id: str, version: int, at: datetime) -> StoredTemplate:
+        self.conn.execute(
+            TEMPLATE.update()
+            .where(
+                TEMPLATE.c.template_id == template_id,
+                TEMPLATE.c.version == version,
+                TEMPLATE.c.status == "published",
+                TEMPLATE.c.retired_at.is_(None),
+            )
+            .values(retired_at=at)
+        )
+        return self.get(template_id, version)
+
+    def remove_draft(self, template_id: str, version: int) -> None:
+        gone = self.conn.execute(
+            TEMPLATE.delete().where(
+                TEMPLATE.c.template_id == template_id,
+                TEMPLATE.c.version == version,
+                TEMPLATE.c.status == "draft",
+            )
+        )
+        if not gone.rowcount:
+            raise NotFound("draft template", f"{template_id}@{version}")
 
     def publish(self, template_id: str, version: int, at: datetime) -> StoredTemplate:
         current = self.get(template_id, version)

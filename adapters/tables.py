@@ -95,6 +95,13 @@ class TemplateRow(SQLModel, table=True):
     status: str = Field(max_length=16)
     created_at: datetime = _when()
     published_at: datetime | None = _when(nullable=True)
+    retired_at: datetime | None = _when(nullable=True)
+
+
+CHAMPION_ID = sa.text("(champion ->> 'person_id')")
+"""The champion's person id from the cycle row's JSON: one expression, indexed and compared
+in the same words (PostgreSQL matches an expression index only to the same expression, and
+SQLite reads `->>` since 3.38)."""
 
 
 class CycleRow(SQLModel, table=True):
@@ -112,6 +119,8 @@ class CycleRow(SQLModel, table=True):
         # the school year's starts (migration 0009).
         sa.Index("ix_cycle_counts", "network_id", "template_id", "stage", "stage_due_at"),
         sa.Index("ix_cycle_started", "started_at", "host_school_id"),
+        # The cycles a person champions (what they may see), migration 0010.
+        sa.Index("ix_cycle_champion", CHAMPION_ID),
     )
     id: str = Field(primary_key=True, max_length=64)
     template_id: str = Field(max_length=64, index=True)
@@ -133,6 +142,8 @@ class CycleRow(SQLModel, table=True):
 
 class TeamMemberRow(SQLModel, table=True):
     __tablename__ = "team_member"
+    # The cycles a person reviews (what they may see), migration 0010.
+    __table_args__ = (sa.Index("ix_team_member_person", "person_id"),)
     cycle_id: str = Field(foreign_key="cycle.id", primary_key=True)
     person_id: str = Field(primary_key=True, max_length=64)
     role: str = Field(max_length=32)

@@ -365,13 +365,13 @@ def visible_cycle_filters(
     principal: Principal,
     uow: UnitOfWork,
     where: CycleFilter,
-    reached: Callable[[str], bool] = lambda cycle_id: True,
+    reached: Callable[[set[str]], set[str]] = lambda cycle_ids: cycle_ids,
 ) -> list[CycleFilter] | None:
     """The filters whose union is every cycle (within `where`) the principal may see; None
     when they may see all of them (a grant scoped to everything).
 
-    `reached` says whether a cycle shared with one of the principal's schools reaches them:
-    a share with a school reaches the roles the cycle's template lets share reports.
+    `reached` gives those of the cycles shared with one of the principal's schools that reach
+    them: a share with a school reaches the roles the cycle's template lets share reports.
     """
     if any(g.scope_kind == "global" for g in principal.grants):
         return None
@@ -383,7 +383,7 @@ def visible_cycle_filters(
     ids |= mine
     if schools:  # only people of a school can be reached by a share with one
         by_school = uow.shares.cycles_shared_with(principal.id, schools, frozenset())
-        ids |= {cycle_id for cycle_id in by_school - mine if reached(cycle_id)}
+        ids |= reached(by_school - mine)
     for net in sorted(nets):
         if where.network_id in (None, net):
             filters.append(_narrow(where, network_id=net))

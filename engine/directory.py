@@ -73,7 +73,10 @@ class Grant:
 
 @dataclass(frozen=True, slots=True)
 class StoredTemplate:
-    """A template version as stored: its source text, and whether it is published (then frozen)."""
+    """A template version as stored: its source text, and whether it is published (then frozen).
+
+    A published version `retired_at` some time starts no new cycles; those on it go on.
+    """
 
     template_id: str
     version: int
@@ -83,6 +86,7 @@ class StoredTemplate:
     status: Literal["draft", "published"]
     created_at: datetime
     published_at: datetime | None = None
+    retired_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

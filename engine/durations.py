@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from engine.issues import shown
+
 __all__ = ["Duration", "DurationError", "parse_duration"]
 
 # Only fixed-length units: months and years have no fixed length, and school deadlines are
@@ -91,18 +93,18 @@ def parse_duration(value: object) -> Duration:
     text = value.strip()
     if _HAS_MONTHS.match(text):
         raise DurationError(
-            f"{text!r} uses years or months, which have no fixed length; use weeks or days"
+            f"{shown(text)} uses years or months, which have no fixed length; use weeks or days"
         )
     match = _ISO.match(text)
     if match is None:
-        raise DurationError(f"{text!r} is not an ISO 8601 duration such as 'P14D' or 'PT12H'")
+        raise DurationError(f"{shown(text)} is not an ISO 8601 duration such as 'P14D' or 'PT12H'")
     parts = {k: int(v) for k, v in match.groupdict().items() if k != "sign" and v is not None}
     try:
         delta: timedelta | None = timedelta(**parts)
     except OverflowError:  # more days than `timedelta` holds
         delta = None
     if delta is None or delta > _LONGEST:
-        raise DurationError(f"{text!r} is longer than {_LONGEST.days // 366} years")
+        raise DurationError(f"{shown(text)} is longer than {_LONGEST.days // 366} years")
     nominal = 7 * parts.get("weeks", 0) + parts.get("days", 0)
     if match.group("sign") == "-":
         delta, nominal = -delta, -nominal

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
 
-__all__ = ["Issue", "Located"]
+__all__ = ["Issue", "Located", "shown"]
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel = 2
+_SHOWN.maxtuple = _SHOWN.maxlist = _SHOWN.maxdict = _SHOWN.maxset = 4
+_SHOWN.maxstring = _SHOWN.maxother = _SHOWN.maxlong = 60
+
+
+def shown(value: object) -> str:
+    """`value` as a message may quote it: its repr, cut short. A template's author may send
+    anything, and an issue echoes what it names, so never more than a line of it."""
+    return _SHOWN.repr(value)
 
 
 @dataclass(frozen=True, slots=True)

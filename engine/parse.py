@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.durations import Duration, DurationError, parse_duration
-from engine.issues import Issue
+from engine.issues import Issue, shown
 from engine.template import (
     COLLECT_KINDS,
     ENTRY,
@@ -72,7 +72,9 @@ class _Reader:
         for key in raw:
             if key not in keys:
                 allowed = ", ".join(sorted(keys))
-                where = _at(loc, str(key)) or "(top)"
+                # (A key is the author's text: as long as an id may be, or cut short.)
+                named = str(key) if len(str(key)) <= 64 else shown(str(key))
+                where = _at(loc, named) or "(top)"
                 self.issue(where, f"unknown key (allowed: {allowed})", "unknown_key")
         return raw
 
@@ -105,7 +107,7 @@ class _Reader:
         if isinstance(raw.get(key), str) and not _ID.fullmatch(value):
             self.issue(
                 _at(loc, key),
-                f"{value!r} is not a valid id (letters, digits, '_', '-', '.'; at most 64)",
+                f"{shown(value)} is not a valid id (letters, digits, '_', '-', '.'; at most 64)",
                 "bad_id",
             )
         return value
@@ -133,7 +135,8 @@ class _Reader:
         where = _at(loc, key)
         if isinstance(value, str):
             # `notify: a, b` reads as one text; in brackets it is the list that was meant.
-            message = f"expected a list of role ids, got text (write [{value}])"
+            hint = f" (write [{value}])" if len(value) <= 80 else ""
+            message = f"expected a list of role ids, got text{hint}"
             self.issue(where, message, "wrong_type")
             return ()
         if not isinstance(value, list):
@@ -186,7 +189,7 @@ def parse_template(raw: object) -> tuple[Template | None, list[Issue]]:
     if isinstance(fmt, bool) or fmt not in FORMATS:
         r.issue(
             "format",
-            f"unsupported format {fmt!r}; this engine reads {' and '.join(map(str, FORMATS))}",
+            f"unsupported format {shown(fmt)}; this engine reads {' and '.join(map(str, FORMATS))}",
             "format",
         )
         fmt = FORMAT_VERSION
@@ -196,7 +199,7 @@ def parse_template(raw: object) -> tuple[Template | None, list[Issue]]:
         r.issue("version", "is required", "missing")
         version = 0
     elif isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        r.issue("version", f"expected a whole number 1 or more, got {version!r}", "wrong_type")
+        r.issue("version", f"expected a whole number 1 or more, got {shown(version)}", "wrong_type")
         version = 0
     title = r.text(top, "title", "", required=True)
     description = r.text(top, "description", "", required=False)
@@ -259,7 +262,7 @@ def _choices(
         if name not in known:
             r.issue(
                 loc,
-                f"unknown {noun} {name!r}; a role may be given: {', '.join(known)}",
+                f"unknown {noun} {shown(name)}; a role may be given: {', '.join(known)}",
                 "unknown_ref",
             )
     return frozenset(n for n in given if n in known)

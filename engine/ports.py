@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from types import TracebackType
@@ -130,6 +130,15 @@ class CycleRepository(Protocol):
     def get(self, cycle_id: str) -> Cycle:
         """The cycle with everything it collected. Raises NotFound."""
 
+    def get_many(self, cycle_ids: Iterable[str], *, records: bool = True) -> dict[str, Cycle]:
+        """The cycles of those ids that exist, by id, each as `get` gives it: a page that
+        checks or shows many cycles reads them with a statement per table, not per cycle.
+
+        Without `records`, each cycle comes without what it collected (no evidence,
+        judgements, findings, actions, support or sign-offs): its stage, team and champion,
+        all an access check reads. Such a cycle is never saved back.
+        """
+
     def save(self, cycle: Cycle, expected_version: int, events: Sequence[Event]) -> None:
         """Store the changes `events` describe, if the stored version is `expected_version`.
 
@@ -234,6 +243,15 @@ class TemplateRepository(Protocol):
 
     def publish(self, template_id: str, version: int, at: datetime) -> StoredTemplate: ...
 
+    def versions(self, template_id: str) -> Sequence[StoredTemplate]:
+        """Every stored version of the template, oldest first (none: an empty list)."""
+
+    def retire(self, template_id: str, version: int, at: datetime) -> StoredTemplate:
+        """Mark a published version retired at `at` (once; retiring again keeps the first)."""
+
+    def remove_draft(self, template_id: str, version: int) -> None:
+        """Delete a draft version. Raises NotFound when no draft of that version is stored."""
+
 
 class DirectoryRepository(Protocol):
     def add_network(self, network: Network) -> None: ...
@@ -278,6 +296,9 @@ class ShareRepository(Protocol):
         """Raises NotFound."""
 
     def for_cycle(self, cycle_id: str, *, active: bool = True) -> list[ReportShare]: ...
+    def for_cycles(self, cycle_ids: Iterable[str]) -> dict[str, list[ReportShare]]:
+        """The active shares of each of the cycles (an empty list for one with none)."""
+
     def revoke(self, share_id: str, at: datetime) -> ReportShare: ...
     def cycles_shared_with(
         self, person_id: str, school_ids: frozenset[str], network_ids: frozenset[str]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from engine.cycle import Cycle, Member
-from engine.issues import Issue
+from engine.issues import Issue, shown
 from engine.template import Question, RequirementRef, Template
 
 __all__ = [
@@ -427,7 +427,9 @@ def check_params(
         known = ", ".join(sorted(LIBRARY))
         return [
             Issue(
-                location, f"unknown requirement {ref.name!r}; known: {known}", "unknown_requirement"
+                location,
+                f"unknown requirement {shown(ref.name)}; known: {known}",
+                "unknown_requirement",
             )
         ]
     issues: list[Issue] = []
@@ -437,7 +439,7 @@ def check_params(
             issues.append(
                 Issue(
                     f"{location}.{key}",
-                    f"{ref.name!r} has no parameter {key!r} (parameters: {allowed})",
+                    f"{ref.name!r} has no parameter {shown(key)} (parameters: {allowed})",
                     "unknown_parameter",
                 )
             )
@@ -473,20 +475,20 @@ def _param_problem(
 ) -> str | None:
     if param.kind == "count":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            return f"expected a whole number 0 or more, got {value!r}"
+            return f"expected a whole number 0 or more, got {shown(value)}"
     elif param.kind == "flag":
         if not isinstance(value, bool):
-            return f"expected true or false, got {value!r}"
+            return f"expected true or false, got {shown(value)}"
     elif param.kind == "date":
         if not isinstance(value, str):
-            return f"expected the id of a cycle date, got {value!r}"
+            return f"expected the id of a cycle date, got {shown(value)}"
         if value not in dates:
-            return f"unknown cycle date {value!r}; declare it under 'dates'"
+            return f"unknown cycle date {shown(value)}; declare it under 'dates'"
     else:
         known = roles if param.kind == "roles" else finding_kinds
         noun = "role" if param.kind == "roles" else "finding kind"
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return f"expected a list of {noun} ids, got {value!r}"
+            return f"expected a list of {noun} ids, got {shown(value)}"
         if param.kind == "roles" and not value:
             return "expected at least one role"
         unknown = [v for v in value if v not in known]

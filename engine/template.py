@@ -214,9 +214,13 @@ class Template:
         object.__setattr__(self, "_stages", {s.id: s for s in self.stages})
         object.__setattr__(self, "_transitions", {t.id: t for t in self.transitions})
         object.__setattr__(self, "_questions", {q.id: q for q in self.framework.questions})
-        outgoing = {
-            s.id: tuple(t for t in self.transitions if s.id in t.sources) for s in self.stages
-        }
+        # One pass over the transitions (a template may have thousands of stages).
+        leaving: dict[str, list[Transition]] = {s.id: [] for s in self.stages}
+        for t in self.transitions:
+            for source in dict.fromkeys(t.sources):
+                if source in leaving:
+                    leaving[source].append(t)
+        outgoing = {sid: tuple(found) for sid, found in leaving.items()}
         object.__setattr__(self, "_outgoing", outgoing)
 
     def declared_role(self, role_id: str) -> Role | None:

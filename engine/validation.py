@@ -12,7 +12,7 @@ from engine.parse import parse_template
 from engine.requirements import check_params
 from engine.template import ENTRY, Template
 
-__all__ = ["Issue", "build_template", "check_template", "validate"]
+__all__ = ["Issue", "build_template", "check", "check_template", "validate"]
 
 
 def validate(raw: object) -> list[Issue]:
@@ -21,6 +21,15 @@ def validate(raw: object) -> list[Issue]:
     if template is not None:
         issues = _combined(issues, check_template(template))
     return issues
+
+
+def check(raw: object) -> tuple[Template | None, list[Issue]]:
+    """The template a mapping describes, and every issue in it (the template is None when
+    it could not be read; a template with issues is not to be run)."""
+    template, issues = parse_template(raw)
+    if template is not None:
+        issues = _combined(issues, check_template(template))
+    return template, issues
 
 
 def build_template(raw: object) -> Template:

@@ -235,10 +235,8 @@ def templates_validate(files: tuple[Path, ...]) -> None:
             click.echo(f"{path}: (file): no such file", err=True)
             failed = True
             continue
-        doc = read_file(path)
-        issues = doc.validate()
-        if not issues:
-            t = doc.build()
+        t, issues = read_file(path).checked()
+        if t is not None:
             click.echo(
                 f"{path}: valid ({t.key}: {len(t.stages)} stages, "
                 f"{len(t.transitions)} transitions, {len(t.framework.questions)} questions)"

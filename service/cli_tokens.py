@@ -40,7 +40,7 @@ def tokens_create(person_id: str, name: str, days: int, as_json: bool, who: str 
                 {
                     "id": token.id,
                     "person_id": person_id,
-                    "token": secret,
+                    "secret": secret,
                     "expires_at": token.expires_at.isoformat() if token.expires_at else None,
                 }
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from engine.cycle import Action, Cycle, Evidence, Finding, Judgement, Member, SignOff, SupportLink
 from engine.directory import (
@@ -21,12 +22,16 @@ from engine.machine import Option
 from engine.notices import Notification
 from engine.ports import DeadlineRow
 from engine.records import collectable
-from engine.template import Template
+from engine.template import DeadlineSpec, Template
+from engine.timeline import in_words
 from service.schemas import (
     ActionView,
     CycleSummaryView,
     CycleView,
     DeadlineView,
+    DryRunEvent,
+    DryRunStage,
+    DryRunView,
     EvidenceView,
     FindingView,
     FiredView,
@@ -57,6 +62,7 @@ from service.usecases.calendars import CalendarOfNetwork
 from service.usecases.core import Fired
 from service.usecases.inbox import Inbox
 from service.usecases.tasks import Tasks
+from service.usecases.timeline import DryRun
 
 __all__ = [
     "action_view",
@@ -158,6 +164,60 @@ def template_summary(t: StoredTemplate) -> TemplateSummary:
         source_format=t.source_format,
         created_at=t.created_at,
         published_at=t.published_at,
+        retired_at=t.retired_at,
+    )
+
+
+def _deadline(d: DeadlineSpec | None) -> dict[str, Any] | None:
+    """A stage's deadline as the template wrote it: durations in the template's words."""
+    if d is None:
+        return None
+    return {
+        "due": d.due.text,
+        "from": d.anchor,
+        "reminders": [r.text for r in d.reminders],
+        "on_expiry": [
+            {
+                "kind": rule.kind,
+                **({"roles": list(rule.roles)} if rule.roles else {}),
+                **({"transition": rule.transition} if rule.transition else {}),
+                **({"after": rule.after.text} if rule.after is not None else {}),
+            }
+            for rule in d.on_expiry
+        ],
+    }
+
+
+def dry_run_view(run: DryRun) -> DryRunView:
+    t = run.timeline.template
+    return DryRunView(
+        template_id=t.id,
+        version=t.version,
+        network_id=run.network.id if run.network else None,
+        calendar=run.calendar,
+        start=run.timeline.start,
+        stopped_at=run.timeline.stopped,
+        stages=[
+            DryRunStage(
+                stage=s.stage,
+                title=t.stage(s.stage).title,
+                entered_at=s.entered_at,
+                due_at=s.due_at,
+                leaves_by=s.leaves_by,
+                waits_for=s.waits_for,
+                events=[
+                    DryRunEvent(
+                        at=e.at,
+                        kind=e.kind,
+                        words=in_words(t, s.stage, e),
+                        roles=list(e.roles),
+                        transition=e.transition,
+                    )
+                    for e in s.events
+                ],
+            )
+            for s in run.timeline.stages
+        ],
     )
 
 
@@ -170,6 +230,7 @@ def template_view(stored: StoredTemplate, t: Template) -> TemplateView:
         source_format=stored.source_format,
         created_at=stored.created_at,
         published_at=stored.published_at,
+        retired_at=stored.retired_at,
         description=t.description,
         roles=[{"id": r.id, "title": r.title} for r in t.roles],
         dates=[{"id": d.id, "title": d.title} for d in t.dates],
@@ -193,6 +254,7 @@ def template_view(stored: StoredTemplate, t: Template) -> TemplateView:
                 "initial": s.initial,
                 "terminal": s.terminal,
                 "collects": {k: list(v) for k, v in s.collects.items()},
+                "deadline": _deadline(s.deadline),
             }
             for s in t.stages
         ],

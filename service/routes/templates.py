@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, delete, get, post
 from litestar.enums import MediaType
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
-from litestar.params import FromQuery, RawBody
+from litestar.params import FromQuery, JSONBody, RawBody
 
 from engine.access import Principal
 from engine.diagram import mermaid
@@ -16,7 +16,7 @@ from engine.errors import InvalidTemplate, NotFound
 from engine.parse import MAX_TEMPLATE_BYTES
 from engine.template import Template
 from service.errors import MediaTypeRefused, TemplateRejected
-from service.presenters import template_summary, template_view
+from service.presenters import dry_run_view, template_summary, template_view
 from service.routes.common import (
     READ,
     WRITE,
@@ -27,12 +27,22 @@ from service.routes.common import (
     Ws,
     problems,
 )
-from service.schemas import FieldError, TemplateSummary, TemplateUploaded, TemplateView
+from service.schemas import (
+    DryRunRequest,
+    DryRunView,
+    FieldError,
+    TemplateSummary,
+    TemplateUploaded,
+    TemplateView,
+)
 from service.usecases import UseCases
 from service.usecases.messages import (
+    DeleteTemplateDraft,
+    DryRunTemplate,
     GetTemplate,
     ListTemplates,
     PublishTemplate,
+    RetireTemplate,
     UploadTemplate,
     ValidateTemplate,
 )
@@ -192,6 +202,60 @@ def publish_template(
     return template_summary(ws.handle(PublishTemplate(template_id, version), principal))
 
 
+@post(
+    "/templates/{template_id:str}/versions/{version:int}/retirement",
+    tags=TAGS,
+    summary="Retire a published version (admin): no new cycle starts on it",
+    description="The cycles running on it go on under it. Retiring again changes nothing; a "
+    "draft cannot be retired (409: delete it).",
+    status_code=200,
+    responses=problems(*WRITE),
+    sync_to_thread=True,
+)
+def retire_template(
+    template_id: PathId, version: PathVersion, principal: Caller, ws: Ws
+) -> TemplateSummary:
+    return template_summary(ws.handle(RetireTemplate(template_id, version), principal))
+
+
+@delete(
+    "/templates/{template_id:str}/versions/{version:int}",
+    tags=TAGS,
+    summary="Delete a draft version (admin)",
+    description="A published version is never deleted (409: retire it).",
+    status_code=204,
+    responses=problems(*WRITE),
+    sync_to_thread=True,
+)
+def delete_template_draft(
+    template_id: PathId, version: PathVersion, principal: Caller, ws: Ws
+) -> None:
+    ws.handle(DeleteTemplateDraft(template_id, version), principal)
+
+
+@post(
+    "/templates/{template_id:str}/versions/{version:int}/dry-run",
+    tags=TAGS,
+    summary="A dry run of the version on a network's school calendar",
+    description="From a start date: when each stage would be due, and when its reminders, "
+    "notices, escalations and automatic moves would come, each in words, assuming every "
+    "stage is left when it is due. Nothing is stored. 422 names a cycle date the template "
+    "does not declare.",
+    status_code=200,
+    responses=problems(*WRITE),
+    sync_to_thread=True,
+)
+def dry_run(
+    template_id: PathId,
+    version: PathVersion,
+    data: JSONBody[DryRunRequest],
+    principal: Caller,
+    ws: Ws,
+) -> DryRunView:
+    message = DryRunTemplate(template_id, version, data.start, data.network_id, data.dates)
+    return dry_run_view(ws.handle(message, principal))
+
+
 @get(
     "/templates/{template_id:str}/versions/{version:int}/diagram",
     tags=TAGS,
@@ -220,5 +284,8 @@ ROUTES = [
     template_versions,
     get_template,
     publish_template,
+    retire_template,
+    delete_template_draft,
+    dry_run,
     template_diagram,
 ]

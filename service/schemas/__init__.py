@@ -40,6 +40,10 @@ from service.schemas.cycles import (
     SupportLinkView,
 )
 from service.schemas.directory import (
+    DryRunEvent,
+    DryRunRequest,
+    DryRunStage,
+    DryRunView,
     GrantCreate,
     GrantView,
     LoginRequest,
@@ -73,6 +77,10 @@ __all__ = [
     "CycleView",
     "DateSet",
     "DeadlineView",
+    "DryRunEvent",
+    "DryRunRequest",
+    "DryRunStage",
+    "DryRunView",
     "EvidenceErase",
     "EvidenceView",
     "FieldError",

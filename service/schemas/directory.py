@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from msgspec import Meta
@@ -11,6 +11,10 @@ from service.schemas.fields import NO_NUL, Email, Id, Name, Role, ScopeKind, _In
 from service.schemas.problems import FieldError
 
 __all__ = [
+    "DryRunEvent",
+    "DryRunRequest",
+    "DryRunStage",
+    "DryRunView",
     "GrantCreate",
     "GrantView",
     "LoginRequest",
@@ -132,6 +136,8 @@ class TemplateSummary(_Out, kw_only=True):
     source_format: str
     created_at: datetime
     published_at: datetime | None
+    retired_at: datetime | None = None
+    """Set on a published version that starts no new cycles (those on it go on)."""
 
 
 class TemplateUploaded(TemplateSummary, kw_only=True):
@@ -152,3 +158,45 @@ class TemplateView(TemplateSummary, kw_only=True):
     sections: list[dict[str, Any]]
     stages: list[dict[str, Any]]
     transitions: list[dict[str, Any]]
+
+
+class DryRunRequest(_In, kw_only=True):
+    """A dry run: from `start`, on `network_id`'s school calendar (the partnership's default
+    when left out), with the cycle dates the template declares that are known (a deadline
+    counted from one not given has no date)."""
+
+    start: date
+    network_id: Id | None = None
+    dates: dict[Id, date] = {}
+
+
+class DryRunEvent(_Out, kw_only=True):
+    at: datetime
+    kind: str
+    words: str
+    roles: list[str]
+    transition: str | None = None
+
+
+class DryRunStage(_Out, kw_only=True):
+    stage: str
+    title: str
+    entered_at: datetime | None
+    due_at: datetime | None
+    events: list[DryRunEvent]
+    leaves_by: str | None = None
+    waits_for: str | None = None
+    """The cycle date the stage's deadline is counted from, when it was not given."""
+
+
+class DryRunView(_Out, kw_only=True):
+    template_id: str
+    version: int
+    network_id: str | None
+    calendar: str
+    """Whose school days were counted: "own" (the network's terms), "default" (the
+    partnership's) or "weekdays" (Monday to Friday)."""
+    start: datetime
+    stages: list[DryRunStage]
+    stopped_at: str | None = None
+    """The stage after which the dates stop: it has no deadline to leave by."""

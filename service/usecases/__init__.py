@@ -15,6 +15,7 @@ from service.usecases import (  # noqa: F401
     recording,
     sharing,
     tasks,
+    timeline,
 )
 from service.usecases.base import CycleContext, UseCases
 

@@ -63,8 +63,10 @@ class TemplateEntry:
 
     @property
     def published(self) -> StoredTemplate | None:
-        """The version new cycles start on: the newest published one."""
-        return next((v for v in self.versions if v.status == "published"), None)
+        """The version new cycles start on: the newest published one not retired."""
+        return next(
+            (v for v in self.versions if v.status == "published" and v.retired_at is None), None
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -206,12 +206,24 @@ class UseCases:
         shares = uow.shares.for_cycle(cycle.id)
         return access_to(caller, cycle, shares, template=self.template_of(uow, cycle))
 
-    def reached(self, uow: UnitOfWork, caller: Principal) -> Callable[[str], bool]:
-        """Whether a cycle shared with one of the caller's schools reaches the caller (for
-        `engine.access.visible_cycle_filters`): its template says whose the share is."""
+    def accesses(
+        self, uow: UnitOfWork, caller: Principal, cycles: Iterable[Cycle]
+    ) -> dict[str, CycleAccess]:
+        """The caller's access to each of `cycles`, by id, their shares read at once."""
+        cycles = list(cycles)
+        shares = uow.shares.for_cycles(c.id for c in cycles)
+        return {
+            c.id: access_to(caller, c, shares[c.id], template=self.template_of(uow, c))
+            for c in cycles
+        }
 
-        def reaches(cycle_id: str) -> bool:
-            return self.access(uow, caller, uow.cycles.get(cycle_id)).shared
+    def reached(self, uow: UnitOfWork, caller: Principal) -> Callable[[set[str]], set[str]]:
+        """Those of the cycles shared with one of the caller's schools that reach the caller
+        (for `engine.access.visible_cycle_filters`): its template says whose the share is."""
+
+        def reaches(cycle_ids: set[str]) -> set[str]:
+            cycles = uow.cycles.get_many(cycle_ids, records=False).values()
+            return {cid for cid, a in self.accesses(uow, caller, cycles).items() if a.shared}
 
         return reaches
 

@@ -24,6 +24,7 @@ from engine.machine import Option, WorkflowMachine
 from engine.ports import CycleFilter, CycleRepository, UnitOfWork
 from engine.template import Template
 from engine.validation import build_template
+from engine.versions import startable, upload_allowed
 
 __all__ = [
     "Clock",
@@ -106,6 +107,15 @@ class TemplateRegistry:
             if s.status == "published"
         ]
 
+    def startable(self, uow: UnitOfWork) -> list[Template]:
+        """Of each template, the version a new cycle starts on (the newest published and not
+        retired); a template without one is left out."""
+        newest: dict[str, StoredTemplate] = {}
+        for s in uow.templates.list():
+            if s.status == "published" and s.retired_at is None:
+                newest[s.template_id] = s  # (listed oldest first)
+        return [self.machine(uow, s.template_id, s.version).template for s in newest.values()]
+
     def machine(self, uow: UnitOfWork, template_id: str, version: int) -> WorkflowMachine:
         key = (template_id, version)
         found = self._machines.get(key)
@@ -173,11 +183,10 @@ class Peerloop:
         Raises:
             InvalidTemplate: with every issue and the line each points at.
         """
-        doc = read_document(text, name)
-        issues = doc.validate()
-        if issues:
+        template, issues = read_document(text, name).checked()
+        if template is None:
             raise InvalidTemplate([i.issue for i in issues], [i.line for i in issues])
-        return doc.build()
+        return template
 
     def upload_template(self, text: str | bytes, name: str, *, publish: bool) -> StoredTemplate:
         """Validate and store a template version as a draft (or published).
@@ -203,6 +212,7 @@ class Peerloop:
             now if publish else None,
         )
         with self.uow() as uow:
+            upload_allowed(template.id, template.version, uow.templates.versions(template.id))
             uow.templates.add(stored)
             uow.commit()
         return stored
@@ -238,17 +248,7 @@ class Peerloop:
         """
         now = self.clock.now()
         with self.uow() as uow:
-            stored = (
-                uow.templates.latest(template_id)
-                if version is None
-                else uow.templates.get(template_id, version)
-            )
-            if stored.status != "published":
-                raise Conflict(
-                    "template",
-                    f"{template_id}@{stored.version}",
-                    f"version {stored.version} of {template_id!r} is a draft; publish it first",
-                )
+            stored = startable(template_id, uow.templates.versions(template_id), version)
             machine = self.registry.machine(uow, stored.template_id, stored.version)
             school = uow.directory.get_school(host_school_id)
             cycle, events = machine.start(

@@ -8,10 +8,11 @@ from engine import records
 from engine.access import Principal, starter_roles, visible_cycle_filters
 from engine.cycle import Actor, Cycle
 from engine.directory import CycleSummary, HistoryEntry, IdempotencyRecord, School
-from engine.errors import IdempotencyKeyReused, InvalidRecord, NotFound
+from engine.errors import IdempotencyKeyReused, InvalidRecord
 from engine.machine import Option
 from engine.ports import CycleFilter, DeadlineRow, UnitOfWork
 from engine.template import Template
+from engine.versions import startable
 from service.usecases.base import CycleContext, UseCases, handles
 from service.usecases.core import Fired, request_digest
 from service.usecases.messages import (
@@ -50,20 +51,10 @@ class FireResult:
     replayed: bool
 
 
-def _to_start(
-    uc: UseCases, uow: UnitOfWork, template_id: str, version: int | None
-) -> Template | None:
-    """The published template version a start asks for (the newest by default)."""
-    try:
-        stored = (
-            uow.templates.latest(template_id)
-            if version is None
-            else uow.templates.get(template_id, version)
-        )
-    except NotFound:
-        return None
-    if stored.status != "published":
-        return None
+def _to_start(uc: UseCases, uow: UnitOfWork, template_id: str, version: int | None) -> Template:
+    """The template version a start asks for: the newest published and not retired by
+    default. Raises NotFound or Conflict (a draft, a retired version) saying what to do."""
+    stored = startable(template_id, uow.templates.versions(template_id), version)
     return uc.core.registry.machine(uow, stored.template_id, stored.version).template
 
 
@@ -76,8 +67,7 @@ def start_cycle(uc: UseCases, cmd: StartCycle, caller: Principal) -> Started:
     with uc.uow(readonly=True) as uow:
         school = uow.directory.get_school(cmd.host_school_id)
         template = _to_start(uc, uow, cmd.template_id, cmd.template_version)
-        # Without a published version the start below refuses, saying why.
-        roles = starter_roles(caller, school.network_id, template) if template else frozenset()
+        roles = starter_roles(caller, school.network_id, template)
         if key is not None:
             seen = uow.idempotency.get(key)
             if seen is not None:
@@ -90,7 +80,7 @@ def start_cycle(uc: UseCases, cmd: StartCycle, caller: Principal) -> Started:
         cmd.template_id,
         school.id,
         actor,
-        version=cmd.template_version,
+        version=template.version,
         dates=cmd.dates,
         remember=(
             None

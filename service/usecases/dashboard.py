@@ -10,11 +10,13 @@ heatmap and the support map, read from the reports the caller may read, are in
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from engine.access import Principal, actor_for, starter_roles
+from engine.cycle import Cycle
 from engine.directory import CycleSummary, Network, School
 from engine.errors import AccessDenied, NotFound
 from engine.network import (
@@ -234,22 +236,39 @@ def _line(
     )
 
 
+def _read(uow: UnitOfWork, read: dict[str, Cycle], ids: Iterable[str]) -> dict[str, Cycle]:
+    """The cycles of `ids`, read once per page and without their records (the dashboard
+    checks access and counts the team, and shows nothing a cycle collected): those `read`
+    lacks are read together and added to it."""
+    wanted = set(ids)
+    read |= uow.cycles.get_many(wanted - read.keys(), records=False)
+    return {cid: read[cid] for cid in wanted if cid in read}
+
+
+def _name_hosts(uow: UnitOfWork, names: dict[str, str], hosts: Iterable[str]) -> None:
+    """Add to `names` the name of each host school it lacks."""
+    for school_id in set(hosts) - names.keys():
+        try:
+            names[school_id] = uow.directory.get_school(school_id).name
+        except NotFound:
+            continue
+
+
 def _actions(
     uc: UseCases,
     uow: UnitOfWork,
     caller: Principal,
     found: list[OpenAction],
     names: dict[str, str],
+    read: dict[str, Cycle],
 ) -> list[ActionLine]:
     """The actions as the caller may see them: what each is only where they read the plan."""
-    plan: dict[str, bool] = {}
+    cycles = _read(uow, read, (a.cycle_id for a in found))
+    plan = {cid: a.may("plan") for cid, a in uc.accesses(uow, caller, cycles.values()).items()}
     lines = []
     for a in found:
-        if a.cycle_id not in plan:
-            cycle = uow.cycles.get(a.cycle_id)
-            plan[a.cycle_id] = uc.access(uow, caller, cycle).may("plan")
         school = names.get(a.host_school_id, a.host_school_id)
-        if plan[a.cycle_id]:
+        if plan.get(a.cycle_id, False):
             lines.append(ActionLine(a.cycle_id, school, a.due, a.title, a.owner))
         else:
             lines.append(ActionLine(a.cycle_id, school, a.due, None, None))
@@ -262,6 +281,7 @@ def _teams_to_set(
     filters: list[CycleFilter],
     templates: dict[str, Template],
     names: dict[str, str],
+    read: dict[str, Cycle],
 ) -> list[TeamToSet]:
     """Cycles in a stage whose template collects the team, where the caller holds a role that
     sets it: the partnership lead's "who reviews whom" work, soonest due first."""
@@ -272,11 +292,14 @@ def _teams_to_set(
             if not setters:
                 continue
             narrowed = [dataclasses.replace(f, template_id=t.id, stage=stage.id) for f in filters]
-            for summary in _listed(uow, narrowed, limit=LISTED):
-                cycle = uow.cycles.get(summary.id)
+            listed = _listed(uow, narrowed, limit=LISTED)
+            cycles = _read(uow, read, (s.id for s in listed))
+            for summary in listed:
+                cycle = cycles[summary.id]
                 roles = actor_for(caller.person, caller.grants, cycle).roles
                 if not (roles & setters or caller.is_admin):
                     continue
+                _name_hosts(uow, names, [cycle.host_school_id])
                 found[cycle.id] = TeamToSet(
                     cycle.id,
                     names.get(cycle.host_school_id, cycle.host_school_id),
@@ -330,7 +353,7 @@ def network_dashboard(uc: UseCases, q: NetworkDashboard, caller: Principal) -> N
             network_id = mine[0]
         require_watched(caller, network_id, networks)
         schools = uow.directory.schools(network_id)
-        names = {s.id: s.name for s in uow.directory.schools()}
+        names = {s.id: s.name for s in schools}
         templates = published_templates(uc, uow)
         ended = _ended(templates)
         filters = visible(uc, caller, uow, CycleFilter(network_id=network_id))
@@ -353,9 +376,19 @@ def network_dashboard(uc: UseCases, q: NetworkDashboard, caller: Principal) -> N
         started, not_started = schools_not_started(
             schools, uow.cycles.started_by_school(filters, since, until)
         )
-        overdue_lines = _actions(uc, uow, caller, overdue_actions, names)
-        soon_lines = _actions(uc, uow, caller, soon, names)
-        teams = _teams_to_set(uow, caller, filters, templates, names)
+        # A cycle keeps the network it started in; a host that has moved on since is named
+        # from the directory, one school at a time (a handful, against every school's name).
+        _name_hosts(
+            uow,
+            names,
+            [s.host_school_id for s in (*late, *ahead)]
+            + [a.host_school_id for a in (*overdue_actions, *soon)],
+        )
+        read: dict[str, Cycle] = {}
+        overdue_lines = _actions(uc, uow, caller, overdue_actions, names, read)
+        soon_lines = _actions(uc, uow, caller, soon, names, read)
+        teams = _teams_to_set(uow, caller, filters, templates, names, read)
+        startable = uc.core.registry.startable(uow)
     upcoming = [
         Upcoming(
             s.next_due_at.astimezone(tz).date(),
@@ -384,7 +417,7 @@ def network_dashboard(uc: UseCases, q: NetworkDashboard, caller: Principal) -> N
         (first, last),
         started,
         not_started,
-        _may_start(caller, network_id, templates.values()),
+        _may_start(caller, network_id, startable),
         [(t.template_id, t.title) for t in stages],
         teams,
     )
@@ -429,10 +462,17 @@ def borough_view(uc: UseCases, q: BoroughView, caller: Principal) -> BoroughPage
         late_actions = uow.cycles.open_action_counts(
             filters, due_before=today, ended=_ended(templates)
         )
+    # Grouped by network once: the rows are then linear in the schools and the counts.
+    schools_of: dict[str | None, list[School]] = defaultdict(list)
+    for school in schools:
+        schools_of[school.network_id].append(school)
+    counts_of: dict[str | None, list[StageCount]] = defaultdict(list)
+    for count in counts:
+        counts_of[count.network_id].append(count)
     rows = []
     for n in networks:
-        mine = [s for s in schools if s.network_id == n.id]
-        stages = _by_template([c for c in counts if c.network_id == n.id], templates)
+        mine = schools_of[n.id]
+        stages = _by_template(counts_of[n.id], templates)
         rows.append(
             NetworkRow(
                 n,
@@ -467,7 +507,7 @@ def network_cycles(uc: UseCases, q: NetworkCycles, caller: Principal) -> Network
     with uc.uow(readonly=True) as uow:
         networks = {n.id: n for n in uow.directory.networks()}
         require_watched(caller, q.network_id, networks)
-        names = {s.id: s.name for s in uow.directory.schools()}
+        names = {s.id: s.name for s in uow.directory.schools(q.network_id)}
         templates = published_templates(uc, uow)
         where = CycleFilter(network_id=q.network_id, stage=q.stage, template_id=q.template_id)
         filters = visible(uc, caller, uow, where)
@@ -477,6 +517,7 @@ def network_cycles(uc: UseCases, q: NetworkCycles, caller: Principal) -> Network
         if q.due_within_days is not None:
             overdue_at, on_time_at = now + timedelta(days=max(q.due_within_days, 0)), now
         found = _listed(uow, filters, limit=EVERY, overdue_at=overdue_at, on_time_at=on_time_at)
+        _name_hosts(uow, names, [s.host_school_id for s in found])
     ended = _ended(templates)
     if q.started_this_year:
         found = [s for s in found if since <= s.started_at < until]

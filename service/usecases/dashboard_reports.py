@@ -98,12 +98,9 @@ def readable_reports(
     candidates = {
         s.id for f in filters for s in uow.cycles.list(dataclasses.replace(f, limit=EVERY))
     }
-    found = []
-    for cid in sorted(candidates):
-        cycle = uow.cycles.get(cid)
-        if uc.access(uow, caller, cycle).may("report"):
-            found.append(cycle)
-    return found
+    cycles = uow.cycles.get_many(candidates)
+    access = uc.accesses(uow, caller, cycles.values())
+    return [cycles[cid] for cid in sorted(cycles) if access[cid].may("report")]
 
 
 def _choose(

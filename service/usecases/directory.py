@@ -15,6 +15,7 @@ from engine.directory import (
 )
 from engine.errors import AccessDenied, Conflict, InvalidRecord, NotFound
 from engine.template import ADMIN_ROLE, Template
+from engine.versions import removable, retirable
 from service.auth import hash_password, issue_token, normalise_email
 from service.usecases.base import UseCases, handles
 from service.usecases.core import new_id
@@ -25,6 +26,7 @@ from service.usecases.messages import (
     AddPerson,
     AddSchool,
     CreateToken,
+    DeleteTemplateDraft,
     GetNetwork,
     GetPerson,
     GetSchool,
@@ -38,6 +40,7 @@ from service.usecases.messages import (
     PersonGrants,
     PublishTemplate,
     RemoveGrant,
+    RetireTemplate,
     RevokeToken,
     SetPassword,
     UploadTemplate,
@@ -304,3 +307,25 @@ def validate_template(uc: UseCases, q: ValidateTemplate, caller: Principal) -> T
 def publish_template(uc: UseCases, cmd: PublishTemplate, caller: Principal) -> StoredTemplate:
     caller.require_admin()
     return uc.core.publish_template(cmd.template_id, cmd.version)
+
+
+@handles(RetireTemplate)
+def retire_template(uc: UseCases, cmd: RetireTemplate, caller: Principal) -> StoredTemplate:
+    """Raises NotFound, or Conflict for a draft (delete it instead). Retiring again keeps the
+    first retirement."""
+    caller.require_admin()
+    with uc.uow() as uow:
+        retirable(cmd.template_id, cmd.version, uow.templates.versions(cmd.template_id))
+        stored = uow.templates.retire(cmd.template_id, cmd.version, uc.now)
+        uow.commit()
+    return stored
+
+
+@handles(DeleteTemplateDraft)
+def delete_template_draft(uc: UseCases, cmd: DeleteTemplateDraft, caller: Principal) -> None:
+    """Raises NotFound, or Conflict for a published version (retire it instead)."""
+    caller.require_admin()
+    with uc.uow() as uow:
+        removable(cmd.template_id, cmd.version, uow.templates.versions(cmd.template_id))
+        uow.templates.remove_draft(cmd.template_id, cmd.version)
+        uow.commit()

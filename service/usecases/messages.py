@@ -33,6 +33,8 @@ __all__ = [
     "CycleDocument",
     "CycleHistory",
     "CyclePage",
+    "DeleteTemplateDraft",
+    "DryRunTemplate",
     "EraseEvidence",
     "EvidenceFileQuery",
     "FireTransition",
@@ -65,6 +67,7 @@ __all__ = [
     "RemoveGrant",
     "RemoveMember",
     "ReportPage",
+    "RetireTemplate",
     "RevokeShare",
     "RevokeToken",
     "SaveAction",
@@ -450,6 +453,34 @@ class ValidateTemplate:
 
 @dataclass(frozen=True, slots=True)
 class PublishTemplate:
+    template_id: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class DryRunTemplate:
+    """A template version's timeline on a network's school calendar (the partnership's
+    default with none), from a start date, with the cycle dates given (anyone signed in)."""
+
+    template_id: str
+    version: int
+    start: date
+    network_id: str | None = None
+    dates: Mapping[str, date] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RetireTemplate:
+    """Start no new cycles on a published version (admin); those running on it go on."""
+
+    template_id: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteTemplateDraft:
+    """Delete a draft version (admin): no cycle ever ran on it."""
+
     template_id: str
     version: int
 

@@ -146,7 +146,9 @@ def my_tasks(uc: UseCases, q: MyTasks, caller: Principal) -> Tasks:
         tasks.notifications.extend(uow.inbox.for_person(caller.id, unread_only=True, limit=10))
         unread = uow.inbox.unread_count(caller.id)
         # Most people cannot start a cycle: their page reads no template for it.
-        may_start = might_start_cycles(caller) and may_start_cycles(caller, uc.published(uow))
+        may_start = might_start_cycles(caller) and may_start_cycles(
+            caller, uc.core.registry.startable(uow)
+        )
     never = datetime.max.replace(tzinfo=now.tzinfo)
     tasks.cycles.sort(key=lambda c: (not c.moves, c.due_at or never))
     tasks.actions.sort(key=lambda a: (a.action.due or date.max, a.action.title))
@@ -333,8 +335,8 @@ def _starts(caller: Principal, network_id: str | None, template: Template) -> bo
 @handles(StartOptions)
 def start_options(uc: UseCases, q: StartOptions, caller: Principal) -> StartChoices:
     with uc.uow(readonly=True) as uow:
-        # The newest published version of each template: the one a start runs on.
-        newest = {t.id: t for t in sorted(uc.published(uow), key=lambda t: t.version)}
+        # The version of each template a start runs on.
+        newest = {t.id: t for t in uc.core.registry.startable(uow)}
         if not may_start_cycles(caller, newest.values()):
             raise AccessDenied("your roles do not let you start a cycle of any framework")
         networks = {n.id: n.name for n in uow.directory.networks()}

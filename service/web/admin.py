@@ -39,10 +39,13 @@ from service.usecases.messages import (
     AddGrant,
     AddPerson,
     AdminPage,
+    DeleteTemplateDraft,
     ImportSchools,
+    ListTemplates,
     PeoplePage,
     PublishTemplate,
     RemoveGrant,
+    RetireTemplate,
     SchoolsPage,
     TemplateLibraryPage,
     TemplateVersionsPage,
@@ -243,6 +246,7 @@ def template_page(
         diff_from=versions[1].version if len(versions) > 1 else versions[0].version,
         diff_to=versions[0].version,
         saved=request.query_params.get("saved"),
+        deleted=request.query_params.get("deleted"),
         **_chrome(request, principal, secret),
     )
 
@@ -330,6 +334,45 @@ def publish(
         path=f"/app/admin/templates/{quote(template_id)}?version={version}&saved=published",
         status_code=303,
     )
+
+
+@post(
+    "/app/admin/templates/{template_id:str}/versions/{version:int}/retire",
+    include_in_schema=False,
+    sync_to_thread=True,
+    status_code=303,
+)
+def retire(
+    request: Request[Any, Any, Any], template_id: PathId, version: PathVersion, data: Form
+) -> Redirect:
+    principal, secret = _viewer(request)
+    _check_csrf(data, secret)
+    _ws(request).handle(RetireTemplate(template_id, version), principal)
+    return Redirect(
+        path=f"/app/admin/templates/{quote(template_id)}?version={version}&saved=retired",
+        status_code=303,
+    )
+
+
+@post(
+    "/app/admin/templates/{template_id:str}/versions/{version:int}/delete",
+    include_in_schema=False,
+    sync_to_thread=True,
+    status_code=303,
+)
+def delete_draft(
+    request: Request[Any, Any, Any], template_id: PathId, version: PathVersion, data: Form
+) -> Redirect:
+    principal, secret = _viewer(request)
+    _check_csrf(data, secret)
+    ws = _ws(request)
+    ws.handle(DeleteTemplateDraft(template_id, version), principal)
+    try:
+        ws.handle(ListTemplates(template_id), principal)
+    except NotFound:  # its only version: the template is gone with it
+        return Redirect(path="/app/admin/templates?saved=deleted", status_code=303)
+    where = f"/app/admin/templates/{quote(template_id)}?saved=deleted&deleted={version}"
+    return Redirect(path=where, status_code=303)
 
 
 # -- people and grants ------------------------------------------------------------------------
@@ -550,6 +593,8 @@ def admin_routes() -> list[HTTPRouteHandler]:
         template_page,
         template_diff,
         publish,
+        retire,
+        delete_draft,
         people,
         add_person,
         add_grant,

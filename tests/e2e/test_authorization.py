@@ -454,7 +454,8 @@ SPECS: list[Spec] = [
         body=lambda ctx, who: {
             "content": (Path(__file__).resolve().parents[2] / "workflows/spp-cycle.yaml")
             .read_text()
-            .replace("version: 1", f"version: {100 + next(_n)}"),
+            # A new template each time: its versions go up one at a time from 1.
+            .replace("id: spp-cycle", f"id: spp-matrix-{next(_n)}", 1),
             "headers": {"content-type": "application/yaml"},
         },
         ok=201,
@@ -465,7 +466,44 @@ SPECS: list[Spec] = [
         lambda ctx, who: "/templates/spp-cycle/versions/1/publish",
         ADMIN,
     ),
+    Spec(
+        "dry run of a template",
+        "POST",
+        lambda ctx, who: "/templates/spp-cycle/versions/1/dry-run",
+        EVERYONE,
+        body=lambda ctx, who: {"json": {"start": "2026-10-19", "network_id": "nlc-n"}},
+    ),
+    Spec(
+        "retire a template version",
+        "POST",
+        lambda ctx, who: f"{_template_of_its_own(ctx, who, publish=True)}/retirement",
+        ADMIN,
+    ),
+    Spec(
+        "delete a draft template version",
+        "DELETE",
+        lambda ctx, who: _template_of_its_own(ctx, who, publish=False),
+        ADMIN,
+        ok=204,
+    ),
 ]
+
+
+def _template_of_its_own(ctx: Ctx, who: str, *, publish: bool) -> str:
+    """A version of a template of its own for the admin to retire or delete (the others are
+    refused on the SPP's, which stays as it is)."""
+    if who != "admin":
+        return "/templates/spp-cycle/versions/1"
+    n = uid()
+    text = (Path(__file__).resolve().parents[2] / "workflows/spp-cycle.yaml").read_text()
+    text = text.replace("id: spp-cycle", f"id: spp-lifecycle-{n}", 1)
+    query = "?publish=true" if publish else ""
+    r = ctx.w.post(
+        "admin", f"/templates{query}", content=text, headers={"content-type": "text/yaml"}
+    )
+    assert r.status_code == 201, r.text
+    return f"/templates/spp-lifecycle-{n}/versions/1"
+
 
 CASES = [(s, who) for s in SPECS for who in PRINCIPALS]
 

@@ -443,6 +443,35 @@ def test_an_invalid_template_gets_every_issue_with_its_line(world: World) -> Non
     assert problem(r, 422)["errors"] == errors
 
 
+def test_a_template_that_would_blow_up_gets_a_422_and_the_server_goes_on(world: World) -> None:
+    # An alias bomb in `version` (72 aliases, 387 million values) and a key written twice:
+    # each a 422 naming what is wrong, in a line, nothing stored (JSON nested 10,000 deep is
+    # a 400 before any template is read).
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n"
+        for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    bomb += "format: 2\nid: boom\nversion: *i\ntitle: Boom\n"
+    twice = b"format: 2\nid: twice\nversion: 1\nversion: 2\ntitle: Twice\n"
+    before = snapshot(world)
+    for body, ctype, wanted, line in (
+        (bomb.encode(), "text/yaml", "expand it to more than 300,000 values", None),
+        (twice, "text/yaml", "the key 'version' is written twice", 4),
+    ):
+        r = world.post("admin", "/templates", content=body, headers={"content-type": ctype})
+        errors = problem(r, 422)["errors"]
+        assert any(wanted in e["message"] for e in errors), errors
+        assert all(len(e["message"]) < 400 for e in errors)
+        if line is not None:
+            assert [e.get("line") for e in errors if wanted in e["message"]] == [line]
+        r = world.post(
+            "head_own", "/templates/validation", content=body, headers={"content-type": ctype}
+        )
+        assert problem(r, 422)["errors"] == errors
+    assert snapshot(world) == before
+    assert world.get("head_own", "/health").status_code == 200
+
+
 @pytest.mark.parametrize("how", ["missing", "garbage", "wrong scheme", "revoked", "expired"])
 def test_unusable_tokens_get_401(world: World, how: str) -> None:
     headers = {

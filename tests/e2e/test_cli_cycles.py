@@ -153,7 +153,7 @@ def test_someone_who_may_not_start_it_is_refused(run, people, who: str, reason: 
 @pytest.mark.parametrize(
     ("args", "reason"),
     [
-        (["--template", "nope", "--school", "131301"], "no published template 'nope'"),
+        (["--template", "nope", "--school", "131301"], "no template 'nope'"),
         (["--template", "spp-cycle", "--school", "999999"], "no school has the id or URN '999999'"),
         (["--template", "spp-cycle", "--school", "sch-x"], "no school has the id or URN 'sch-x'"),
         (

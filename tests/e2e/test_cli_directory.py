@@ -134,7 +134,7 @@ def test_tokens_through_the_use_cases(run) -> None:
     ada = ok(run("people", "add", "--name", "Ada", "--email", "ada@x.org", "--grant", "admin"))
     bo = ok(run("people", "add", "--name", "Bo", "--email", "bo@x.org"))
     made = json.loads(ok(run("tokens", "create", ada, "--json", "--expires-in", "3")))
-    assert made["person_id"] == ada and made["token"].startswith("plt_")
+    assert made["person_id"] == ada and made["secret"].startswith("plt_")
     refused = run("tokens", "create", ada, "--as", "bo@x.org")
     assert (refused.exit_code, refused.output) == (1, "Error: only an admin may do this\n")
     hidden = run("tokens", "revoke", made["id"], "--as", bo)

@@ -21,6 +21,7 @@ from engine.directory import (
     IdempotencyRecord,
     Network,
     Person,
+    ReportShare,
     School,
     StoredTemplate,
 )
@@ -156,6 +157,34 @@ def test_drafts_are_replaced_and_latest_published_is_found(app: Peerloop) -> Non
             uow.templates.latest("no-such-template")
 
 
+def test_versions_are_listed_retired_once_and_drafts_deleted(app: Peerloop) -> None:
+    v2 = StoredTemplate("spp-cycle", 2, "Draft", SPP, "yaml", "draft", T0)
+    later = T0 + timedelta(days=3)
+    with app.uow() as uow:
+        uow.templates.add(v2)
+        assert uow.templates.retire("spp-cycle", 1, later).retired_at == later
+        # Retiring again keeps the first; a draft is never marked retired.
+        assert uow.templates.retire("spp-cycle", 1, later + timedelta(days=1)).retired_at == later
+        assert uow.templates.retire("spp-cycle", 2, later).retired_at is None
+        uow.commit()
+    with app.uow() as uow:
+        assert [
+            (v.version, v.status, v.retired_at) for v in uow.templates.versions("spp-cycle")
+        ] == [
+            (1, "published", later),
+            (2, "draft", None),
+        ]
+        assert uow.templates.versions("no-such-template") == []
+        with pytest.raises(NotFound):
+            uow.templates.remove_draft("spp-cycle", 1)  # published: never deleted
+        uow.templates.remove_draft("spp-cycle", 2)
+        uow.commit()
+    with app.uow() as uow:
+        assert [v.version for v in uow.templates.versions("spp-cycle")] == [1]
+        with pytest.raises(NotFound):
+            uow.templates.remove_draft("spp-cycle", 2)
+
+
 # -- cycles ------------------------------------------------------------------------------------
 
 
@@ -223,6 +252,67 @@ def test_cycle_round_trip_keeps_everything_collected(app: Peerloop) -> None:
     assert loaded.support["l1"].activities == ("Phonics lead visited twice", "Joint moderation")
     assert loaded.actions["a1"].status == "in_progress"
     assert loaded.champion == Member("p_ch", "improvement_champion", "s_c", "n2")
+
+
+def test_many_cycles_read_at_once_are_each_as_read_alone(app: Peerloop) -> None:
+    t = app.template("spp-cycle", 1)
+    now = T0 + timedelta(hours=1)
+    first = app.start_cycle("spp-cycle", "s_a", LEAD)
+    second = app.start_cycle("spp-cycle", "s_b", LEAD)
+    quiet = app.start_cycle("spp-cycle", "s_c", LEAD)
+    for cycle, title in ((first, "Data pack"), (second, "Reading audit")):
+        c = app.cycle(cycle.id)
+        v = c.version
+        events = [
+            R.add_evidence(t, c, HEAD, f"ev-{cycle.id}", "impact.outcomes", title, now),
+            R.record_judgement(t, c, HEAD, "self", "impact.outcomes", title, None, now),
+        ]
+        with app.uow() as uow:
+            uow.cycles.save(c, v, events)
+            uow.commit()
+        steps = ("submit_self_review", "start_peer_review", "complete_peer_review")
+        for step in (*steps, "agree_actions"):
+            app.fire(cycle.id, step, as_(ADMIN), force_reason="test set-up")
+        c = app.cycle(cycle.id)
+        v = c.version
+        events = [
+            R.add_support_link(t, c, LEAD, f"l-{cycle.id}", "s_d", title, now),
+            R.log_support_activity(t, c, LEAD, f"l-{cycle.id}", f"{title} visit", now),
+        ]
+        with app.uow() as uow:
+            uow.cycles.save(c, v, events)
+            uow.commit()
+    with app.uow() as uow:
+        uow.shares.add(ReportShare("sh1", second.id, "school", "s_d", "p_head_a", now))
+        uow.shares.add(ReportShare("sh2", second.id, "person", "p_x", "p_head_a", now))
+        uow.shares.add(ReportShare("sh3", first.id, "person", "p_y", "p_head_a", now))
+        uow.shares.revoke("sh3", now)
+        uow.commit()
+    ids = [first.id, second.id, quiet.id, "cyc_missing", first.id]
+    with app.uow() as uow:
+        alone = {cid: uow.cycles.get(cid) for cid in (first.id, second.id, quiet.id)}
+        assert uow.cycles.get_many(ids) == alone
+        # Read again in the same unit of work (a cache, where there is one, answers).
+        assert uow.cycles.get_many(ids) == alone
+        assert uow.cycles.get_many([]) == {}
+        bare = uow.cycles.get_many(ids, records=False)
+        shares = uow.shares.for_cycles(ids)
+    # Without records: what an access check reads, and nothing a cycle collected.
+    assert set(bare) == set(alone)
+    for cid, cycle in bare.items():
+        whole = alone[cid]
+        assert (cycle.stage, cycle.version, cycle.team, cycle.champion) == (
+            whole.stage,
+            whole.version,
+            whole.team,
+            whole.champion,
+        )
+        assert not (cycle.evidence or cycle.judgements or cycle.support or cycle.signoffs)
+    assert alone[first.id].evidence and alone[first.id].judgements
+    assert alone[second.id].support[f"l-{second.id}"].activities == ("Reading audit visit",)
+    assert [e.title for e in alone[first.id].evidence.values()] == ["Data pack"]
+    assert [s.id for s in shares[second.id]] == ["sh1", "sh2"]
+    assert shares[first.id] == [] and shares[quiet.id] == []
 
 
 def test_stale_save_is_refused_and_writes_nothing(app: Peerloop) -> None:

@@ -104,11 +104,13 @@ def test_validate_a_json_template(tmp_path: Path) -> None:
     assert run("templates", "validate", good).exit_code == 0
     data["transitions"][1]["to"] = "self_reveiw"
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps(data), encoding="utf-8")
+    bad.write_text(json.dumps(data, indent=2), encoding="utf-8")
     result = run("templates", "validate", bad)
     assert result.exit_code == 1
-    # JSON gives no line numbers: FILE: location: message.
-    assert f"{bad}: transitions[1].to: unknown stage 'self_reveiw'" in result.stdout.splitlines()
+    # FILE:LINE: location: message, for JSON as for YAML.
+    line = bad.read_text().splitlines().index('      "to": "self_reveiw",') + 1
+    said = f"{bad}:{line}: transitions[1].to: unknown stage 'self_reveiw'"
+    assert said in result.stdout.splitlines()
 
 
 def test_validate_a_missing_file(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e.test_dry_run import SAMPLES
 from tests.unit.test_calendar_usecases import HALF_TERM_ICS
 from tests.web.conftest import ROOT, Demo, assert_accessible, screenshot
 from tests.web.test_pages_in_a_browser import sign_in_with_the_keyboard
@@ -161,6 +162,69 @@ def test_two_versions_compared_say_what_was_added_and_removed(page: Any, demo: D
     click_and_load(page, "button:has-text('Show the changes')")
     assert "Choose two different versions to compare" in page.inner_text(".error-summary")
     assert_accessible(page, "the same version twice")
+
+
+def test_a_draft_is_deleted_and_a_version_retired_by_keyboard(page: Any, demo: Demo) -> None:
+    v1 = GOOD.replace("id: cqa-browser\n", "id: cqa-retired\n", 1).replace(
+        "title: Riverside CQA", "title: Retiring CQA", 1
+    )
+    v2 = v1.replace("version: 1\n", "version: 2\n", 1)
+    sign_in_with_the_keyboard(page, demo, "admin")
+    for text in (v1, v2):
+        page.goto(f"{demo.base}/app/admin/templates")
+        page.fill("#source", text)
+        click_and_load(page, "button:has-text('Check and upload')")
+    page.goto(f"{demo.base}/app/admin/templates/cqa-retired?version=1")
+    click_and_load(page, "button:has-text('Publish version 1')")
+
+    page.goto(f"{demo.base}/app/admin/templates/cqa-retired?version=2")
+    tab_to(page, "el.tagName === 'BUTTON' && el.innerText === 'Delete the draft of version 2'")
+    press_and_load(page)
+    assert "The draft of version 2 is deleted" in page.inner_text(".banner")
+    assert "Version 2" not in page.inner_text("table")
+    assert_accessible(page, "a draft just deleted")
+
+    tab_to(page, "el.tagName === 'BUTTON' && el.innerText === 'Retire version 1'")
+    press_and_load(page)
+    assert page.url.endswith("/app/admin/templates/cqa-retired?version=1&saved=retired")
+    assert "Version 1 is retired" in page.inner_text(".banner")
+    assert "Retired" in page.inner_text("table")
+    assert page.locator("button:has-text('Retire version 1')").count() == 0
+    assert_accessible(page, "a version just retired")
+    page.goto(f"{demo.base}/app/admin/templates")
+    assert "every published version is retired" in page.inner_text("main")
+    page.goto(f"{demo.base}/app/start")
+    assert page.locator("label:has-text('Retiring CQA')").count() == 0
+
+
+def test_a_drafts_dates_are_tried_on_a_calendar_by_keyboard(page: Any, demo: Demo) -> None:
+    auth = {"Authorization": f"Bearer {demo.token('admin')}", "content-type": "text/yaml"}
+    draft = SAMPLES.replace("id: samples-round", "id: samples-browser", 1)
+    assert httpx.post(f"{demo.base}/templates", content=draft, headers=auth).status_code == 201
+    sign_in_with_the_keyboard(page, demo, "admin")
+    page.goto(f"{demo.base}/app/admin/templates/samples-browser?version=1")
+    tab_to(page, "(el.innerText || '').startsWith('Try its dates')")
+    press_and_load(page)
+    assert page.inner_text("h1") == "Try its dates on a calendar"
+    assert_accessible(page, "the dry-run form")
+
+    tab_to(page, "el.id === 'start'")
+    page.fill("#start", "2026-10-19")
+    tab_to(page, "el.id === 'date-twilight'")
+    page.fill("#date-twilight", "2026-11-05")
+    tab_to(page, "el.tagName === 'BUTTON' && el.innerText === 'Show the dates'")
+    press_and_load(page)
+    timeline = page.inner_text("#timeline + p") + page.inner_text("table")
+    assert "Samples in is due" in timeline and "Moves on by itself: Send the outcomes" in timeline
+    assert_accessible(page, "a template's dates on a calendar")
+    screenshot(page, "admin-dry-run")
+
+    page.fill("#start", "")
+    page.fill("#date-twilight", "")
+    page.goto(f"{page.url.split('?')[0]}?start=19+October")
+    summary = page.locator(".error-summary")
+    assert summary.is_visible() and "Enter the start date as a date" in summary.inner_text()
+    assert_accessible(page, "a dry run with a bad date")
 
 
 def test_people_and_their_roles_and_a_person_refused_beside_the_fields(

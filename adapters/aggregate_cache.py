@@ -52,6 +52,7 @@ def copy_cycle(cycle: Cycle) -> Cycle:
         actions=dict(cycle.actions),
         support=dict(cycle.support),
         signoffs=dict(cycle.signoffs),
+        participants=dict(cycle.participants),
     )
 
 

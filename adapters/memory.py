@@ -203,6 +203,10 @@ class _Cycles:
             for e in c.evidence.values()
         )
 
+    def taking_part(self, school_ids: Iterable[str]) -> set[str]:
+        wanted = set(school_ids)
+        return {cid for cid, c in self.d.cycles.items() if wanted & set(c.participants)}
+
     def member_of(self, person_id: str) -> set[str]:
         return {
             c.id

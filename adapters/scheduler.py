@@ -45,6 +45,7 @@ from adapters.tables import (
     GrantRow,
     NetworkRow,
     NotificationPreferenceRow,
+    ParticipantRow,
     PersonRow,
     SchoolRow,
     TeamMemberRow,
@@ -67,6 +68,7 @@ ACTION = ActionRow.__table__
 GRANT = GrantRow.__table__
 PERSON = PersonRow.__table__
 TEAM = TeamMemberRow.__table__
+PARTICIPANT = ParticipantRow.__table__
 NETWORK = NetworkRow.__table__
 SCHOOL = SchoolRow.__table__
 PREF = NotificationPreferenceRow.__table__
@@ -600,6 +602,11 @@ class _Batch:
         q = sa.select(TEAM.c.cycle_id, TEAM.c.person_id, TEAM.c.role)
         for t in conn.execute(q.where(TEAM.c.cycle_id.in_(cycle_ids))).all():
             self.team.setdefault(t.cycle_id, []).append((t.person_id, t.role))
+        # A role granted for a school taking part is held on the cycle: they are reminded too.
+        self.participants: dict[str, list[str]] = {}
+        q = sa.select(PARTICIPANT.c.cycle_id, PARTICIPANT.c.school_id)
+        for t in conn.execute(q.where(PARTICIPANT.c.cycle_id.in_(cycle_ids))).all():
+            self.participants.setdefault(t.cycle_id, []).append(t.school_id)
         networks = sorted({r["network_id"] for r in rows if r["network_id"]})
         self.chairs: dict[str, str] = {}
         if networks and "network_lead" in roles:
@@ -637,6 +644,7 @@ class _Batch:
             team=self.team.get(r["cycle_id"], ()),
             champion_id=(r["champion"] or {}).get("person_id"),
             chair_id=self.chairs.get(r["network_id"]),
+            participants=self.participants.get(r["cycle_id"], ()),
         )
         return [self.people[i] for i in ids if i in self.people]
 

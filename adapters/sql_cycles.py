@@ -20,6 +20,7 @@ from adapters.tables import (
     FindingRow,
     HistoryRow,
     JudgementRow,
+    ParticipantRow,
     SignOffRow,
     SupportActivityRow,
     SupportLinkRow,
@@ -35,6 +36,7 @@ from engine.cycle import (
     Finding,
     Judgement,
     Member,
+    Participant,
     SignOff,
     SupportLink,
 )
@@ -62,6 +64,7 @@ ACTION = ActionRow.__table__
 SUPPORT = SupportLinkRow.__table__
 ACTIVITY = SupportActivityRow.__table__
 SIGNOFF = SignOffRow.__table__
+PARTICIPANT = ParticipantRow.__table__
 DEADLINE = DeadlineTableRow.__table__
 HISTORY = HistoryRow.__table__
 
@@ -92,6 +95,7 @@ class _Reads:
     action: sa.Select[Any]
     support: sa.Select[Any]
     signoff: sa.Select[Any]
+    participant: sa.Select[Any]
 
     @classmethod
     def keyed(cls, key: Callable[[sa.ColumnElement[Any]], sa.ColumnElement[bool]]) -> _Reads:
@@ -104,6 +108,9 @@ class _Reads:
             sa.select(ACTION).where(key(ACTION.c.cycle_id)).order_by(ACTION.c.id),
             sa.select(SUPPORT).where(key(SUPPORT.c.cycle_id)).order_by(SUPPORT.c.id),
             sa.select(SIGNOFF).where(key(SIGNOFF.c.cycle_id)),
+            sa.select(PARTICIPANT)
+            .where(key(PARTICIPANT.c.cycle_id))
+            .order_by(PARTICIPANT.c.added_at, PARTICIPANT.c.school_id),
         )
 
 
@@ -338,7 +345,25 @@ class SqlCycleRepository(DashboardReads):
     def _sync(self, cycle: Cycle, kind: str, key: str) -> None:
         """Make the rows of one record match the aggregate (delete, then insert if present)."""
         cid = cycle.id
-        if kind == "team":
+        if kind == "participants":
+            self.conn.execute(
+                PARTICIPANT.delete().where(
+                    PARTICIPANT.c.cycle_id == cid, PARTICIPANT.c.school_id == key
+                )
+            )
+            p = cycle.participants.get(key)
+            if p is not None:
+                self.conn.execute(
+                    PARTICIPANT.insert().values(
+                        cycle_id=cid,
+                        school_id=p.school_id,
+                        name=p.name,
+                        network_id=p.network_id,
+                        added_by=p.added_by,
+                        added_at=p.added_at,
+                    )
+                )
+        elif kind == "team":
             self.conn.execute(TEAM.delete().where(TEAM.c.cycle_id == cid, TEAM.c.person_id == key))
             m = cycle.team.get(key)
             if m is not None:
@@ -363,6 +388,7 @@ class SqlCycleRepository(DashboardReads):
                         file_size=f.size if f else None,
                         media_type=f.media_type if f else None,
                         original_name=f.original_name if f else None,
+                        school_id=e.school_id,
                     )
                 )
         elif kind in ("self_judgement", "peer_judgement"):
@@ -465,6 +491,13 @@ class SqlCycleRepository(DashboardReads):
         q = sa.select(EVIDENCE.c.id).where(EVIDENCE.c.file_sha256 == sha256).limit(1)
         return self.conn.execute(q).first() is not None
 
+    def taking_part(self, school_ids: Iterable[str]) -> set[str]:
+        wanted = sorted(set(school_ids))
+        if not wanted:
+            return set()
+        q = sa.select(PARTICIPANT.c.cycle_id).where(PARTICIPANT.c.school_id.in_(wanted))
+        return set(self.conn.execute(q).scalars())
+
     def member_of(self, person_id: str) -> set[str]:
         """The ids of the cycles whose review team (or champion) includes the person."""
         team = sa.select(TEAM.c.cycle_id).where(TEAM.c.person_id == person_id)
@@ -551,6 +584,11 @@ class SqlCycleRepository(DashboardReads):
             cycles[r["cycle_id"]].team[r["person_id"]] = Member(
                 r["person_id"], r["role"], r["school_id"], r["network_id"]
             )
+        # Who takes part decides who may see and act, so it is read even without records.
+        for r in conn.execute(reads.participant, key).mappings():
+            cycles[r["cycle_id"]].participants[r["school_id"]] = Participant(
+                r["school_id"], r["name"], r["network_id"], r["added_by"], r["added_at"]
+            )
         if not records:
             return cycles
         for r in conn.execute(reads.evidence, key).mappings():
@@ -560,7 +598,13 @@ class SqlCycleRepository(DashboardReads):
                     r["file_sha256"], r["file_size"], r["media_type"], r["original_name"]
                 )
             cycles[r["cycle_id"]].evidence[r["id"]] = Evidence(
-                r["id"], r["question_id"], r["title"], r["added_by"], r["added_at"], file
+                r["id"],
+                r["question_id"],
+                r["title"],
+                r["added_by"],
+                r["added_at"],
+                file,
+                r["school_id"],
             )
         for r in conn.execute(reads.judgement, key).mappings():
             cycles[r["cycle_id"]].judgements[(r["kind"], r["question_id"])] = Judgement(

@@ -151,6 +151,20 @@ class TeamMemberRow(SQLModel, table=True):
     network_id: str | None = Field(default=None, max_length=64)
 
 
+class ParticipantRow(SQLModel, table=True):
+    """A school taking part in a cycle beside its host (migration 0012)."""
+
+    __tablename__ = "cycle_participant"
+    # The cycles a school takes part in (what its people may see), migration 0012.
+    __table_args__ = (sa.Index("ix_cycle_participant_school", "school_id"),)
+    cycle_id: str = Field(foreign_key="cycle.id", primary_key=True)
+    school_id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=300)
+    network_id: str | None = Field(default=None, max_length=64)
+    added_by: str = Field(max_length=64)
+    added_at: datetime = _when()
+
+
 class EvidenceRow(SQLModel, table=True):
     __tablename__ = "evidence"
     id: str = Field(primary_key=True, max_length=64)
@@ -163,6 +177,8 @@ class EvidenceRow(SQLModel, table=True):
     file_size: int | None = None
     media_type: str | None = Field(default=None, max_length=128)
     original_name: str | None = Field(default=None, max_length=255)
+    school_id: str | None = Field(default=None, max_length=64)
+    """The school taking part the evidence is of (None: of the cycle as a whole)."""
 
 
 class JudgementRow(SQLModel, table=True):

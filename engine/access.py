@@ -36,7 +36,7 @@ from whom); the rules here apply what it says, and decide only for the admin.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -148,8 +148,15 @@ class Principal:
 
 
 def grant_covers(grant: Grant, cycle: Cycle) -> bool:
-    """Whether a grant's scope holds the cycle: everywhere, its network, its host school, or
-    the cycle itself."""
+    """Whether a grant's scope holds the cycle: everywhere, its network, its host school or a
+    school taking part in it, or the cycle itself.
+
+    A role granted for a school is held on the cycles that school takes part in: a
+    moderator of Elm Primary moderates in each cluster moderation Elm Primary joins, and in
+    no other school's cycle.
+    """
+    if grant.scope_kind == "school" and grant.scope_id in cycle.participants:
+        return True
     return _covers(grant, cycle.id, cycle.network_id, cycle.host_school_id)
 
 
@@ -379,6 +386,8 @@ def visible_cycle_filters(
     nets = principal.scopes("network")
     schools = principal.scopes("school")
     ids = set(principal.scopes("cycle")) | uow.cycles.member_of(principal.id)
+    if schools:  # the cycles their schools take part in beside the host (`grant_covers`)
+        ids |= uow.cycles.taking_part(schools)
     mine = uow.shares.cycles_shared_with(principal.id, frozenset(), network_scopes(principal))
     ids |= mine
     if schools:  # only people of a school can be reached by a share with one
@@ -426,6 +435,7 @@ def holders(
         team=team,
         champion_id=cycle.champion.person_id if cycle.champion is not None else None,
         chair_id=chair_id,
+        participants=tuple(cycle.participants),
     )
 
 
@@ -439,6 +449,7 @@ def holders_of(
     team: Iterable[tuple[str, str]] = (),
     champion_id: str | None = None,
     chair_id: str | None = None,
+    participants: Collection[str] = (),
 ) -> list[str]:
     """Everyone holding one of `roles` on a cycle, each once, in id order: by a grant whose
     scope holds the cycle (`grant_covers`), by a place on its team (person, role) or as its
@@ -451,7 +462,11 @@ def holders_of(
     ids = {
         g.person_id
         for g in grants
-        if g.role in wanted and _covers(g, cycle_id, network_id, school_id)
+        if g.role in wanted
+        and (
+            _covers(g, cycle_id, network_id, school_id)
+            or (g.scope_kind == "school" and g.scope_id in participants)
+        )
     }
     ids |= {person for person, role in team if role in wanted}
     if champion_id is not None and "improvement_champion" in wanted:

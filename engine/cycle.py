@@ -18,6 +18,7 @@ __all__ = [
     "Finding",
     "Judgement",
     "Member",
+    "Participant",
     "SignOff",
     "SupportActivity",
     "SupportLink",
@@ -60,6 +61,19 @@ class Member:
 
 
 @dataclass(frozen=True, slots=True)
+class Participant:
+    """A school taking part in a cycle beside its host (lead) school: a cluster moderation's
+    schools, a joint review's. Its name is kept as it was when it joined, for the words of
+    requirements and history."""
+
+    school_id: str
+    name: str
+    network_id: str | None
+    added_by: str
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class EvidenceFile:
     """A stored file: named by its content's sha256, with what the uploader called it."""
 
@@ -77,6 +91,8 @@ class Evidence:
     added_by: str
     added_at: datetime
     file: EvidenceFile | None = None
+    school_id: str | None = None
+    """The school it is of, in a cycle of several schools (the host or a participant)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +215,14 @@ class Cycle:
     support: dict[str, SupportLink] = field(default_factory=dict)
     signoffs: dict[tuple[str, str], SignOff] = field(default_factory=dict)
     """Sign-offs by (stage, role): signing off one stage says nothing about the next."""
+    participants: dict[str, Participant] = field(default_factory=dict)
+    """The schools taking part beside the host, by school id, in the order they joined."""
+
+    def takes_part(self, school_id: str | None) -> bool:
+        """Whether the school is the host or a participant."""
+        return school_id is not None and (
+            school_id == self.host_school_id or school_id in self.participants
+        )
 
     def evidence_count(self, question_id: str) -> int:
         return sum(1 for e in self.evidence.values() if e.question_id == question_id)

@@ -154,6 +154,9 @@ class CycleRepository(Protocol):
     def member_of(self, person_id: str) -> set[str]:
         """The ids of the cycles whose review team (or champion) includes the person."""
 
+    def taking_part(self, school_ids: Iterable[str]) -> set[str]:
+        """The ids of the cycles one of the schools takes part in beside the host."""
+
     # The dashboard's figures. `filters` are read as their union (a cycle matching two counts
     # once), as `engine.access.visible_cycle_filters` gives them; their `limit` is ignored.
 

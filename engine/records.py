@@ -23,6 +23,7 @@ from engine.cycle import (
     Finding,
     Judgement,
     Member,
+    Participant,
     SignOff,
     SupportLink,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "DUE_WITHIN_YEARS",
     "add_evidence",
     "add_finding",
+    "add_participant",
     "add_support_link",
     "assign_member",
     "collectable",
@@ -49,6 +51,7 @@ __all__ = [
     "log_support_activity",
     "record_judgement",
     "remove_member",
+    "remove_participant",
     "save_action",
     "set_action_status",
     "set_date",
@@ -128,15 +131,75 @@ def add_evidence(
     title: str,
     now: datetime,
     file: EvidenceFile | None = None,
+    school_id: str | None = None,
 ) -> RecordChanged:
+    """Add evidence for a framework question. In a cycle with participants it is of a school
+    taking part: `school_id`, else the actor's own school when it takes part."""
     role = _guard(template, cycle, actor, "evidence")
     _question(template, question_id)
     if evidence_id in cycle.evidence:
         raise InvalidRecord("id", f"evidence {evidence_id!r} already exists")
+    of = _attributed(cycle, actor, school_id)
     cycle.evidence[evidence_id] = Evidence(
-        evidence_id, question_id, _text("title", title), actor.id, now, file
+        evidence_id, question_id, _text("title", title), actor.id, now, file, of
     )
     return _changed(cycle, "evidence", evidence_id, "added", actor, now, role)
+
+
+def _attributed(cycle: Cycle, actor: Actor, school_id: str | None) -> str | None:
+    """The school a record is of: the one named, which must take part; else, in a cycle of
+    several schools, the actor's own when it takes part (None: of the cycle as a whole)."""
+    if school_id is not None:
+        if not cycle.takes_part(school_id):
+            raise InvalidRecord("school_id", f"{school_id} does not take part in this cycle")
+        # Each school sends its own part; the lead (host) school, which runs the cycle, and
+        # the admin may record for any school taking part.
+        coordinates = actor.school_id == cycle.host_school_id or ADMIN_ROLE in actor.roles
+        if school_id != actor.school_id and not coordinates:
+            raise InvalidRecord("school_id", "you may add evidence only for your own school")
+        return school_id
+    if cycle.participants and cycle.takes_part(actor.school_id):
+        return actor.school_id
+    return None
+
+
+def add_participant(
+    template: Template,
+    cycle: Cycle,
+    actor: Actor,
+    school_id: str,
+    name: str,
+    network_id: str | None,
+    now: datetime,
+) -> RecordChanged:
+    """Add a school taking part beside the host (recorded in history, who and when).
+
+    Raises:
+        InvalidRecord: the host itself, or a school already taking part.
+    """
+    role = _guard(template, cycle, actor, "participants")
+    if school_id == cycle.host_school_id:
+        raise InvalidRecord("school_id", f"{name} leads this cycle: it takes part already")
+    if school_id in cycle.participants:
+        raise InvalidRecord("school_id", f"{name} takes part already")
+    cycle.participants[school_id] = Participant(school_id, name, network_id, actor.id, now)
+    return _changed(cycle, "participants", school_id, "added", actor, now, role, f"{name} joined")
+
+
+def remove_participant(
+    template: Template, cycle: Cycle, actor: Actor, school_id: str, now: datetime
+) -> RecordChanged:
+    """Take a school out of the cycle. What it recorded stays, still of that school.
+
+    Raises:
+        UnknownRecord: the school does not take part (the host cannot be removed).
+    """
+    role = _guard(template, cycle, actor, "participants")
+    gone = cycle.participants.pop(school_id, None)
+    if gone is None:
+        raise UnknownRecord("participating school", school_id)
+    note = f"{gone.name} left"
+    return _changed(cycle, "participants", school_id, "removed", actor, now, role, note)
 
 
 def erase_evidence(

@@ -31,7 +31,7 @@ __all__ = [
     "same_network_allowed",
 ]
 
-ParamKind = Literal["count", "flag", "roles", "finding_kinds", "date"]
+ParamKind = Literal["count", "flag", "roles", "finding_kinds", "date", "question"]
 _REQUIRED = object()
 
 
@@ -295,6 +295,53 @@ def _signed_off(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]
             yield f"not yet signed off by the {titles.get(str(role), str(role)).lower()}"
 
 
+def _schools_in(c: Cycle) -> dict[str, str]:
+    """The schools taking part, host first, with the names the cycle knows (the host's is
+    not kept on the cycle: "the lead school")."""
+    return {c.host_school_id: "the lead school"} | {
+        sid: p.name for sid, p in c.participants.items()
+    }
+
+
+def _short(names: list[str]) -> str:
+    if len(names) <= 5:
+        return ", ".join(names)
+    return f"{', '.join(names[:5])} and {len(names) - 5} more"
+
+
+def _participants(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
+    need = _count(p, "min")
+    if len(c.participants) < need:
+        yield (
+            f"{len(c.participants)} school(s) take part beside the lead school; at least "
+            f"{need} are needed"
+        )
+
+
+def _each_participant_evidence(
+    t: Template, c: Cycle, p: Mapping[str, object]
+) -> Iterator[str | About]:
+    need = _count(p, "min")
+    schools = (
+        _schools_in(c)
+        if p["lead_too"]
+        else {sid: part.name for sid, part in c.participants.items()}
+    )
+    wanted = [q for q in t.framework.questions if p["question"] in (None, q.id)]
+    for q in wanted:
+        have = dict.fromkeys(schools, 0)
+        for e in c.evidence.values():
+            if e.question_id == q.id and e.school_id in have:
+                have[e.school_id] += 1
+        short = [f"{schools[sid]} ({n})" for sid, n in have.items() if n < need]
+        if short:
+            brief = (
+                f"{len(short)} of {len(schools)} school(s) have fewer than {need} piece(s) of "
+                f"evidence: {_short(short)}"
+            )
+            yield About(q.id, f"for {_label(q)}, {brief}", brief)
+
+
 def _count(p: Mapping[str, object], key: str) -> int:
     value = p[key]
     # Parameters were type-checked by the validator before the template could be built.
@@ -390,6 +437,21 @@ LIBRARY: Mapping[str, RequirementDef] = {
             min=Param("count", 1),
         ),
         _def(
+            "participants",
+            "at least `min` schools take part beside the lead (host) school",
+            _participants,
+            min=Param("count", 1, "schools needed beside the lead school"),
+        ),
+        _def(
+            "each_participant_evidence",
+            "each participating school has at least `min` pieces of evidence for every"
+            " framework question (or for `question` only), naming the schools short of it",
+            _each_participant_evidence,
+            min=Param("count", 1, "pieces of evidence needed from each school"),
+            question=Param("question", None, "one framework question (all when left out)"),
+            lead_too=Param("flag", False, "the lead school must send them too"),
+        ),
+        _def(
             "signed_off",
             "the current stage is signed off by every role in `roles`",
             _signed_off,
@@ -420,6 +482,7 @@ def check_params(
     roles: frozenset[str],
     dates: frozenset[str],
     finding_kinds: frozenset[str],
+    questions: frozenset[str] = frozenset(),
 ) -> list[Issue]:
     """Issues with a requirement reference: unknown name, unknown, missing or ill-typed params."""
     spec = LIBRARY.get(ref.name)
@@ -454,7 +517,7 @@ def check_params(
                     )
                 )
             continue
-        problem = _param_problem(param, ref.params[key], roles, dates, finding_kinds)
+        problem = _param_problem(param, ref.params[key], roles, dates, finding_kinds, questions)
         if problem:
             issues.append(Issue(f"{location}.{key}", problem, "bad_parameter"))
     values = resolved_params(ref)
@@ -472,7 +535,14 @@ def _param_problem(
     roles: frozenset[str],
     dates: frozenset[str],
     finding_kinds: frozenset[str],
+    questions: frozenset[str] = frozenset(),
 ) -> str | None:
+    if param.kind == "question":
+        if not isinstance(value, str):
+            return f"expected the id of a framework question, got {shown(value)}"
+        if value not in questions:
+            return f"the framework has no question {shown(value)}"
+        return None
     if param.kind == "count":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             return f"expected a whole number 0 or more, got {shown(value)}"

@@ -69,8 +69,10 @@ COLLECT_KINDS = (
     "action_status",
     "support",
     "signoffs",
+    "participants",
 )
-"""What a stage may collect; each maps to the roles allowed to record it."""
+"""What a stage may collect; each maps to the roles allowed to record it (`participants`:
+the schools taking part beside the host, added and removed)."""
 
 
 @dataclass(frozen=True, slots=True)

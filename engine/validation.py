@@ -69,6 +69,7 @@ def check_template(t: Template) -> list[Issue]:
     stage_ids = {s.id for s in t.stages}
     dates = frozenset(d.id for d in t.dates)
     kinds = frozenset(t.finding_kinds)
+    questions = frozenset(q.id for q in t.framework.questions)
 
     initial = [i for i, s in enumerate(t.stages) if s.initial]
     if t.stages and not initial:
@@ -116,7 +117,12 @@ def check_template(t: Template) -> list[Issue]:
         _notify(out, f"{loc}.notify", tr.notify, roles)
         for j, ref in enumerate(tr.requirements):
             found = check_params(
-                ref, f"{loc}.requires[{j}]", roles=roles, dates=dates, finding_kinds=kinds
+                ref,
+                f"{loc}.requires[{j}]",
+                roles=roles,
+                dates=dates,
+                finding_kinds=kinds,
+                questions=questions,
             )
             out.extend(found)
             if ref.name == "signed_off" and not found:

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from engine.cycle import Action, Cycle, Evidence, Finding, Judgement, Member, SignOff, SupportLink
+from engine.cycle import (
+    Action,
+    Cycle,
+    Evidence,
+    Finding,
+    Judgement,
+    Member,
+    Participant,
+    SignOff,
+    SupportLink,
+)
 from engine.directory import (
     ApiToken,
     BreakGlass,
@@ -41,6 +51,7 @@ from service.schemas import (
     MemberView,
     NetworkView,
     OptionView,
+    ParticipantView,
     PersonView,
     ReasonView,
     ReportView,
@@ -300,6 +311,17 @@ def evidence_view(cycle_id: str, e: Evidence, *, may_download: bool) -> Evidence
         media_type=e.file.media_type if e.file else None,
         size=e.file.size if e.file else None,
         download=f"/cycles/{cycle_id}/evidence/{e.id}/file" if e.file and may_download else None,
+        school_id=e.school_id,
+    )
+
+
+def participant_view(p: Participant) -> ParticipantView:
+    return ParticipantView(
+        school_id=p.school_id,
+        name=p.name,
+        network_id=p.network_id,
+        added_by=p.added_by,
+        added_at=p.added_at,
     )
 
 
@@ -441,6 +463,7 @@ def cycle_view(ctx: CycleContext) -> CycleView:
         dates=dict(c.dates),
         team=[member_view(m) for m in c.team.values()],
         champion=member_view(c.champion) if c.champion else None,
+        participants=[participant_view(p) for p in c.participants.values()],
         roles=sorted(ctx.access.actor.roles),
         sections=sorted(sections),
         collectable=collectable(ctx.template, c, ctx.access.actor),

@@ -105,6 +105,9 @@ class EvidenceUpload:
     question_id: str
     title: str
     file: UploadFile | None = None
+    school_id: str | None = None
+    """In a cycle of several schools: the school taking part it is of (by default the
+    sender's own, when it takes part)."""
 
 
 def _refused(message: str) -> BadUpload:
@@ -358,6 +361,7 @@ def add_evidence(
         for field, value, limit in (
             ("question_id", data.question_id, 64),
             ("title", data.title, 2000),
+            ("school_id", data.school_id or "", 64),
         )
         if len(value) > limit or "\x00" in value
     ]
@@ -381,6 +385,7 @@ def add_evidence(
             media_type,
             name,
             expected_version(request, required=False),
+            data.school_id or None,
         ),
         principal,
     )
@@ -451,7 +456,9 @@ def upload_route(max_body_bytes: int) -> HTTPRouteHandler:
         tags=TAGS,
         summary="Add evidence for a framework question, with a file or without",
         description=(
-            "multipart/form-data with `question_id`, `title` and an optional `file`. A file may"
+            "multipart/form-data with `question_id`, `title`, an optional `file` and, in a"
+            " cycle of several schools, an optional `school_id` (the sender's own school by"
+            " default). A file may"
             f" be {KINDS_IN_WORDS} ({', '.join(sorted(ALLOWED_MEDIA_TYPES))}), checked against"
             " its content (415 otherwise), and the whole form up to"
             f" {_in_words(max_body_bytes)} (413 beyond); an empty file is refused (422). The"

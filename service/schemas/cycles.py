@@ -93,6 +93,22 @@ class EvidenceView(_Out, kw_only=True):
     media_type: str | None
     size: int | None
     download: str | None
+    school_id: str | None = None
+    """The school taking part it is of, in a cycle of several schools."""
+
+
+class ParticipantView(_Out, kw_only=True):
+    """A school taking part in a cycle beside its host (lead) school."""
+
+    school_id: str
+    name: str
+    network_id: str | None
+    added_by: str
+    added_at: datetime
+
+
+class ParticipantCreate(_In, kw_only=True):
+    school_id: Id
 
 
 class JudgementView(_Out, kw_only=True):
@@ -171,6 +187,8 @@ class CycleView(_Out, kw_only=True):
     dates: dict[str, datetime]
     team: list[MemberView]
     champion: MemberView | None
+    participants: list[ParticipantView]
+    """The schools taking part beside the host (none for a cycle of one school)."""
     roles: list[str]
     sections: list[str]
     collectable: dict[str, bool]

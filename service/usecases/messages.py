@@ -20,6 +20,7 @@ __all__ = [
     "AddFinding",
     "AddGrant",
     "AddNetwork",
+    "AddParticipant",
     "AddPerson",
     "AddSchool",
     "AddSupportLink",
@@ -66,6 +67,7 @@ __all__ = [
     "RecordJudgement",
     "RemoveGrant",
     "RemoveMember",
+    "RemoveParticipant",
     "ReportPage",
     "RetireTemplate",
     "RevokeShare",
@@ -169,6 +171,25 @@ class AddEvidence:
     chunks: Iterable[bytes] | None = None
     media_type: str | None = None
     file_name: str | None = None
+    expected_version: int | None = None
+    school_id: str | None = None
+    """The school taking part it is of (in a cycle of several schools; by default the
+    caller's own when it takes part)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AddParticipant:
+    """Add a school taking part in a cycle beside its host (the roles its stage allows)."""
+
+    cycle_id: str
+    school_id: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveParticipant:
+    cycle_id: str
+    school_id: str
     expected_version: int | None = None
 
 

@@ -19,6 +19,7 @@ from service.usecases.events import ActionAssigned, TeamChanged
 from service.usecases.messages import (
     AddEvidence,
     AddFinding,
+    AddParticipant,
     AddSupportLink,
     AssignMember,
     EraseEvidence,
@@ -26,6 +27,7 @@ from service.usecases.messages import (
     LogSupportActivity,
     RecordJudgement,
     RemoveMember,
+    RemoveParticipant,
     SaveAction,
     SetActionStatus,
     SignOff,
@@ -68,7 +70,7 @@ def add_evidence(uc: UseCases, cmd: AddEvidence, caller: Principal) -> Recorded:
             cmd.cycle_id,
             uc.actor_of(caller),
             lambda t, c, a, now: records.add_evidence(
-                t, c, a, evidence_id, cmd.question_id, cmd.title, now, file
+                t, c, a, evidence_id, cmd.question_id, cmd.title, now, file, cmd.school_id
             ),
             expected_version=cmd.expected_version,
         )
@@ -236,6 +238,35 @@ def add_support_link(uc: UseCases, cmd: AddSupportLink, caller: Principal) -> Re
         expected_version=cmd.expected_version,
     )
     return Recorded(cycle, link_id)
+
+
+@handles(AddParticipant)
+def add_participant(uc: UseCases, cmd: AddParticipant, caller: Principal) -> Recorded:
+    """Raises NotFound for a cycle the caller does not see (before anything about the
+    school is said), or for an unknown school."""
+    with uc.uow(readonly=True) as uow:
+        uc.context(uow, caller, cmd.cycle_id)
+        school = uow.directory.get_school(cmd.school_id)
+    cycle = uc.core.record(
+        cmd.cycle_id,
+        uc.actor_of(caller),
+        lambda t, c, a, now: records.add_participant(
+            t, c, a, school.id, school.name, school.network_id, now
+        ),
+        expected_version=cmd.expected_version,
+    )
+    return Recorded(cycle, school.id)
+
+
+@handles(RemoveParticipant)
+def remove_participant(uc: UseCases, cmd: RemoveParticipant, caller: Principal) -> Recorded:
+    cycle = uc.core.record(
+        cmd.cycle_id,
+        uc.actor_of(caller),
+        lambda t, c, a, now: records.remove_participant(t, c, a, cmd.school_id, now),
+        expected_version=cmd.expected_version,
+    )
+    return Recorded(cycle, cmd.school_id)
 
 
 @handles(LogSupportActivity)

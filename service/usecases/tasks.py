@@ -23,6 +23,7 @@ from engine.journal import TOKEN_ISSUED_BY
 from engine.machine import Option
 from engine.notices import Notification
 from engine.ports import CycleFilter, UnitOfWork
+from engine.records import collectable
 from engine.team import team_warnings
 from engine.template import Template
 from service.usecases.base import CycleContext, UseCases, handles
@@ -164,6 +165,9 @@ class PageOfCycle:
     history: list[HistoryEntry]
     names: dict[str, str]
     school: str
+    joinable: list[tuple[str, str]] = field(default_factory=list)
+    """(school id, name): the schools of the host's network the caller may add as taking
+    part, now (none when the stage does not collect participants from their roles)."""
 
     @property
     def cycle(self) -> Cycle:
@@ -205,7 +209,15 @@ def _page_of_cycle(uc: UseCases, uow: UnitOfWork, ctx: CycleContext) -> PageOfCy
     options = tuple(machine.available(ctx.cycle, ctx.access.actor))
     history = uow.history.for_cycle(ctx.cycle.id)
     school = uow.directory.get_school(ctx.cycle.host_school_id).name
-    return PageOfCycle(ctx, options, history, _people_of(uow, ctx, history), school)
+    joinable: list[tuple[str, str]] = []
+    if collectable(ctx.template, ctx.cycle, ctx.access.actor).get("participants"):
+        joinable = [
+            (s.id, s.name)
+            for s in uow.directory.schools(ctx.cycle.network_id)
+            if not ctx.cycle.takes_part(s.id)
+        ]
+    names = _people_of(uow, ctx, history)
+    return PageOfCycle(ctx, options, history, names, school, joinable)
 
 
 @handles(CyclePage)

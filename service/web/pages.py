@@ -307,6 +307,8 @@ def _cycle_page(
         moved=request.query_params.get("moved"),
         signed=request.query_params.get("signed"),
         started=request.query_params.get("started"),
+        joined=request.query_params.get("joined"),
+        left=request.query_params.get("left"),
         **_chrome(request, principal, secret),
         **extra,
     )

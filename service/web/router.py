@@ -10,6 +10,7 @@ from service.web.admin_dry_run import dry_run_routes
 from service.web.dashboard import dashboard_routes
 from service.web.documents import documents_routes
 from service.web.pages import PAGE_ROUTES, error_page
+from service.web.participants import participant_routes
 from service.web.plan import plan_routes
 from service.web.review import review_routes
 from service.web.self_review import self_review_routes
@@ -27,6 +28,7 @@ def pages_router(max_upload_bytes: int) -> Router:
             *review_routes(),
             *plan_routes(),
             *team_routes(),
+            *participant_routes(),
             *dashboard_routes(),
             *documents_routes(),
             *admin_routes(),

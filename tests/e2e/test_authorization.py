@@ -301,6 +301,25 @@ SPECS: list[Spec] = [
         fresh="self",  # it opens the report to the admin: never on a cycle others test on
         ok=201,
     ),
+    # -- the schools taking part (the SPP's stages collect none: nobody adds one) ---------------
+    Spec("participants", "GET", on("follow", "/participants"), V, "follow"),
+    Spec(
+        "add a participant",
+        "POST",
+        on("self", "/participants"),
+        frozenset(),
+        "self",
+        body=lambda ctx, who: {"json": {"school_id": "sch-y"}},
+        deny=409,  # seen, but not collected at this stage
+    ),
+    Spec(
+        "remove a participant",
+        "DELETE",
+        on("self", "/participants/sch-y"),
+        frozenset(),
+        "self",
+        deny=409,
+    ),
     # -- moving ---------------------------------------------------------------------------------
     Spec(
         "submit self-review",

@@ -167,6 +167,8 @@ def _requirement(
             params[key] = _choose(draw, date_ids)
         elif param.kind == "roles":
             params[key] = _some(draw, [*role_ids, ADMIN_ROLE], 1, 3)
+        elif param.kind == "question":
+            continue  # optional, and the framework's questions are drawn apart from these
         else:
             params[key] = _some(draw, kinds, 0, 3) if kinds else []
     if name == "review_team_size":

@@ -146,6 +146,10 @@ RECORDERS: dict[str, tuple[str, Record]] = {
     ),
     "log_support_activity": ("support", _with_link),
     "sign_off": ("signoffs", lambda t, c, a: records.sign_off(t, c, a, "rec", NOW)),
+    "add_participant": (
+        "participants",
+        lambda t, c, a: records.add_participant(t, c, a, "s2", "Second School", "n1", NOW),
+    ),
 }
 
 

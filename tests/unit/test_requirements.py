@@ -7,7 +7,17 @@ from datetime import date
 
 import pytest
 
-from engine.cycle import Action, Cycle, Evidence, Finding, Judgement, Member, SignOff, SupportLink
+from engine.cycle import (
+    Action,
+    Cycle,
+    Evidence,
+    Finding,
+    Judgement,
+    Member,
+    Participant,
+    SignOff,
+    SupportLink,
+)
 from engine.requirements import LIBRARY, Reason, evaluate, resolved_params
 from engine.template import RequirementRef, Template
 from tests.unit.helpers import NOW, Q1_TEXT, Q2_TEXT, build, full_template, make_cycle
@@ -400,6 +410,35 @@ def test_support_logged(template: Template, cycle: Cycle) -> None:
     ]
     cycle.support["l1"] = SupportLink("l1", "s2", "Phonics", ("Visit to s2's Year 1",))
     assert messages(template, cycle, name) == []
+    assert messages(template, cycle, name, min=0) == []
+
+
+@covers("participants")
+def test_participants(template: Template, cycle: Cycle) -> None:
+    assert messages(template, cycle, "participants", min=2) == [
+        "0 school(s) take part beside the lead school; at least 2 are needed"
+    ]
+    for sid in ("s2", "s3"):
+        cycle.participants[sid] = Participant(sid, f"School {sid}", None, "p1", NOW)
+    assert messages(template, cycle, "participants", min=2) == []
+
+
+@covers("each_participant_evidence")
+def test_each_participant_evidence(template: Template, cycle: Cycle) -> None:
+    name = "each_participant_evidence"
+    for sid in ("s2", "s3"):
+        cycle.participants[sid] = Participant(sid, f"School {sid}", None, "p1", NOW)
+    cycle.evidence["e1"] = Evidence("e1", "q1", "Sample", "p2", NOW, None, "s2")
+    cycle.evidence["e2"] = Evidence("e2", "q1", "Of the cycle", "p1", NOW)  # of no school
+    assert messages(template, cycle, name, question="q1") == [
+        f'for question q1 ("{Q1_TEXT}"), 1 of 2 school(s) have fewer than 1'
+        " piece(s) of evidence: School s3 (0)"
+    ]
+    # The lead (host) school counts only when asked; every question when none is named.
+    said = messages(template, cycle, name, lead_too=True)
+    assert len(said) == 2 and "the lead school (0)" in said[0] and "School s2" in said[1]
+    cycle.evidence["e3"] = Evidence("e3", "q1", "Sample", "p3", NOW, None, "s3")
+    assert messages(template, cycle, name, question="q1") == []
     assert messages(template, cycle, name, min=0) == []
 
 

@@ -37,6 +37,7 @@ NOTIFY = {
         "complete_review_days": ("school_lead",),
     },
     "challenge-partners-qa.yaml": {"finish_review": ("school_lead",)},
+    "cluster-moderation.yaml": {},
 }
 
 

@@ -1,0 +1,143 @@
+"""The shipped cluster-moderation template run end to end over HTTP by people of five schools,
+by its own roles, with nothing forced: the lead school names the schools taking part (with
+history), each school's moderator sends its samples as their own school's, the round waits
+for the schools still short, by name, and a school that does not take part sees nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.flows import evidence, move, ok
+from tests.e2e.world import WORKFLOWS, World
+
+LEAD = "head_own"  # the lead school's (sch-h) moderation lead
+MODERATORS = {  # a teacher who moderates for each school taking part
+    "review_lead": "sch-a",
+    "reviewer": "sch-b",
+    "reviewer2": "sch-c",
+    "champion": "sch-d",
+}
+OUTSIDER = "head_other"  # a moderator of Elm Primary, which does not take part
+
+
+def _grant(world: World, who: str, role: str, kind: str, scope: str) -> None:
+    body = {"person_id": world.person(who), "role": role, "scope_kind": kind, "scope_id": scope}
+    ok(world.post("admin", "/grants", json=body), 201)
+
+
+def _set_up(world: World) -> None:
+    text = (WORKFLOWS / "cluster-moderation.yaml").read_bytes()
+    r = world.post(
+        "admin", "/templates?publish=true", content=text, headers={"content-type": "text/yaml"}
+    )
+    ok(r, 201)
+    _grant(world, LEAD, "lead_moderator", "network", "nlc-n")
+    for who, school in MODERATORS.items():
+        _grant(world, who, "moderator", "school", school)
+    _grant(world, OUTSIDER, "moderator", "school", "sch-e")
+
+
+def _start(world: World) -> str:
+    body = {"template_id": "cluster-moderation", "host_school_id": "sch-h"}
+    return str(ok(world.post(LEAD, "/cycles", json=body), 201)["id"])
+
+
+def _samples(world: World, who: str, cycle_id: str, n: int = 3) -> list[dict[str, Any]]:
+    return [
+        evidence(world, who, cycle_id, question)
+        for question in ("writing.y2", "writing.y6")
+        for _ in range(n)
+    ]
+
+
+def test_a_round_of_five_schools_runs_by_its_own_roles_with_nothing_forced(world: World) -> None:
+    _set_up(world)
+    c = _start(world)
+    # Before a school takes part, its moderator does not see the round at all.
+    assert world.get("review_lead", f"/cycles/{c}").status_code == 404
+
+    # The lead names the schools (a moderator may not), and the twilight's date.
+    refused = world.post("review_lead", f"/cycles/{c}/participants", json={"school_id": "sch-a"})
+    assert refused.status_code == 404  # not taking part yet: the round does not exist to them
+    for school in MODERATORS.values():
+        joined = ok(world.post(LEAD, f"/cycles/{c}/participants", json={"school_id": school}), 201)
+        assert joined["school_id"] == school and joined["added_by"] == world.person(LEAD)
+    again = world.post(LEAD, f"/cycles/{c}/participants", json={"school_id": "sch-a"})
+    assert again.status_code == 422 and "takes part already" in again.text
+    host = world.post(LEAD, f"/cycles/{c}/participants", json={"school_id": "sch-h"})
+    assert host.status_code == 422 and "leads this cycle" in host.text
+    put = world.put(LEAD, f"/cycles/{c}/dates/twilight", json={"at": "2026-10-08T16:00:00+01:00"})
+    ok(put)
+    move(world, LEAD, c, "open_for_samples")
+
+    # Each school's moderator now holds the role on this round (their grant is for their
+    # school), sends samples as their own school's, and may not send another school's.
+    view = ok(world.get("review_lead", f"/cycles/{c}"))
+    assert "moderator" in view["roles"]  # (their head's SPP role reads only the overview)
+    assert [p["school_id"] for p in view["participants"]] == list(MODERATORS.values())
+    for who, school in list(MODERATORS.items())[:3]:
+        sent = _samples(world, who, c)
+        assert {e["school_id"] for e in sent} == {school}
+    other = world.post(
+        "review_lead",
+        f"/cycles/{c}/evidence",
+        files={
+            "question_id": (None, "writing.y2"),
+            "title": (None, "Birch's sample"),
+            "school_id": (None, "sch-b"),
+        },
+    )
+    assert other.status_code == 422 and "only for your own school" in other.text
+
+    # The round waits for the schools still short, named: Damson has sent nothing, the lead
+    # school one of three.
+    evidence(world, LEAD, c, "writing.y2")
+    blocked = world.fire(LEAD, c, "begin_twilight")
+    assert blocked.status_code == 409
+    said = " ".join(r["message"] for r in blocked.json()["reasons"])
+    assert "Damson Infant School (0)" in said and "the lead school (1)" in said
+    assert "Alder Primary School" not in said
+    _samples(world, "champion", c)
+    evidence(world, LEAD, c, "writing.y2")
+    evidence(world, LEAD, c, "writing.y2")
+    _samples(world, LEAD, c)
+    move(world, LEAD, c, "begin_twilight")
+
+    # A school that does not take part sees nothing of it, and cannot send to it.
+    assert world.get(OUTSIDER, f"/cycles/{c}").status_code == 404
+    assert world.get(OUTSIDER, f"/cycles/{c}/evidence").status_code == 404
+    listed = ok(world.get(OUTSIDER, "/cycles?template_id=cluster-moderation"))
+    assert c not in [s["id"] for s in listed]
+    assert c in [s["id"] for s in ok(world.get("champion", "/cycles"))]
+
+    finding = {"kind": "agreed_outcome", "text": "Agreed outcomes for each child, by school."}
+    ok(world.post(LEAD, f"/cycles/{c}/findings", json=finding), 201)
+    ok(world.post(LEAD, f"/cycles/{c}/signoffs", json={"role": "lead_moderator"}), 201)
+    assert move(world, LEAD, c, "send_outcomes")["to_stage"] == "outcomes_sent"
+
+    history = ok(world.get(LEAD, f"/cycles/{c}/history"))
+    assert not any(e.get("forced") for e in history)
+    moves = [e["transition"] for e in history if e.get("transition")]
+    assert moves == ["open_for_samples", "begin_twilight", "send_outcomes"]
+    joined = [e for e in history if (e.get("detail") or {}).get("record") == "participants"]
+    assert [e["reason"] for e in joined] == [
+        "Alder Primary School joined",
+        "Birch Academy joined",
+        "Cedar Primary School joined",
+        "Damson Infant School joined",
+    ]
+
+
+def test_a_school_taken_out_leaves_a_trace_and_loses_the_round(world: World) -> None:
+    _set_up(world)
+    c = _start(world)
+    ok(world.post(LEAD, f"/cycles/{c}/participants", json={"school_id": "sch-a"}), 201)
+    assert world.get("review_lead", f"/cycles/{c}").status_code == 200
+    gone = world.call(LEAD, "DELETE", f"/cycles/{c}/participants/sch-a")
+    assert gone.status_code == 204
+    assert world.get("review_lead", f"/cycles/{c}").status_code == 404
+    assert world.call(LEAD, "DELETE", f"/cycles/{c}/participants/sch-a").status_code == 404
+    history = ok(world.get(LEAD, f"/cycles/{c}/history"))
+    said = [e["reason"] for e in history if (e.get("detail") or {}).get("record") == "participants"]
+    assert said == ["Alder Primary School joined", "Alder Primary School left"]
+    assert ok(world.get(LEAD, f"/cycles/{c}/participants")) == []

@@ -1,0 +1,122 @@
+"""Cycles of several schools in the engine: the schools taking part, evidence of each, the
+requirements that count per school (Hypothesis: met exactly when every school has enough,
+and the reasons name exactly the schools short), and roles granted for a school held on the
+cycles it takes part in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adapters.template_files import read_file
+from engine import records as R
+from engine.access import actor_for, holders
+from engine.cycle import Actor, Cycle
+from engine.directory import Grant, Person
+from engine.errors import InvalidRecord, UnknownRecord
+from engine.machine import WorkflowMachine
+from engine.requirements import evaluate
+from engine.template import RequirementRef, Template
+from tests.unit.helpers import NOW
+
+TEMPLATE = read_file(Path(__file__).parents[2] / "workflows" / "cluster-moderation.yaml").build()
+LEAD = Actor("p-lead", frozenset({"lead_moderator"}), "s-lead")
+SCHOOLS = ["s-1", "s-2", "s-3", "s-4", "s-5"]
+QUESTIONS = [q.id for q in TEMPLATE.framework.questions]
+
+
+def _round(template: Template = TEMPLATE) -> Cycle:
+    cycle, _ = WorkflowMachine(template).start("c1", "s-lead", "n1", LEAD, NOW)
+    return cycle
+
+
+def _with(cycle: Cycle, schools: list[str]) -> Cycle:
+    for sid in schools:
+        R.add_participant(TEMPLATE, cycle, LEAD, sid, f"School {sid}", "n1", NOW)
+    return cycle
+
+
+def test_schools_join_and_leave_once_and_the_host_leads() -> None:
+    cycle = _with(_round(), ["s-1", "s-2"])
+    assert list(cycle.participants) == ["s-1", "s-2"]
+    assert cycle.takes_part("s-lead") and cycle.takes_part("s-1") and not cycle.takes_part("s-9")
+    with pytest.raises(InvalidRecord, match="takes part already"):
+        R.add_participant(TEMPLATE, cycle, LEAD, "s-1", "School s-1", "n1", NOW)
+    with pytest.raises(InvalidRecord, match="leads this cycle"):
+        R.add_participant(TEMPLATE, cycle, LEAD, "s-lead", "Lead", "n1", NOW)
+    event = R.remove_participant(TEMPLATE, cycle, LEAD, "s-1", NOW)
+    assert (event.kind, event.change, event.note) == ("participants", "removed", "School s-1 left")
+    with pytest.raises(UnknownRecord):
+        R.remove_participant(TEMPLATE, cycle, LEAD, "s-1", NOW)
+
+
+def test_evidence_is_of_the_senders_school_and_only_the_lead_sends_for_another() -> None:
+    cycle = _with(_round(), ["s-1", "s-2"])
+    cycle.stage = "samples"
+    moderator = Actor("p-m1", frozenset({"moderator"}), "s-1")
+    R.add_evidence(TEMPLATE, cycle, moderator, "e1", QUESTIONS[0], "Sample", NOW)
+    assert cycle.evidence["e1"].school_id == "s-1"
+    with pytest.raises(InvalidRecord, match="only for your own school"):
+        R.add_evidence(TEMPLATE, cycle, moderator, "e2", QUESTIONS[0], "x", NOW, school_id="s-2")
+    with pytest.raises(InvalidRecord, match="does not take part"):
+        R.add_evidence(TEMPLATE, cycle, LEAD, "e3", QUESTIONS[0], "x", NOW, school_id="s-9")
+    R.add_evidence(TEMPLATE, cycle, LEAD, "e4", QUESTIONS[0], "x", NOW, school_id="s-2")
+    assert cycle.evidence["e4"].school_id == "s-2"
+
+
+@settings(max_examples=200)
+@given(
+    taking_part=st.lists(st.sampled_from(SCHOOLS), unique=True, max_size=5),
+    sent=st.lists(
+        st.tuples(st.sampled_from(["s-lead", *SCHOOLS]), st.sampled_from(QUESTIONS)), max_size=40
+    ),
+    need=st.integers(0, 4),
+    lead_too=st.booleans(),
+    one_question=st.booleans(),
+)
+def test_each_participant_evidence_is_met_exactly_when_every_school_has_enough(
+    taking_part: list[str],
+    sent: list[tuple[str, str]],
+    need: int,
+    lead_too: bool,
+    one_question: bool,
+) -> None:
+    cycle = _with(_round(), taking_part)
+    cycle.stage = "samples"
+    for i, (school, question) in enumerate(sent):
+        if cycle.takes_part(school):
+            R.add_evidence(TEMPLATE, cycle, LEAD, f"e{i}", question, "s", NOW, school_id=school)
+    params: dict[str, object] = {"min": need, "lead_too": lead_too}
+    if one_question:
+        params["question"] = QUESTIONS[0]
+    reasons = evaluate(TEMPLATE, cycle, RequirementRef("each_participant_evidence", params))
+    counted = (["s-lead"] if lead_too else []) + taking_part
+    for question in [QUESTIONS[0]] if one_question else QUESTIONS:
+        short = [
+            sid
+            for sid in counted
+            if sum(1 for s, q in sent if s == sid and q == question and cycle.takes_part(s)) < need
+        ]
+        said = [r for r in reasons if r.question_id == question]
+        assert bool(said) == bool(short)
+        if said:
+            # Every school short is named (up to five), and no school with enough.
+            words = said[0].message
+            for sid in counted:
+                name = "the lead school" if sid == "s-lead" else f"School {sid}"
+                assert (f"{name} (" in words) == (sid in short[:5])
+
+
+def test_a_role_granted_for_a_school_is_held_where_it_takes_part_and_nowhere_else() -> None:
+    cycle = _with(_round(), ["s-1"])
+    teacher = Person("p-t", "Teacher", "t@s1.example", "s-1")
+    grant = Grant("g1", "p-t", "moderator", "school", "s-1")
+    assert actor_for(teacher, [grant], cycle).roles == {"moderator"}
+    other = _round()
+    assert actor_for(teacher, [grant], other).roles == frozenset()
+    # The moderators reminded are those of the schools taking part.
+    elsewhere = Grant("g2", "p-u", "moderator", "school", "s-9")
+    assert holders(cycle, ["moderator"], [grant, elsewhere]) == ["p-t"]

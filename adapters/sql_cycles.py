@@ -426,6 +426,7 @@ class SqlCycleRepository(DashboardReads):
                         question_id=f.question_id,
                         by=f.by,
                         at=f.at,
+                        school_id=f.school_id,
                     )
                 )
         elif kind == "action":
@@ -612,7 +613,7 @@ class SqlCycleRepository(DashboardReads):
             )
         for r in conn.execute(reads.finding, key).mappings():
             cycles[r["cycle_id"]].findings[r["id"]] = Finding(
-                r["id"], r["kind"], r["text"], r["question_id"], r["by"], r["at"]
+                r["id"], r["kind"], r["text"], r["question_id"], r["by"], r["at"], r["school_id"]
             )
         for r in conn.execute(reads.action, key).mappings():
             cycles[r["cycle_id"]].actions[r["id"]] = Action(

@@ -201,6 +201,7 @@ class FindingRow(SQLModel, table=True):
     question_id: str | None = Field(default=None, max_length=64)
     by: str = Field(max_length=64)
     at: datetime = _when()
+    school_id: str | None = Field(default=None, max_length=64)
 
 
 _ACTION_OPEN = sa.text("status IS NULL OR status NOT IN ('met', 'partially_met', 'not_met')")

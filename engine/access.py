@@ -69,6 +69,7 @@ __all__ = [
     "might_start_cycles",
     "network_scopes",
     "opens_confidential",
+    "part_read",
     "refuse_self_grant",
     "shared_with",
     "starter_roles",
@@ -234,12 +235,18 @@ def starter_roles(
 @dataclass(frozen=True, slots=True)
 class CycleAccess:
     """What one caller may read of one cycle, and who they are on it; `break_glass` is the
-    caller's break-glass in force, when that is what opens the confidential sections."""
+    caller's break-glass in force, when that is what opens the confidential sections.
+
+    `in_part` are the sections the caller reads only through a school taking part in the
+    cycle (not its host): of those they read the part of `schools` (`part_read`).
+    """
 
     actor: Actor
     sections: frozenset[str]
     shared: bool
     break_glass: BreakGlass | None = None
+    in_part: frozenset[str] = frozenset()
+    schools: frozenset[str] = frozenset()
 
     @property
     def visible(self) -> bool:
@@ -247,6 +254,20 @@ class CycleAccess:
 
     def may(self, section: str) -> bool:
         return section in self.sections
+
+    def reads_part(self, part: str, school_id: str | None, template: Template) -> bool:
+        """Whether the caller reads `part` (of `engine.template.PARTS`) of a school taking
+        part (None: what is of the cycle as a whole), given that they read its section."""
+        section = "report" if part == "findings" else "evidence"
+        limited = self.in_part & (
+            {"evidence", "evidence_files"} if part == "evidence" else {section}
+        )
+        return (
+            not limited
+            or part in template.shared_with_participants
+            or school_id is None
+            or school_id in self.schools
+        )
 
     def require(self, section: str, cycle_id: str) -> None:
         """Raises NotFound if the cycle is invisible, AccessDenied if the section is."""
@@ -314,9 +335,13 @@ def access_to(
         now: the present (openings count only when it is given).
     """
     actor = actor_for(principal.person, principal.grants, cycle)
+    whole, through = _roles_by_reach(principal, cycle)
     sections: set[str] = set()
-    for role in actor.roles:
+    for role in whole:
         sections |= ADMIN_SECTIONS if role == ADMIN_ROLE else template.reads_of(role)
+    in_part: set[str] = set()
+    for role in through - whole:
+        in_part |= template.reads_of(role)
     shared = shared_with(principal, shares, template.roles_that("share_report"))
     if shared:
         sections |= SHARED_SECTIONS
@@ -332,7 +357,52 @@ def access_to(
         )
         if glass is not None:
             sections |= CONFIDENTIAL_SECTIONS
-    return CycleAccess(actor, frozenset(sections), shared, glass)
+    in_part -= sections
+    sections |= in_part
+    schools = principal.scopes("school") & frozenset(cycle.participants) if in_part else set()
+    return CycleAccess(
+        actor, frozenset(sections), shared, glass, frozenset(in_part), frozenset(schools)
+    )
+
+
+def _roles_by_reach(principal: Principal, cycle: Cycle) -> tuple[frozenset[str], frozenset[str]]:
+    """The principal's roles on `cycle`: those held on the whole of it (a grant for
+    everywhere, its network, its host school or the cycle; a place on its team), and those
+    held only through a school taking part in it beside the host."""
+    whole: set[str] = set()
+    through: set[str] = set()
+    for g in principal.grants:
+        if _covers(g, cycle.id, cycle.network_id, cycle.host_school_id):
+            whole.add(g.role)
+        elif g.scope_kind == "school" and g.scope_id in cycle.participants:
+            through.add(g.role)
+    member = cycle.team.get(principal.id)
+    if member is not None:
+        whole.add(member.role)
+    if cycle.champion is not None and cycle.champion.person_id == principal.id:
+        whole.add("improvement_champion")
+    return frozenset(whole), frozenset(through)
+
+
+def part_read(cycle: Cycle, access: CycleAccess, template: Template) -> Cycle:
+    """The cycle as the caller may read it: where they read only a participating school's
+    part (`CycleAccess.in_part`), another school's evidence and the findings about another
+    school are left out, unless the template shares that part with every school taking part.
+    What is of the cycle as a whole (judgements, the plan, findings about no one school)
+    stays. The cycle itself is not changed."""
+    if not access.in_part:
+        return cycle
+    evidence = {
+        k: e
+        for k, e in cycle.evidence.items()
+        if access.reads_part("evidence", e.school_id, template)
+    }
+    findings = {
+        k: f
+        for k, f in cycle.findings.items()
+        if access.reads_part("findings", f.school_id, template)
+    }
+    return dataclasses.replace(cycle, evidence=evidence, findings=findings)
 
 
 def opens_confidential(role: str, templates: Iterable[Template]) -> frozenset[str]:

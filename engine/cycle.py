@@ -115,6 +115,9 @@ class Finding:
     question_id: str | None
     by: str
     at: datetime
+    school_id: str | None = None
+    """The school taking part it is about, in a cycle of several schools (a moderation's
+    agreed outcomes for that school's pupils); None: about the cycle as a whole."""
 
 
 @dataclass(frozen=True, slots=True)

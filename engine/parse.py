@@ -18,6 +18,7 @@ from engine.template import (
     FORMAT_1_ROLES,
     FORMAT_VERSION,
     FORMATS,
+    PARTS,
     POWERS,
     READABLE_SECTIONS,
     DateSpec,
@@ -49,6 +50,7 @@ _TOP_KEYS = {
     "roles",
     "dates",
     "finding_kinds",
+    "shared_with_participants",
     "framework",
     "stages",
     "transitions",
@@ -213,6 +215,9 @@ def parse_template(raw: object) -> tuple[Template | None, list[Issue]]:
     finding_kinds: tuple[str, ...] = ("strength", "area_to_develop")
     if "finding_kinds" in top:
         finding_kinds = r.names(top["finding_kinds"], "finding_kinds", "finding kind")
+    shared = _choices(
+        r, top, "shared_with_participants", "shared_with_participants", PARTS, "part", "shared"
+    )
     framework = _framework(r, top.get("framework"), "framework")
     stages = tuple(
         _stage(r, item, f"stages[{i}]") for i, item in enumerate(r.seq(top, "stages", "", True))
@@ -234,6 +239,7 @@ def parse_template(raw: object) -> tuple[Template | None, list[Issue]]:
         framework=framework,
         dates=dates,
         finding_kinds=finding_kinds,
+        shared_with_participants=shared,
     )
     return template, r.issues
 
@@ -253,16 +259,23 @@ def _role(r: _Reader, raw: object, loc: str, fmt: object) -> Role:
 
 
 def _choices(
-    r: _Reader, m: Mapping[str, Any], key: str, loc: str, known: tuple[str, ...], noun: str
+    r: _Reader,
+    m: Mapping[str, Any],
+    key: str,
+    loc: str,
+    known: tuple[str, ...],
+    noun: str,
+    verb: str = "given",
 ) -> frozenset[str]:
     if key not in m:
         return frozenset()
     given = r.names(m[key], loc, noun)
     for name in given:
         if name not in known:
+            what = "a role may be given" if verb == "given" else f"a {noun} that may be {verb}"
             r.issue(
                 loc,
-                f"unknown {noun} {shown(name)}; a role may be given: {', '.join(known)}",
+                f"unknown {noun} {shown(name)}; {what}: {', '.join(known)}",
                 "unknown_ref",
             )
     return frozenset(n for n in given if n in known)

@@ -146,9 +146,12 @@ def add_evidence(
     return _changed(cycle, "evidence", evidence_id, "added", actor, now, role)
 
 
-def _attributed(cycle: Cycle, actor: Actor, school_id: str | None) -> str | None:
+def _attributed(
+    cycle: Cycle, actor: Actor, school_id: str | None, *, own_by_default: bool = True
+) -> str | None:
     """The school a record is of: the one named, which must take part; else, in a cycle of
-    several schools, the actor's own when it takes part (None: of the cycle as a whole)."""
+    several schools and when `own_by_default`, the actor's own when it takes part (None: of
+    the cycle as a whole)."""
     if school_id is not None:
         if not cycle.takes_part(school_id):
             raise InvalidRecord("school_id", f"{school_id} does not take part in this cycle")
@@ -156,9 +159,9 @@ def _attributed(cycle: Cycle, actor: Actor, school_id: str | None) -> str | None
         # the admin may record for any school taking part.
         coordinates = actor.school_id == cycle.host_school_id or ADMIN_ROLE in actor.roles
         if school_id != actor.school_id and not coordinates:
-            raise InvalidRecord("school_id", "you may add evidence only for your own school")
+            raise InvalidRecord("school_id", "you may record only for your own school")
         return school_id
-    if cycle.participants and cycle.takes_part(actor.school_id):
+    if own_by_default and cycle.participants and cycle.takes_part(actor.school_id):
         return actor.school_id
     return None
 
@@ -379,7 +382,10 @@ def add_finding(
     text: str,
     question_id: str | None,
     now: datetime,
+    school_id: str | None = None,
 ) -> RecordChanged:
+    """Add a finding; in a cycle of several schools, about one school taking part when
+    `school_id` names it (read by that school), else about the cycle as a whole."""
     role = _guard(template, cycle, actor, "findings")
     if kind not in template.finding_kinds:
         raise InvalidRecord("kind", f"expected one of {', '.join(template.finding_kinds)}")
@@ -387,8 +393,10 @@ def add_finding(
         _question(template, question_id)
     if finding_id in cycle.findings:
         raise InvalidRecord("id", f"finding {finding_id!r} already exists")
+    # A finding is the cycle's unless said otherwise: the lead's next steps are for everyone.
+    of = _attributed(cycle, actor, school_id, own_by_default=False)
     cycle.findings[finding_id] = Finding(
-        finding_id, kind, _text("text", text), question_id, actor.id, now
+        finding_id, kind, _text("text", text), question_id, actor.id, now, of
     )
     return _changed(cycle, "finding", finding_id, "added", actor, now, role)
 

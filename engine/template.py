@@ -15,6 +15,7 @@ __all__ = [
     "FORMATS",
     "FORMAT_1_ROLES",
     "FORMAT_VERSION",
+    "PARTS",
     "POWERS",
     "READABLE_SECTIONS",
     "DateSpec",
@@ -45,6 +46,12 @@ READABLE_SECTIONS = ("evidence", "evidence_files", "self_review", "report", "pla
 deadlines, history) that everyone who sees the cycle reads: the evidence list, its files, the
 self-review (focus and self-judgements), the report (findings and peer judgements) and the
 plan (actions, support, sign-offs)."""
+
+PARTS = ("evidence", "findings")
+"""What of a cycle of several schools is of one school taking part: its evidence (and the
+files) and the findings about it. A participating school reads only its own part of each,
+beside what is of the cycle as a whole, unless the template shares that part with every
+school taking part (`Template.shared_with_participants`)."""
 
 POWERS = ("share_report", "start_cycles", "erase_evidence")
 """What else a role may be given: decide who else reads the host's report (the host's lead,
@@ -206,6 +213,8 @@ class Template:
     framework: Framework = Framework()
     dates: tuple[DateSpec, ...] = ()
     finding_kinds: tuple[str, ...] = ("strength", "area_to_develop")
+    shared_with_participants: frozenset[str] = frozenset()
+    """Of `PARTS`, those every school taking part reads whole (each school's, not only its own)."""
     _stages: dict[str, Stage] = field(init=False, repr=False, compare=False)
     _transitions: dict[str, Transition] = field(init=False, repr=False, compare=False)
     _questions: dict[str, Question] = field(init=False, repr=False, compare=False)

@@ -246,6 +246,7 @@ def template_view(stored: StoredTemplate, t: Template) -> TemplateView:
         roles=[{"id": r.id, "title": r.title} for r in t.roles],
         dates=[{"id": d.id, "title": d.title} for d in t.dates],
         finding_kinds=list(t.finding_kinds),
+        shared_with_participants=sorted(t.shared_with_participants),
         scale=[{"id": p.id, "label": p.label} for p in t.framework.scale],
         sections=[
             {
@@ -440,7 +441,13 @@ def judgement_view(j: Judgement) -> JudgementView:
 
 def finding_view(f: Finding) -> FindingView:
     return FindingView(
-        id=f.id, kind=f.kind, text=f.text, question_id=f.question_id, by=f.by, at=f.at
+        id=f.id,
+        kind=f.kind,
+        text=f.text,
+        question_id=f.question_id,
+        by=f.by,
+        at=f.at,
+        school_id=f.school_id,
     )
 
 

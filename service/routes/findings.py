@@ -54,7 +54,8 @@ def add_finding(
 ) -> Response[FindingView]:
     expected = expected_version(request, required=False)
     done = ws.handle(
-        AddFinding(cycle_id, data.kind, data.text, data.question_id, expected), principal
+        AddFinding(cycle_id, data.kind, data.text, data.question_id, expected, data.school_id),
+        principal,
     )
     cycle, finding_id = done.cycle, done.record_id
     return Response(

@@ -127,6 +127,8 @@ class FindingView(_Out, kw_only=True):
     question_id: str | None
     by: str
     at: datetime
+    school_id: str | None = None
+    """In a cycle of several schools, the school taking part it is about (None: the cycle)."""
 
 
 class ActionView(_Out, kw_only=True):
@@ -279,6 +281,9 @@ class FindingCreate(_In, kw_only=True):
     kind: Annotated[str, Meta(min_length=1, max_length=64, pattern=NO_NUL)]
     text: Text
     question_id: Annotated[str, Meta(min_length=1, max_length=64, pattern=NO_NUL)] | None = None
+    school_id: Id | None = None
+    """In a cycle of several schools: the school taking part the finding is about, which
+    reads it (by default none: it is about the cycle and read by every school)."""
 
 
 class FocusSet(_In, kw_only=True):

@@ -154,6 +154,8 @@ class TemplateView(TemplateSummary, kw_only=True):
     roles: list[dict[str, str]]
     dates: list[dict[str, str]]
     finding_kinds: list[str]
+    shared_with_participants: list[str]
+    """In a cycle of several schools, the parts of each school every school reads whole."""
     scale: list[dict[str, str]]
     sections: list[dict[str, Any]]
     stages: list[dict[str, Any]]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol, TypeVar
 
-from engine.access import CycleAccess, Principal, access_to, may_break_glass
+from engine.access import CycleAccess, Principal, access_to, may_break_glass, part_read
 from engine.cycle import Actor, Cycle
 from engine.directory import ApiToken, ReportShare
 from engine.errors import NotFound
@@ -73,12 +73,18 @@ class Publisher(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class CycleContext:
-    """A cycle as one caller sees it: the cycle, its template, its shares and their access."""
+    """A cycle as one caller sees it: the cycle, its template, its shares and their access.
+
+    `cycle` is what the caller may read of it (`engine.access.part_read`: a school taking
+    part reads its own part); `whole` is the cycle as stored, for the rules to judge moves
+    and requirements by, and never presented.
+    """
 
     cycle: Cycle
     template: Template
     shares: list[ReportShare]
     access: Any  # engine.access.CycleAccess
+    whole: Cycle
 
 
 class UseCases:
@@ -191,7 +197,7 @@ class UseCases:
         access = access_to(caller, cycle, shares, openings, self.now, template=template)
         if not access.visible:
             raise NotFound("cycle", cycle_id)
-        return CycleContext(cycle, template, shares, access)
+        return CycleContext(part_read(cycle, access, template), template, shares, access, cycle)
 
     def template_of(self, uow: UnitOfWork, cycle: Cycle) -> Template:
         """The template version `cycle` runs on, which says what each role reads and does."""

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from engine.access import Principal, network_scopes, visible_cycle_filters
+from engine.access import Principal, network_scopes, part_read, visible_cycle_filters
 from engine.cycle import Cycle
 from engine.directory import Network
 from engine.errors import NotFound
@@ -100,7 +100,12 @@ def readable_reports(
     }
     cycles = uow.cycles.get_many(candidates)
     access = uc.accesses(uow, caller, cycles.values())
-    return [cycles[cid] for cid in sorted(cycles) if access[cid].may("report")]
+    # A school taking part in a cycle reads only the findings about it (and the cycle's own).
+    return [
+        part_read(cycles[cid], access[cid], uc.template_of(uow, cycles[cid]))
+        for cid in sorted(cycles)
+        if access[cid].may("report")
+    ]
 
 
 def _choose(

@@ -223,6 +223,7 @@ class AddFinding:
     text: str
     question_id: str | None = None
     expected_version: int | None = None
+    school_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,7 +135,7 @@ def add_finding(uc: UseCases, cmd: AddFinding, caller: Principal) -> Recorded:
         cmd.cycle_id,
         uc.actor_of(caller),
         lambda t, c, a, now: records.add_finding(
-            t, c, a, finding_id, cmd.kind, cmd.text, cmd.question_id, now
+            t, c, a, finding_id, cmd.kind, cmd.text, cmd.question_id, now, cmd.school_id
         ),
         expected_version=cmd.expected_version,
     )
@@ -310,9 +310,9 @@ def assign_member(uc: UseCases, cmd: AssignMember, caller: Principal) -> TeamSet
         # as an unknown one.
         ctx = uc.context(uow, caller, cmd.cycle_id)
         actor = ctx.access.actor
-        if not records.collectable(ctx.template, ctx.cycle, actor).get("team"):
+        if not records.collectable(ctx.template, ctx.whole, actor).get("team"):
             records.assign_member(
-                ctx.template, ctx.cycle, actor, Member(cmd.person_id, cmd.role), uc.now
+                ctx.template, ctx.whole, actor, Member(cmd.person_id, cmd.role), uc.now
             )
             raise AccessDenied(f"you may not choose the team of cycle {cmd.cycle_id} now")
         refuse_self_grant(caller, cmd.person_id, cmd.role, [ctx.template])

@@ -106,7 +106,7 @@ def break_the_glass(uc: UseCases, cmd: BreakTheGlass, caller: Principal) -> Brea
                 "cycle's confidential content: the reason is recorded in its history and sent "
                 "to the host school's head",
             )
-        cycle = ctx.cycle
+        cycle = ctx.whole
         opening = BreakGlass(
             new_id("bg"), cycle.id, caller.id, reason, now, now + BREAK_GLASS_PERIOD
         )

@@ -124,7 +124,7 @@ def my_tasks(uc: UseCases, q: MyTasks, caller: Principal) -> Tasks:
             if stage.terminal:
                 continue
             machine = uc.core.registry.machine(uow, summary.template_id, summary.template_version)
-            options = tuple(o for o in machine.available(ctx.cycle, ctx.access.actor) if _mine(o))
+            options = tuple(o for o in machine.available(ctx.whole, ctx.access.actor) if _mine(o))
             school = schools.get(summary.host_school_id, summary.host_school_id)
             due = summary.next_due_at
             tasks.cycles.append(
@@ -206,7 +206,7 @@ def _people_of(uow: UnitOfWork, ctx: CycleContext, history: list[HistoryEntry]) 
 
 def _page_of_cycle(uc: UseCases, uow: UnitOfWork, ctx: CycleContext) -> PageOfCycle:
     machine = uc.core.registry.machine(uow, ctx.cycle.template_id, ctx.cycle.template_version)
-    options = tuple(machine.available(ctx.cycle, ctx.access.actor))
+    options = tuple(machine.available(ctx.whole, ctx.access.actor))
     history = uow.history.for_cycle(ctx.cycle.id)
     school = uow.directory.get_school(ctx.cycle.host_school_id).name
     joinable: list[tuple[str, str]] = []
@@ -377,7 +377,7 @@ def self_review_page(uc: UseCases, q: SelfReviewPage, caller: Principal) -> Page
         ctx = uc.context(uow, caller, q.cycle_id)
         ctx.access.require("self_review", q.cycle_id)
         machine = uc.core.registry.machine(uow, ctx.cycle.template_id, ctx.cycle.template_version)
-        options = tuple(o for o in machine.available(ctx.cycle, ctx.access.actor) if _mine(o))
+        options = tuple(o for o in machine.available(ctx.whole, ctx.access.actor) if _mine(o))
     return PageOfSelfReview(ctx, options)
 
 

@@ -183,10 +183,17 @@ def add_finding(request: Request[Any, Any, Any], cycle_id: PathId, data: Form) -
         "kind": (data.get("kind") or "").strip(),
         "text": (data.get("text") or "").strip(),
         "question_id": (data.get("question_id") or "").strip(),
+        "school_id": (data.get("school_id") or "").strip(),
     }
     try:
         _ws(request).handle(
-            AddFinding(cycle_id, typed["kind"], typed["text"], typed["question_id"] or None),
+            AddFinding(
+                cycle_id,
+                typed["kind"],
+                typed["text"],
+                typed["question_id"] or None,
+                school_id=typed["school_id"] or None,
+            ),
             principal,
         )
     except InvalidRecord as exc:
@@ -205,6 +212,8 @@ def _finding_error(exc: InvalidRecord) -> tuple[str, str]:
         return "kind", "Choose what kind of finding this is"
     if exc.field == "question_id":
         return "question_id", "Choose a question from the list, or none"
+    if exc.field == "school_id":
+        return "school_id", sentence(exc.detail)
     if exc.detail == "must not be empty":
         return "text", "Write the finding"
     return "text", sentence(f"the finding {exc.detail}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.flows import evidence, move, ok
+from tests.e2e.flows import PDF, evidence, move, ok
 from tests.e2e.world import WORKFLOWS, World
 
 LEAD = "head_own"  # the lead school's (sch-h) moderation lead
@@ -141,3 +141,70 @@ def test_a_school_taken_out_leaves_a_trace_and_loses_the_round(world: World) -> 
     said = [e["reason"] for e in history if (e.get("detail") or {}).get("record") == "participants"]
     assert said == ["Alder Primary School joined", "Alder Primary School left"]
     assert ok(world.get(LEAD, f"/cycles/{c}/participants")) == []
+
+
+def test_each_school_reads_its_own_samples_and_the_outcomes_about_it(world: World) -> None:
+    _set_up(world)
+    c = _start(world)
+    for school in ("sch-a", "sch-b"):
+        ok(world.post(LEAD, f"/cycles/{c}/participants", json={"school_id": school}), 201)
+    put = world.put(LEAD, f"/cycles/{c}/dates/twilight", json={"at": "2026-10-08T16:00:00+01:00"})
+    ok(put)
+    move(world, LEAD, c, "open_for_samples")
+    pdf = ("sample.pdf", PDF, "application/pdf")
+    alder = [evidence(world, "review_lead", c, q, file=pdf) for q in ("writing.y2",) * 3]
+    alder += [evidence(world, "review_lead", c, q) for q in ("writing.y6",) * 3]
+    birch = [evidence(world, "reviewer", c, q, file=pdf) for q in ("writing.y2",) * 3]
+    birch += [evidence(world, "reviewer", c, q) for q in ("writing.y6",) * 3]
+    lead = _samples(world, LEAD, c)
+
+    def ids(items: list[dict[str, Any]]) -> set[str]:
+        return {e["id"] for e in items}
+
+    # Samples are pupils' work: each school reads its own, the lead school every school's.
+    assert ids(ok(world.get("review_lead", f"/cycles/{c}/evidence"))) == ids(alder)
+    assert ids(ok(world.get("review_lead", f"/cycles/{c}"))["evidence"]) == ids(alder)
+    assert ids(ok(world.get("reviewer", f"/cycles/{c}/evidence"))) == ids(birch)
+    assert ids(ok(world.get(LEAD, f"/cycles/{c}/evidence"))) == ids(alder + birch + lead)
+    # Another school's file is as unknown as one that never was; its own downloads.
+    assert world.get("review_lead", birch[0]["download"]).status_code == 404
+    assert world.get("review_lead", alder[0]["download"]).status_code == 200
+    assert world.get(LEAD, birch[0]["download"]).status_code == 200
+    # What blocks the round is judged on every school's samples, not on what one reads.
+    moves = ok(world.get("review_lead", f"/cycles/{c}/transitions"))
+    begin = next(o for o in moves if o["transition"] == "begin_twilight")
+    assert [r["code"] for r in begin["reasons"]] == ["role_not_allowed"]  # the lead's to move
+    move(world, LEAD, c, "begin_twilight")
+
+    # The lead records outcomes about each school, and next steps for every school.
+    def finding(text: str, school: str | None) -> str:
+        body: dict[str, Any] = {"kind": "agreed_outcome", "text": text}
+        if school:
+            body["school_id"] = school
+        made = ok(world.post(LEAD, f"/cycles/{c}/findings", json=body), 201)
+        assert made["school_id"] == school
+        return str(made["id"])
+
+    about_a = finding("Alder: 24 of 28 at the expected standard.", "sch-a")
+    about_b = finding("Birch: 19 of 30 at the expected standard.", "sch-b")
+    for_all = finding("Every school: model paragraphing in Year 6.", None)
+    wrong = world.post(
+        LEAD,
+        f"/cycles/{c}/findings",
+        json={"kind": "agreed_outcome", "text": "Elm's", "school_id": "sch-e"},
+    )
+    assert wrong.status_code == 422 and "does not take part" in wrong.text
+
+    def read(who: str) -> set[str]:
+        return {f["id"] for f in ok(world.get(who, f"/cycles/{c}/findings"))}
+
+    assert read("review_lead") == {about_a, for_all}
+    assert read("reviewer") == {about_b, for_all}
+    assert read(LEAD) == {about_a, about_b, for_all}
+    report = ok(world.get("review_lead", f"/cycles/{c}/report"))
+    assert {f["id"] for f in report["findings"]} == {about_a, for_all}
+    # A moderator records no outcome: only the lead does, at the twilight.
+    refused = world.post(
+        "review_lead", f"/cycles/{c}/findings", json={"kind": "agreed_outcome", "text": "Ours"}
+    )
+    assert refused.status_code == 403

@@ -5,21 +5,22 @@ cycles it takes part in."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.template_files import read_file
+from adapters.template_files import read_document, read_file
 from engine import records as R
-from engine.access import actor_for, holders
-from engine.cycle import Actor, Cycle
+from engine.access import Principal, access_to, actor_for, holders, part_read
+from engine.cycle import Actor, Cycle, Evidence, Finding
 from engine.directory import Grant, Person
 from engine.errors import InvalidRecord, UnknownRecord
 from engine.machine import WorkflowMachine
 from engine.requirements import evaluate
-from engine.template import RequirementRef, Template
+from engine.template import PARTS, RequirementRef, Template
 from tests.unit.helpers import NOW
 
 TEMPLATE = read_file(Path(__file__).parents[2] / "workflows" / "cluster-moderation.yaml").build()
@@ -120,3 +121,79 @@ def test_a_role_granted_for_a_school_is_held_where_it_takes_part_and_nowhere_els
     # The moderators reminded are those of the schools taking part.
     elsewhere = Grant("g2", "p-u", "moderator", "school", "s-9")
     assert holders(cycle, ["moderator"], [grant, elsewhere]) == ["p-t"]
+
+
+READERS = {
+    # who reads, by the grant they hold: (role, scope kind, scope)
+    "lead school": ("lead_moderator", "school", "s-lead"),
+    "the network": ("lead_moderator", "network", "n1"),
+    "moderator of s-1": ("moderator", "school", "s-1"),
+    "moderator of s-2": ("moderator", "school", "s-2"),
+}
+
+
+@settings(max_examples=200)
+@given(
+    taking_part=st.lists(st.sampled_from(SCHOOLS[:3]), unique=True, max_size=3),
+    records=st.lists(
+        st.tuples(st.sampled_from([None, "s-lead", *SCHOOLS[:3]]), st.booleans()), max_size=20
+    ),
+    reader=st.sampled_from(sorted(READERS)),
+    shared=st.sets(st.sampled_from(PARTS)),
+)
+def test_a_school_taking_part_reads_its_own_part_and_what_is_of_the_whole_cycle(
+    taking_part: list[str],
+    records: list[tuple[str | None, bool]],
+    reader: str,
+    shared: set[str],
+) -> None:
+    template = dataclasses.replace(TEMPLATE, shared_with_participants=frozenset(shared))
+    cycle = _with(_round(template), taking_part)
+    for i, (school, is_finding) in enumerate(records):
+        if is_finding:
+            cycle.findings[f"f{i}"] = Finding(
+                f"f{i}", "agreed_outcome", "t", None, "p", NOW, school
+            )
+        else:
+            cycle.evidence[f"e{i}"] = Evidence(f"e{i}", QUESTIONS[0], "t", "p", NOW, None, school)
+    role, kind, scope = READERS[reader]
+    person = Person("p-r", "Reader", "r@x.example", scope if kind == "school" else None)
+    principal = Principal(person, (Grant("g", "p-r", role, kind, scope),))
+    access = access_to(principal, cycle, [], template=template)
+    before = (dict(cycle.evidence), dict(cycle.findings))
+    read = part_read(cycle, access, template)
+    assert (cycle.evidence, cycle.findings) == before  # the cycle itself is not changed
+
+    if not access.visible:  # a moderator of a school not taking part
+        assert scope not in taking_part
+        return
+    whole = reader in ("lead school", "the network")
+    assert access.schools == (frozenset() if whole else frozenset({scope}))
+
+    def theirs(school: str | None, part: str) -> bool:
+        return whole or part in shared or school in (None, scope)
+
+    assert set(read.evidence) == {
+        k for k, e in cycle.evidence.items() if theirs(e.school_id, "evidence")
+    }
+    assert set(read.findings) == {
+        k for k, f in cycle.findings.items() if theirs(f.school_id, "findings")
+    }
+    assert read.judgements == cycle.judgements and read.participants == cycle.participants
+
+
+def test_shared_with_participants_names_only_parts_of_a_school() -> None:
+    text = (Path(__file__).parents[2] / "workflows" / "cluster-moderation.yaml").read_text()
+    text = text.replace(
+        "shared_with_participants: []", "shared_with_participants: [evidence, plan]"
+    )
+    issues = read_document(text).validate()
+    assert [(i.issue.location, i.issue.message) for i in issues] == [
+        (
+            "shared_with_participants",
+            "unknown part 'plan'; a part that may be shared: evidence, findings",
+        )
+    ]
+    assert (
+        issues[0].line == text.splitlines().index("shared_with_participants: [evidence, plan]") + 1
+    )

@@ -1,11 +1,11 @@
-"""cycles of several schools: the schools taking part, and evidence attributed to one
+"""cycles of several schools: the schools taking part, and evidence and findings of one
 
 Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-07
 
 A cycle has a lead (host) school and may have participating schools (a cluster moderation's,
-a joint review's), added and removed with history; evidence may be of one of them.
+a joint review's), added and removed with history; evidence and findings may be of one of them.
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("cycle_id", "school_id", name=op.f("pk_cycle_participant")),
     )
     op.create_index("ix_cycle_participant_school", "cycle_participant", ["school_id"], unique=False)
-    with op.batch_alter_table("evidence", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("school_id", sa.String(length=64), nullable=True))
+    for table in ("evidence", "finding"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column("school_id", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
@@ -48,7 +49,8 @@ def downgrade() -> None:
     # index (migration 0010) cannot be read back, and is not needed to rebuild it.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based")
-        with op.batch_alter_table("evidence", schema=None) as batch_op:
-            batch_op.drop_column("school_id")
+        for table in ("finding", "evidence"):
+            with op.batch_alter_table(table, schema=None) as batch_op:
+                batch_op.drop_column("school_id")
     op.drop_index("ix_cycle_participant_school", table_name="cycle_participant")
     op.drop_table("cycle_participant")

@@ -146,6 +146,7 @@ def _member_json(m: Member | None) -> dict[str, Any] | None:
 
 def _cycle_values(cycle: Cycle) -> dict[str, Any]:
     return {
+        "template_version": cycle.template_version,  # moved on by a migration only
         "stage": cycle.stage,
         "version": cycle.version,
         "stage_entered_at": cycle.stage_entered_at,
@@ -208,7 +209,6 @@ class SqlCycleRepository(DashboardReads):
             C.insert().values(
                 id=cycle.id,
                 template_id=cycle.template_id,
-                template_version=cycle.template_version,
                 host_school_id=cycle.host_school_id,
                 network_id=cycle.network_id,
                 started_at=cycle.started_at,

@@ -38,6 +38,7 @@ from service.schemas import (
     ActionView,
     CycleSummaryView,
     CycleView,
+    DeadlineChangeView,
     DeadlineView,
     DryRunEvent,
     DryRunStage,
@@ -49,12 +50,15 @@ from service.schemas import (
     HistoryEntryView,
     JudgementView,
     MemberView,
+    MigrationPlanView,
+    MigrationView,
     NetworkView,
     OptionView,
     ParticipantView,
     PersonView,
     ReasonView,
     ReportView,
+    RequirementChangeView,
     SchoolView,
     ShareView,
     SignOffView,
@@ -72,6 +76,7 @@ from service.usecases.base import CycleContext
 from service.usecases.calendars import CalendarOfNetwork
 from service.usecases.core import Fired
 from service.usecases.inbox import Inbox
+from service.usecases.migration import Migration
 from service.usecases.tasks import Tasks
 from service.usecases.timeline import DryRun
 
@@ -568,5 +573,51 @@ def network_calendar_view(v: CalendarOfNetwork) -> NetworkCalendarView:
                 ],
             )
             for t in v.terms
+        ],
+    )
+
+
+def migration_view(m: Migration) -> MigrationView:
+    return MigrationView(
+        template_id=m.template.id,
+        version=m.template.version,
+        done=m.done,
+        cycles=[
+            MigrationPlanView(
+                cycle_id=p.cycle_id,
+                school=m.schools.get(p.cycle_id, ""),
+                from_version=p.from_version,
+                to_version=p.to_version,
+                from_stage=p.from_stage,
+                to_stage=p.to_stage,
+                cycle_version=p.cycle_version,
+                ok=p.ok,
+                blockers=list(p.blockers),
+                requirements=[
+                    RequirementChangeView(
+                        transition=r.transition,
+                        transition_title=r.transition_title,
+                        requirement=r.requirement,
+                        change=r.change,
+                        met=r.met,
+                        reasons=list(r.reasons),
+                    )
+                    for r in p.requirements
+                ],
+                deadlines=[
+                    DeadlineChangeView(
+                        key=d.key,
+                        kind=d.kind,
+                        change=d.change,
+                        before=d.before,
+                        after=d.after,
+                        roles=list(d.roles),
+                        transition=d.transition,
+                    )
+                    for d in p.deadlines
+                ],
+                words=list(m.words.get(p.cycle_id, ())),
+            )
+            for p in m.plans
         ],
     )

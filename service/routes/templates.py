@@ -16,7 +16,7 @@ from engine.errors import InvalidTemplate, NotFound
 from engine.parse import MAX_TEMPLATE_BYTES
 from engine.template import Template
 from service.errors import MediaTypeRefused, TemplateRejected
-from service.presenters import dry_run_view, template_summary, template_view
+from service.presenters import dry_run_view, migration_view, template_summary, template_view
 from service.routes.common import (
     READ,
     WRITE,
@@ -31,6 +31,9 @@ from service.schemas import (
     DryRunRequest,
     DryRunView,
     FieldError,
+    MigrationPreviewRequest,
+    MigrationRequest,
+    MigrationView,
     TemplateSummary,
     TemplateUploaded,
     TemplateView,
@@ -41,6 +44,8 @@ from service.usecases.messages import (
     DryRunTemplate,
     GetTemplate,
     ListTemplates,
+    MigrateCycles,
+    PreviewMigration,
     PublishTemplate,
     RetireTemplate,
     UploadTemplate,
@@ -256,6 +261,57 @@ def dry_run(
     return dry_run_view(ws.handle(message, principal))
 
 
+@post(
+    "/templates/{template_id:str}/versions/{version:int}/migration-preview",
+    tags=TAGS,
+    summary="What moving running cycles to this version would do, one plan per cycle (admin)",
+    description="For each cycle named (or, with none named, every running cycle on an older "
+    "version): the stage it would be at, what it holds that this version has no place for "
+    "(`blockers`: it cannot move as it is), the requirements of the moves out of that stage "
+    "that this version adds (met now or not, and why) or drops, and the stage's deadlines "
+    "added, moved or dropped; each plan also in words. `stages` maps a stage this version no "
+    "longer has to the one a cycle goes to instead. Nothing is stored.",
+    status_code=200,
+    responses=problems(*WRITE),
+    sync_to_thread=True,
+)
+def migration_preview(
+    template_id: PathId,
+    version: PathVersion,
+    data: JSONBody[MigrationPreviewRequest],
+    principal: Caller,
+    ws: Ws,
+) -> MigrationView:
+    message = PreviewMigration(template_id, version, tuple(data.cycle_ids), dict(data.stages))
+    return migration_view(ws.handle(message, principal))
+
+
+@post(
+    "/templates/{template_id:str}/versions/{version:int}/migrations",
+    tags=TAGS,
+    summary="Move running cycles to this version, all or none (admin)",
+    description="Carries out the plans the preview gives: each cycle moves to this version "
+    "(and the mapped stage), with who moved it, from which version and the `reason` in its "
+    "history; its stage's pending deadlines are replaced by this version's, counted from when "
+    "it entered the stage (a reminder already past is not sent). If any cycle cannot move "
+    "(409, naming each and why), none is moved.",
+    status_code=200,
+    responses=problems(*WRITE),
+    sync_to_thread=True,
+)
+def migrate(
+    template_id: PathId,
+    version: PathVersion,
+    data: JSONBody[MigrationRequest],
+    principal: Caller,
+    ws: Ws,
+) -> MigrationView:
+    message = MigrateCycles(
+        template_id, version, data.reason, tuple(data.cycle_ids), dict(data.stages)
+    )
+    return migration_view(ws.handle(message, principal))
+
+
 @get(
     "/templates/{template_id:str}/versions/{version:int}/diagram",
     tags=TAGS,
@@ -287,5 +343,7 @@ ROUTES = [
     retire_template,
     delete_template_draft,
     dry_run,
+    migration_preview,
+    migrate,
     template_diagram,
 ]

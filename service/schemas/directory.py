@@ -202,3 +202,70 @@ class DryRunView(_Out, kw_only=True):
     stages: list[DryRunStage]
     stopped_at: str | None = None
     """The stage after which the dates stop: it has no deadline to leave by."""
+
+
+class MigrationPreviewRequest(_In, kw_only=True):
+    """The cycles to move (none: every running cycle on an older version of the template),
+    and for a stage the new version no longer has, the stage a cycle goes to instead."""
+
+    cycle_ids: Annotated[list[Id], Meta(max_length=500)] = []
+    stages: dict[Id, Id] = {}
+
+
+class MigrationRequest(_In, kw_only=True):
+    """A move of cycles to the version, as previewed; `reason` goes into each one's history."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=2000, pattern=NO_NUL)]
+    cycle_ids: Annotated[list[Id], Meta(max_length=500)] = []
+    stages: dict[Id, Id] = {}
+
+
+class RequirementChangeView(_Out, kw_only=True):
+    """A requirement of a move out of the cycle's stage that the version adds (with whether it
+    is met now, and why not) or drops."""
+
+    transition: str
+    transition_title: str
+    requirement: str
+    change: str
+    met: bool
+    reasons: list[str]
+
+
+class DeadlineChangeView(_Out, kw_only=True):
+    """One of the current stage's deadlines: `added`, `moved`, `dropped` or `kept`."""
+
+    key: str
+    kind: str
+    change: str
+    before: datetime | None
+    after: datetime | None
+    roles: list[str]
+    transition: str | None
+
+
+class MigrationPlanView(_Out, kw_only=True):
+    """What moving one cycle does; `blockers` say why it cannot move as it is."""
+
+    cycle_id: str
+    school: str
+    """The cycle's host school, by name."""
+    from_version: int
+    to_version: int
+    from_stage: str
+    to_stage: str
+    cycle_version: int
+    ok: bool
+    blockers: list[str]
+    requirements: list[RequirementChangeView]
+    deadlines: list[DeadlineChangeView]
+    words: list[str]
+    """The plan in sentences, as the admin pages say it."""
+
+
+class MigrationView(_Out, kw_only=True):
+    template_id: str
+    version: int
+    done: bool
+    """Whether the cycles were moved (a preview: false)."""
+    cycles: list[MigrationPlanView]

@@ -12,6 +12,7 @@ from service.usecases import (  # noqa: F401
     directory,
     documents,
     inbox,
+    migration,
     recording,
     sharing,
     tasks,

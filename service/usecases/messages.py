@@ -54,6 +54,7 @@ __all__ = [
     "ListTokens",
     "LogSupportActivity",
     "MarkNotificationsRead",
+    "MigrateCycles",
     "MyDeadlineFeed",
     "MyTasks",
     "NetworkCycles",
@@ -62,6 +63,7 @@ __all__ = [
     "PeoplePage",
     "PersonGrants",
     "PlanPage",
+    "PreviewMigration",
     "PublishTemplate",
     "ReadCycle",
     "RecordJudgement",
@@ -720,3 +722,27 @@ class RemoveNetworkCalendar:
     """Drop a network's own calendar (admin): it counts the partnership's default again."""
 
     network_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewMigration:
+    """What moving running cycles to `version` of their template would do, one plan per
+    cycle (the admin): `cycle_ids`, or every running cycle on an older version; `stages`
+    maps a stage the new version no longer has to the one a cycle goes to instead."""
+
+    template_id: str
+    version: int
+    cycle_ids: tuple[str, ...] = ()
+    stages: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MigrateCycles:
+    """Move running cycles to `version` of their template, all or none, as their previews
+    say (the admin, with a reason recorded in each cycle's history)."""
+
+    template_id: str
+    version: int
+    reason: str
+    cycle_ids: tuple[str, ...] = ()
+    stages: Mapping[str, str] = field(default_factory=dict)

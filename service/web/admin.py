@@ -247,6 +247,7 @@ def template_page(
         diff_to=versions[0].version,
         saved=request.query_params.get("saved"),
         deleted=request.query_params.get("deleted"),
+        moved=request.query_params.get("moved"),
         **_chrome(request, principal, secret),
     )
 

@@ -7,6 +7,7 @@ from litestar import Router
 from service.web.admin import admin_routes
 from service.web.admin_calendars import calendar_routes
 from service.web.admin_dry_run import dry_run_routes
+from service.web.admin_migration import migration_routes
 from service.web.dashboard import dashboard_routes
 from service.web.documents import documents_routes
 from service.web.pages import PAGE_ROUTES, error_page
@@ -34,6 +35,7 @@ def pages_router(max_upload_bytes: int) -> Router:
             *admin_routes(),
             *calendar_routes(),
             *dry_run_routes(),
+            *migration_routes(),
             *PAGE_ROUTES,
         ],
         exception_handlers={Exception: error_page},

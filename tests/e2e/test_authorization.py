@@ -493,6 +493,20 @@ SPECS: list[Spec] = [
         body=lambda ctx, who: {"json": {"start": "2026-10-19", "network_id": "nlc-n"}},
     ),
     Spec(
+        "preview moving cycles to a version",
+        "POST",
+        lambda ctx, who: "/templates/spp-cycle/versions/1/migration-preview",
+        ADMIN,
+        body=lambda ctx, who: {"json": {}},
+    ),
+    Spec(
+        "move cycles to a version",
+        "POST",
+        lambda ctx, who: "/templates/spp-cycle/versions/1/migrations",
+        ADMIN,
+        body=lambda ctx, who: {"json": {"reason": "The partnership agreed the new version"}},
+    ),
+    Spec(
         "retire a template version",
         "POST",
         lambda ctx, who: f"{_template_of_its_own(ctx, who, publish=True)}/retirement",

@@ -26,6 +26,7 @@ from engine.directory import (
     StoredTemplate,
 )
 from engine.errors import Conflict, IdempotencyKeyReused, NotFound, StaleCycle
+from engine.migration import migrate, plan_migration
 from engine.ports import CycleFilter
 from service.usecases.core import Peerloop, TemplateRegistry, verify_history
 from tests.integration.conftest import UowFactory
@@ -386,6 +387,32 @@ def test_transition_moves_deadlines_with_the_stage(app: Peerloop) -> None:
         assert uow.deadlines.pending(cycle_id=cycle.id) == []  # on hold has no deadline
         cancelled = [d for d in uow.deadlines.for_cycle(cycle.id) if d.status == "cancelled"]
         assert len(cancelled) == len(pending)
+
+
+def test_a_cycle_moved_to_a_new_version_keeps_it_with_its_new_deadlines(app: Peerloop) -> None:
+    v2 = SPP.replace("version: 1", "version: 2", 1).replace("due: P6W", "due: P8W", 1)
+    app.upload_template(v2, "spp-cycle.yaml", publish=True)
+    cycle = app.start_cycle("spp-cycle", "s_a", LEAD, version=1)
+    old, new = app.template("spp-cycle", 1), app.template("spp-cycle", 2)
+    c = app.cycle(cycle.id)
+    v = c.version
+    now = T0 + timedelta(days=1)
+    plan = plan_migration(c, old, new, now, WeekdayCalendar())
+    events = migrate(plan, c, new, "p_admin", "Agreed by the partnership", now, WeekdayCalendar())
+    with app.uow() as uow:
+        uow.cycles.save(c, v, events)
+        uow.commit()
+    loaded = app.cycle(cycle.id)
+    assert (loaded.template_version, loaded.version) == (2, v + 1)
+    assert loaded == c
+    with app.uow() as uow:
+        pending = uow.deadlines.pending(cycle_id=cycle.id)
+        assert next(d for d in pending if d.kind == "due").due_at == T0 + timedelta(weeks=8)
+        summary = uow.cycles.list(CycleFilter(ids=frozenset({cycle.id})))[0]
+        assert (summary.template_version, summary.next_due_at) == (2, T0 + timedelta(weeks=8))
+        entry = uow.history.for_cycle(cycle.id)[-1]
+        assert entry.detail["record"] == "template_version" and "Agreed by" in entry.reason
+        assert verify_history(uow, [cycle.id]) == []
 
 
 def test_history_is_chained_and_verifies(app: Peerloop) -> None:

@@ -227,6 +227,48 @@ def test_a_drafts_dates_are_tried_on_a_calendar_by_keyboard(page: Any, demo: Dem
     assert_accessible(page, "a dry run with a bad date")
 
 
+def test_running_cycles_are_moved_to_a_new_version_after_their_preview_by_keyboard(
+    page: Any, demo: Demo
+) -> None:
+    v1 = GOOD.replace("id: cqa-browser\n", "id: cqa-moving\n", 1).replace(
+        "title: Riverside CQA", "title: Moving CQA", 1
+    )
+    v2 = v1.replace("version: 1\n", "version: 2\n", 1).replace("due: P4W", "due: P5W", 1)
+    auth = {"Authorization": f"Bearer {demo.token('admin')}"}
+    for text in (v1, v2):
+        r = httpx.post(
+            f"{demo.base}/templates?publish=true",
+            content=text,
+            headers={**auth, "content-type": "text/yaml"},
+        )
+        assert r.status_code == 201, r.text
+    body = {"template_id": "cqa-moving", "host_school_id": "sch-102606", "template_version": 1}
+    started = httpx.post(f"{demo.base}/cycles", json=body, headers=auth)
+    assert started.status_code == 201, started.text
+    cycle = started.json()["id"]
+
+    sign_in_with_the_keyboard(page, demo, "admin")
+    page.goto(f"{demo.base}/app/admin/templates/cqa-moving?version=2")
+    tab_to(page, "(el.innerText || '').startsWith('Move running cycles to version 2')")
+    press_and_load(page)
+    assert page.inner_text("h1") == "Move running cycles to version 2"
+    plan = page.inner_text("#cycles")
+    assert "Stays at Data and audit activities agreed, moving from version 1 to 2." in plan
+    assert "Moved: Data and audit activities agreed is due, from" in plan
+    assert_accessible(page, "the preview of moving running cycles")
+
+    tab_to(page, f"el.value === '{cycle}'")
+    assert page.evaluate("document.activeElement.checked")  # chosen by default
+    tab_to(page, "el.id === 'reason'")
+    page.keyboard.type("The partnership gave the audit a fifth week")
+    tab_to(page, "el.tagName === 'BUTTON' && el.innerText.startsWith('Move the chosen cycles')")
+    press_and_load(page)
+    assert "1 cycle moved to version 2" in page.inner_text(".banner")
+    assert_accessible(page, "cycles just moved to a new version")
+    view = httpx.get(f"{demo.base}/cycles/{cycle}", headers=auth).json()
+    assert view["template_version"] == 2
+
+
 def test_people_and_their_roles_and_a_person_refused_beside_the_fields(
     page: Any, demo: Demo
 ) -> None:

@@ -37,6 +37,7 @@ from sqlalchemy.engine import Engine
 from adapters.db import is_unavailable
 from adapters.notify_webhook import active_webhooks, event_body
 from adapters.outbox import Message, write_messages
+from adapters.sql_cycles import SqlCycleRepository
 from adapters.sql_inbox import inbox_copies
 from adapters.tables import (
     ActionRow,
@@ -57,6 +58,7 @@ from engine.directory import Grant
 from engine.due import DueRow, decide
 from engine.errors import RequirementsUnmet, TransitionNotAvailable
 from engine.machine import WorkflowMachine
+from engine.requirements import owing
 
 __all__ = ["AutomaticMove", "DeadlineSweeper", "SweepResult", "human_delay", "new_replica_id"]
 
@@ -463,7 +465,8 @@ class DeadlineSweeper:
         extra: dict[str, Any] | None = None,
         template: str | None = None,
     ) -> _Outcome:
-        people = ctx.people_for(r, roles)
+        # Reminders and overdue notices are about work owed; an escalation is for the leads.
+        people = ctx.people_for(r, roles, owed=kind in ("reminder", "notify"))
         context = {**ctx.context(r, late), **(extra or {})}
         subject = _subject(template or kind, context)
         hold = self.digest and kind in HOLDABLE
@@ -607,6 +610,16 @@ class _Batch:
         q = sa.select(PARTICIPANT.c.cycle_id, PARTICIPANT.c.school_id)
         for t in conn.execute(q.where(PARTICIPANT.c.cycle_id.in_(cycle_ids))).all():
             self.participants.setdefault(t.cycle_id, []).append(t.school_id)
+        # Of a cycle of several schools, those still owing what a move requires of each school:
+        # a reminder or overdue notice is for them (and the lead), not for schools that sent.
+        self.owing: dict[str, frozenset[str]] = {}
+        if self.participants:
+            several = SqlCycleRepository(conn).get_many(self.participants)
+            for cid, cycle in several.items():
+                template = sweeper.machine(cycle.template_id, cycle.template_version).template
+                owed = owing(template, cycle)
+                if owed is not None:
+                    self.owing[cid] = owed
         networks = sorted({r["network_id"] for r in rows if r["network_id"]})
         self.chairs: dict[str, str] = {}
         if networks and "network_lead" in roles:
@@ -630,11 +643,15 @@ class _Batch:
         self.by_email = {p.email.lower(): self.people[p.id] for p in found}
         self._hooks: list[tuple[str, str | None]] | None = None
 
-    def people_for(self, r: Any, roles: Iterable[str]) -> list[_Person]:
+    def people_for(self, r: Any, roles: Iterable[str], *, owed: bool = False) -> list[_Person]:
         """Everyone holding one of `roles` on the row's cycle, each once: the same rule as
-        for a person's act (`engine.access.holders_of`), on what the batch read in bulk."""
+        for a person's act (`engine.access.holders_of`), on what the batch read in bulk.
+        With `owed`, of the schools taking part only those still owing the stage's work."""
         roles = tuple(roles)
         grants = [g for role in roles for g in self.grants.get(role, ())]
+        participants = self.participants.get(r["cycle_id"], ())
+        if owed and r["cycle_id"] in self.owing:
+            participants = [s for s in participants if s in self.owing[r["cycle_id"]]]
         ids = holders_of(
             roles,
             grants,
@@ -644,7 +661,7 @@ class _Batch:
             team=self.team.get(r["cycle_id"], ()),
             champion_id=(r["champion"] or {}).get("person_id"),
             chair_id=self.chairs.get(r["network_id"]),
-            participants=self.participants.get(r["cycle_id"], ()),
+            participants=participants,
         )
         return [self.people[i] for i in ids if i in self.people]
 

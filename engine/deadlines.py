@@ -134,12 +134,18 @@ def plan_stage(
 
 
 def _stage_roles(template: Template, stage_id: str) -> tuple[str, ...]:
-    """Who a reminder goes to: those who can move the stage on."""
+    """Who a reminder goes to: those who can move the stage on, and where a move needs
+    evidence from each school taking part, those who send it (the sweep then reminds only
+    the schools still owing it: `engine.requirements.owing`)."""
     roles: list[str] = []
+    senders: tuple[str, ...] = ()
     for tr in template.transitions_from(stage_id):
         for role in tr.roles:
             if role not in roles:
                 roles.append(role)
+        if any(ref.name == "each_participant_evidence" for ref in tr.requirements):
+            senders = template.stage(stage_id).collects.get("evidence", ())
+    roles.extend(r for r in senders if r not in roles)
     return tuple(roles)
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "champion_independence",
     "check_params",
     "evaluate",
+    "owing",
     "reason",
     "resolved_params",
     "reviewer_independence",
@@ -318,22 +319,47 @@ def _participants(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[st
         )
 
 
-def _each_participant_evidence(
+def _evidence_short(
     t: Template, c: Cycle, p: Mapping[str, object]
-) -> Iterator[str | About]:
+) -> Iterator[tuple[Question, dict[str, str], dict[str, int]]]:
+    """For each question asked for, the schools counted (by id, with their names) and those
+    of them with fewer pieces of evidence than needed (with how many they have)."""
     need = _count(p, "min")
     schools = (
         _schools_in(c)
         if p["lead_too"]
         else {sid: part.name for sid, part in c.participants.items()}
     )
-    wanted = [q for q in t.framework.questions if p["question"] in (None, q.id)]
-    for q in wanted:
+    for q in t.framework.questions:
+        if p["question"] not in (None, q.id):
+            continue
         have = dict.fromkeys(schools, 0)
         for e in c.evidence.values():
             if e.question_id == q.id and e.school_id in have:
                 have[e.school_id] += 1
-        short = [f"{schools[sid]} ({n})" for sid, n in have.items() if n < need]
+        yield q, schools, {sid: n for sid, n in have.items() if n < need}
+
+
+def owing(template: Template, cycle: Cycle) -> frozenset[str] | None:
+    """The schools of the cycle (the lead among them) that still owe evidence a move out of
+    its stage requires of each school (`each_participant_evidence`): whom a reminder is for.
+    None when no move out of the stage requires anything of each school."""
+    found: set[str] | None = None
+    for move in template.transitions_from(cycle.stage):
+        for ref in move.requirements:
+            if ref.name == "each_participant_evidence":
+                found = found or set()
+                for _, _, short in _evidence_short(template, cycle, resolved_params(ref)):
+                    found |= set(short)
+    return None if found is None else frozenset(found)
+
+
+def _each_participant_evidence(
+    t: Template, c: Cycle, p: Mapping[str, object]
+) -> Iterator[str | About]:
+    need = _count(p, "min")
+    for q, schools, have in _evidence_short(t, c, p):
+        short = [f"{schools[sid]} ({n})" for sid, n in have.items()]
         if short:
             brief = (
                 f"{len(short)} of {len(schools)} school(s) have fewer than {need} piece(s) of "

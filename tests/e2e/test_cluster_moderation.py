@@ -5,8 +5,10 @@ for the schools still short, by name, and a school that does not take part sees 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from service.jobs import build_sweeper
 from tests.e2e.flows import PDF, evidence, move, ok
 from tests.e2e.world import WORKFLOWS, World
 
@@ -208,3 +210,27 @@ def test_each_school_reads_its_own_samples_and_the_outcomes_about_it(world: Worl
         "review_lead", f"/cycles/{c}/findings", json={"kind": "agreed_outcome", "text": "Ours"}
     )
     assert refused.status_code == 403
+
+
+def test_the_reminder_goes_to_the_schools_still_owing_samples(world: World) -> None:
+    _set_up(world)
+    c = _start(world)
+    for school in MODERATORS.values():
+        ok(world.post(LEAD, f"/cycles/{c}/participants", json={"school_id": school}), 201)
+    put = world.put(LEAD, f"/cycles/{c}/dates/twilight", json={"at": "2026-10-08T16:00:00+01:00"})
+    ok(put)
+    move(world, LEAD, c, "open_for_samples")
+    _samples(world, "review_lead", c)  # Alder: all it owes
+    _samples(world, "reviewer", c)  # Birch: all it owes
+    evidence(world, "reviewer2", c, "writing.y2")  # Cedar: one of six; Damson: none
+
+    def reminders(who: str) -> list[str]:
+        inbox = ok(world.get(who, "/me/notifications"))["notifications"]
+        return [n["subject"] for n in inbox if n["kind"] == "reminder"]
+
+    # Samples are due two days before the twilight; the reminder comes three days before that.
+    world.clock.set(datetime(2026, 10, 3, 15, 1, tzinfo=UTC))  # 16:01 in London
+    build_sweeper(world.container).sweep()
+    owed = {who for who in [LEAD, *MODERATORS] if reminders(who)}
+    assert owed == {LEAD, "reviewer2", "champion"}  # the lead, Cedar and Damson
+    assert "Samples in" in reminders("champion")[0]

@@ -21,6 +21,7 @@ from adapters.tables import (
     CycleRow,
     DeadlineTableRow,
     GrantRow,
+    ParticipantRow,
     PersonRow,
     SchoolRow,
     TeamMemberRow,
@@ -40,20 +41,24 @@ GRANT = GrantRow.__table__
 PERSON = PersonRow.__table__
 SCHOOL = SchoolRow.__table__
 TEAM = TeamMemberRow.__table__
+PARTICIPANT = ParticipantRow.__table__
 TEMPLATE = TemplateRow.__table__
 
 OPEN = ("pending", "fired")  # fired: the stage is overdue, which a head still wants to see
 
 
-def _cycle_scope(conn: sa.Connection, person_id: str) -> tuple[sa.ColumnElement[bool], set[str]]:
-    """Which cycles the person has a role on, and the schools they lead."""
+def _cycle_scope(
+    conn: sa.Connection, person_id: str, leads: frozenset[str]
+) -> tuple[sa.ColumnElement[bool], set[str]]:
+    """Which cycles the person has a role on (those their schools take part in too), and
+    the schools they lead (hold one of `leads` for)."""
     grants = conn.execute(
         sa.select(GRANT.c.role, GRANT.c.scope_kind, GRANT.c.scope_id).where(
             GRANT.c.person_id == person_id
         )
     ).all()
     if any(g.scope_kind == "global" for g in grants):
-        return sa.true(), {g.scope_id for g in grants if g.role == "school_lead" and g.scope_id}
+        return sa.true(), {g.scope_id for g in grants if g.role in leads and g.scope_id}
     by_kind: dict[str, set[str]] = {}
     for g in grants:
         if g.scope_id:
@@ -64,10 +69,15 @@ def _cycle_scope(conn: sa.Connection, person_id: str) -> tuple[sa.ColumnElement[
         C.c.champion["person_id"].as_string() == person_id,
         C.c.network_id.in_(sorted(by_kind.get("network", ()))),
         C.c.host_school_id.in_(sorted(by_kind.get("school", ()))),
+        C.c.id.in_(
+            sa.select(PARTICIPANT.c.cycle_id).where(
+                PARTICIPANT.c.school_id.in_(sorted(by_kind.get("school", ())))
+            )
+        ),
         C.c.id.in_(sorted(by_kind.get("cycle", ()))),
     )
-    leads = {g.scope_id for g in grants if g.role == "school_lead" and g.scope_kind == "school"}
-    return cond, {s for s in leads if s}
+    led = {g.scope_id for g in grants if g.role in leads and g.scope_kind == "school"}
+    return cond, {s for s in led if s}
 
 
 @lru_cache(maxsize=64)
@@ -108,6 +118,7 @@ def person_feed(
     *,
     stage_titles: dict[tuple[str, int, str], str] | None = None,
     limit: int = 1000,
+    leads: frozenset[str] = frozenset(),
 ) -> bytes:
     """The person's deadlines as an iCalendar document.
 
@@ -120,7 +131,7 @@ def person_feed(
     person = conn.execute(sa.select(PERSON).where(PERSON.c.id == person_id)).mappings().first()
     if person is None:
         raise NotFound("person", person_id)
-    scope, led_schools = _cycle_scope(conn, person_id)
+    scope, led_schools = _cycle_scope(conn, person_id, leads)
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Peerloop//deadlines//EN")
     cal.add("version", "2.0")

@@ -157,6 +157,6 @@ def sweep_move(app: Peerloop, engine: Engine) -> AutomaticMove:
     return move
 
 
-def _feed(uow: Any, person_id: str, now: datetime, tz: tzinfo) -> bytes:
+def _feed(uow: Any, person_id: str, now: datetime, tz: tzinfo, leads: frozenset[str]) -> bytes:
     # The composition root knows the unit of work is SQL: the feed reads on its connection.
-    return person_feed(uow.connection, person_id, now, tz)
+    return person_feed(uow.connection, person_id, now, tz, leads=leads)

@@ -62,9 +62,12 @@ class EvidenceFiles(Protocol):
 
 
 class DeadlineFeed(Protocol):
-    """A person's deadlines as an iCalendar document, read in the caller's unit of work."""
+    """A person's deadlines as an iCalendar document, read in the caller's unit of work;
+    `leads`: the roles whose holders for a school follow all its cycles' actions."""
 
-    def __call__(self, uow: UnitOfWork, person_id: str, now: datetime, tz: tzinfo) -> bytes: ...
+    def __call__(
+        self, uow: UnitOfWork, person_id: str, now: datetime, tz: tzinfo, leads: frozenset[str]
+    ) -> bytes: ...
 
 
 class Publisher(Protocol):
@@ -198,6 +201,12 @@ class UseCases:
         if not access.visible:
             raise NotFound("cycle", cycle_id)
         return CycleContext(part_read(cycle, access, template), template, shares, access, cycle)
+
+    def feed_of(self, uow: UnitOfWork, person_id: str) -> bytes:
+        """The person's deadlines as an iCalendar document. A school's leads (the roles the
+        templates let decide who reads its report) see every action of their school's cycles."""
+        leads = frozenset(r for t in self.published(uow) for r in t.roles_that("share_report"))
+        return self.feeds(uow, person_id, self.now, self.core.registry.calendars.tz, leads)
 
     def template_of(self, uow: UnitOfWork, cycle: Cycle) -> Template:
         """The template version `cycle` runs on, which says what each role reads and does."""

@@ -92,7 +92,7 @@ def subscribed_feed(uc: UseCases, secret: str) -> bytes | None:
         link = uow.feed_links.by_hash(digest)
         if link is None:
             return None
-        feed = uc.feeds(uow, link.person_id, now, uc.core.registry.calendars.tz)
+        feed = uc.feed_of(uow, link.person_id)
     if link.last_used_at is None or now - link.last_used_at >= TOUCH_EVERY:
         with uc.uow() as uow:
             uow.feed_links.touch(digest, now)

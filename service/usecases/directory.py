@@ -223,7 +223,7 @@ def remove_grant(uc: UseCases, cmd: RemoveGrant, caller: Principal) -> None:
 @handles(MyDeadlineFeed)
 def my_deadline_feed(uc: UseCases, q: MyDeadlineFeed, caller: Principal) -> bytes:
     with uc.uow(readonly=True) as uow:
-        return uc.feeds(uow, caller.person.id, uc.now, uc.core.registry.calendars.tz)
+        return uc.feed_of(uow, caller.person.id)
 
 
 # -- credentials -------------------------------------------------------------------------------

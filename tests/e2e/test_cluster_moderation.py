@@ -224,6 +224,11 @@ def test_the_reminder_goes_to_the_schools_still_owing_samples(world: World) -> N
     _samples(world, "reviewer", c)  # Birch: all it owes
     evidence(world, "reviewer2", c, "writing.y2")  # Cedar: one of six; Damson: none
 
+    # Each school's moderator has the round's due date in their calendar feed; an outsider not.
+    feed = world.get("reviewer", "/people/me/deadlines.ics")
+    assert feed.status_code == 200 and "SUMMARY:Samples in due:" in feed.text
+    assert "Samples in due" not in world.get(OUTSIDER, "/people/me/deadlines.ics").text
+
     def reminders(who: str) -> list[str]:
         inbox = ok(world.get(who, "/me/notifications"))["notifications"]
         return [n["subject"] for n in inbox if n["kind"] == "reminder"]

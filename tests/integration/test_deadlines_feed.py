@@ -27,7 +27,9 @@ def w(sqlite_engine: Engine) -> World:
 
 def feed(w: World, person_id: str) -> list[icalendar.Event]:
     with w.engine.connect() as conn:
-        data = person_feed(conn, person_id, w.clock.now(), LONDON)
+        # A school's leads are who the template lets decide who reads its report: the head.
+        leads = w.app.template("spp-cycle", 1).roles_that("share_report")
+        data = person_feed(conn, person_id, w.clock.now(), LONDON, leads=leads)
     cal = icalendar.Calendar.from_ical(data)
     return list(cal.walk("VEVENT"))
 

@@ -48,6 +48,7 @@ from engine.events import (
 from engine.journal import chain_entries
 from engine.notices import EmailPreference, Notice, Notification
 from engine.ports import CycleFilter, DeadlineRow, FeedLink, OpenAction, StageCount
+from engine.series import Series
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
 
@@ -73,6 +74,8 @@ class _Data:
     preferences: dict[str, EmailPreference] = field(default_factory=dict)
     feed_links: dict[str, FeedLink] = field(default_factory=dict)
     calendars: dict[str | None, CalendarSpec] = field(default_factory=dict)
+    series: dict[str, Series] = field(default_factory=dict)
+    series_starts: dict[tuple[str, date], str] = field(default_factory=dict)
     mail: list[Message] = field(default_factory=list)
     webhooks_sent: list[tuple[str, dict[str, object], str | None]] = field(default_factory=list)
     """(event, data, network id) of each webhook event queued, in order."""
@@ -709,6 +712,47 @@ class _BreakGlass:
         return sorted(found, key=lambda g: (g.opened_at, g.id))
 
 
+class _Series:
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    def add(self, series: Series) -> None:
+        if series.id in self.d.series:
+            raise Conflict("series", series.id, f"series {series.id!r} clashes")
+        self.d.series[series.id] = series
+
+    def get(self, series_id: str) -> Series:
+        found = self.d.series.get(series_id)
+        if found is None:
+            raise NotFound("series", series_id)
+        return found
+
+    def list(self, *, active: bool | None = None) -> list[Series]:
+        found = [s for s in self.d.series.values() if active is None or s.active == active]
+        return sorted(found, key=lambda s: (s.created_at, s.id))
+
+    def cancel(self, series_id: str, by: str, at: datetime) -> Series:
+        found = self.get(series_id)
+        if found.active:
+            found = dataclasses.replace(found, cancelled_at=at, cancelled_by=by)
+            self.d.series[series_id] = found
+        return found
+
+    def started(self, series_ids: Sequence[str]) -> dict[str, dict[date, str]]:
+        out: dict[str, dict[date, str]] = {sid: {} for sid in series_ids}
+        for (sid, day), cycle_id in self.d.series_starts.items():
+            if sid in out:
+                out[sid][day] = cycle_id
+        return out
+
+    def mark_started(self, series_id: str, day: date, cycle_id: str) -> None:
+        if (series_id, day) in self.d.series_starts:
+            raise Conflict(
+                "series", series_id, f"the cycle of {day.isoformat()} has been started already"
+            )
+        self.d.series_starts[(series_id, day)] = cycle_id
+
+
 class _Calendars:
     def __init__(self, d: _Data) -> None:
         self.d = d
@@ -758,6 +802,7 @@ class InMemoryUnitOfWork:
         self.webhooks = _Webhooks(work)
         self.feed_links = InMemoryFeedLinkRepository(work)
         self.calendars = _Calendars(work)
+        self.series = _Series(work)
 
     def commit(self) -> None:
         self.store.data = copy.deepcopy(self._work)

@@ -359,6 +359,33 @@ class BreakGlassRow(SQLModel, table=True):
     until: datetime = _when()
 
 
+class SeriesRow(SQLModel, table=True):
+    """A series of recurring cycles (migration 0013): `engine.series.Series`."""
+
+    __tablename__ = "cycle_series"
+    id: str = Field(primary_key=True, max_length=64)
+    template_id: str = Field(max_length=64)
+    host_school_id: str = Field(foreign_key="school.id", max_length=64)
+    network_id: str | None = Field(default=None, max_length=64)
+    title: str = Field(default="", max_length=300)
+    days: list[str] = _json()
+    yearly: bool = False
+    participants: list[str] = _json()
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _when()
+    cancelled_at: datetime | None = _when(nullable=True)
+    cancelled_by: str | None = Field(default=None, max_length=64)
+
+
+class SeriesStartRow(SQLModel, table=True):
+    """The cycle a series started on one of its days: one per day, whichever replica is first."""
+
+    __tablename__ = "cycle_series_start"
+    series_id: str = Field(foreign_key="cycle_series.id", primary_key=True, max_length=64)
+    day: date = Field(primary_key=True)
+    cycle_id: str = Field(foreign_key="cycle.id", max_length=64)
+
+
 class OutboxRow(SQLModel, table=True):
     """Notifications written in the same transaction as the event that caused them."""
 

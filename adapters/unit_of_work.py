@@ -26,6 +26,7 @@ from adapters.sql_repos import (
     SqlIdempotencyStore,
     SqlTemplateRepository,
 )
+from adapters.sql_series import SqlSeriesRepository
 from engine.calendar import Calendars, SchoolCalendar
 
 __all__ = ["SqlUnitOfWork"]
@@ -104,6 +105,7 @@ class SqlUnitOfWork:
         self.webhooks = SqlWebhookOutbox(conn)
         self.feed_links = SqlFeedLinkRepository(conn)
         self.calendars = SqlCalendarRepository(conn)
+        self.series = SqlSeriesRepository(conn)
         return self
 
     @property

@@ -25,6 +25,7 @@ from engine.directory import (
 )
 from engine.events import Event
 from engine.notices import EmailPreference, Notice, Notification
+from engine.series import Series
 
 __all__ = [
     "BreakGlassRepository",
@@ -41,6 +42,7 @@ __all__ = [
     "IdempotencyStore",
     "InboxRepository",
     "OpenAction",
+    "SeriesRepository",
     "ShareRepository",
     "StageCount",
     "TemplateRepository",
@@ -362,6 +364,29 @@ class IdempotencyStore(Protocol):
     def put(self, record: IdempotencyRecord) -> None: ...
 
 
+class SeriesRepository(Protocol):
+    """Series of recurring cycles, and which of their days have started a cycle."""
+
+    def add(self, series: Series) -> None:
+        """Raises Conflict if the id is taken."""
+
+    def get(self, series_id: str) -> Series:
+        """Raises NotFound."""
+
+    def list(self, *, active: bool | None = None) -> list[Series]:
+        """Every series (only the active or cancelled ones), oldest first."""
+
+    def cancel(self, series_id: str, by: str, at: datetime) -> Series:
+        """Stop the series for good (a cancelled one stays as it was). Raises NotFound."""
+
+    def started(self, series_ids: Sequence[str]) -> dict[str, dict[date, str]]:
+        """For each series, the cycle started on each of its days so far."""
+
+    def mark_started(self, series_id: str, day: date, cycle_id: str) -> None:
+        """Record the day's cycle. Raises Conflict if that day has one already (another
+        replica started it first: the caller rolls back)."""
+
+
 class UnitOfWork(Protocol):
     """One transaction per use case: leaving the block without `commit()` rolls back."""
 
@@ -378,6 +403,7 @@ class UnitOfWork(Protocol):
     webhooks: WebhookOutbox
     feed_links: FeedLinkRepository
     calendars: CalendarRepository
+    series: SeriesRepository
 
     def __enter__(self) -> Self: ...
 

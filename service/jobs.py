@@ -32,8 +32,12 @@ from adapters.notify_email import MailTemplates, SmtpSender, digest_message
 from adapters.notify_webhook import WebhookSender, webhook_lookup
 from adapters.outbox import DispatchResult, OutboxDispatcher, Sender, fold_digests
 from adapters.scheduler import DeadlineSweeper, SweepResult
+from engine.access import SYSTEM_SCHEDULER, Principal
+from engine.directory import Person
 from service.bootstrap import Container
 from service.usecases.calendars import reload_calendars
+from service.usecases.messages import StartDueSeries
+from service.usecases.series import StartedBySeries
 
 __all__ = [
     "MAIL_TEMPLATES",
@@ -83,6 +87,25 @@ def _reload_calendars(container: Container) -> None:
         reload_calendars(container.usecases)
     except Exception:
         log.exception("calendars.reload_failed")
+
+
+SCHEDULER = Principal(Person(SYSTEM_SCHEDULER, "Peerloop scheduler", ""), ())
+"""Who starts a series' cycles on their days (as the series' maker: `service.usecases.series`)."""
+
+
+def start_series(container: Container) -> StartedBySeries:
+    """Start the cycles of every series whose day has come, each day once."""
+    started: StartedBySeries = container.usecases.handle(StartDueSeries(), SCHEDULER)
+    if started.started:
+        log.info("series.started", extra={"cycles": [c for _, _, c in started.started]})
+    return started
+
+
+def _start_series(container: Container) -> None:
+    try:
+        start_series(container)
+    except Exception:
+        log.exception("series.start_failed")
 
 
 def run_digest(container: Container) -> int:
@@ -264,6 +287,15 @@ def start_jobs(
         seconds=outbox_interval,
         id="outbox.dispatch",
         next_run_time=now + timedelta(seconds=1),
+    )
+    # A series' day comes: its cycle starts within a sweep interval (each day once, whichever
+    # replica is first).
+    scheduler.add_job(
+        lambda: _start_series(container),
+        "interval",
+        seconds=interval,
+        id="series.start",
+        next_run_time=now,
     )
     # Term dates changed through another replica reach this one within a minute.
     scheduler.add_job(

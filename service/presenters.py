@@ -60,6 +60,8 @@ from service.schemas import (
     ReportView,
     RequirementChangeView,
     SchoolView,
+    SeriesSchoolView,
+    SeriesStartView,
     ShareView,
     SignOffView,
     SupportActivityView,
@@ -68,6 +70,7 @@ from service.schemas import (
     TemplateView,
     TokenView,
 )
+from service.schemas import SeriesView as SeriesOut
 from service.schemas.access import BreakGlassView
 from service.schemas.calendar import ClosureView, NetworkCalendarView, TermView
 from service.schemas.inbox import InboxView, NotificationView
@@ -77,6 +80,7 @@ from service.usecases.calendars import CalendarOfNetwork
 from service.usecases.core import Fired
 from service.usecases.inbox import Inbox
 from service.usecases.migration import Migration
+from service.usecases.series import SeriesView
 from service.usecases.tasks import Tasks
 from service.usecases.timeline import DryRun
 
@@ -620,4 +624,26 @@ def migration_view(m: Migration) -> MigrationView:
             )
             for p in m.plans
         ],
+    )
+
+
+def series_view(v: SeriesView) -> SeriesOut:
+    s = v.series
+    return SeriesOut(
+        id=s.id,
+        title=s.title,
+        template_id=s.template_id,
+        template_title=v.template_title,
+        host_school_id=s.host_school_id,
+        school=v.school,
+        network_id=s.network_id,
+        days=list(s.days),
+        yearly=s.yearly,
+        participants=[SeriesSchoolView(school_id=k, name=n) for k, n in v.participants.items()],
+        created_by=s.created_by,
+        created_at=s.created_at,
+        cancelled_at=s.cancelled_at,
+        cancelled_by=s.cancelled_by,
+        started=[SeriesStartView(day=d, cycle_id=c) for d, c in sorted(v.started.items())],
+        next_days=list(v.next_days),
     )

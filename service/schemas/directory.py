@@ -269,3 +269,47 @@ class MigrationView(_Out, kw_only=True):
     done: bool
     """Whether the cycles were moved (a preview: false)."""
     cycles: list[MigrationPlanView]
+
+
+class SeriesCreate(_In, kw_only=True):
+    """Cycles of `template_id` started for `host_school_id` on each of `days` (school days,
+    not past), every year again when `yearly`, with `participants` taking part in each."""
+
+    template_id: Id
+    host_school_id: Id
+    days: Annotated[list[date], Meta(min_length=1, max_length=60)]
+    yearly: bool = False
+    participants: Annotated[list[Id], Meta(max_length=30)] = []
+    title: Annotated[str, Meta(max_length=300, pattern=NO_NUL)] = ""
+
+
+class SeriesStartView(_Out, kw_only=True):
+    day: date
+    cycle_id: str
+
+
+class SeriesSchoolView(_Out, kw_only=True):
+    school_id: str
+    name: str
+
+
+class SeriesView(_Out, kw_only=True):
+    """A series of recurring cycles: its days, the cycles it started, its next days."""
+
+    id: str
+    title: str
+    template_id: str
+    template_title: str
+    host_school_id: str
+    school: str
+    network_id: str | None
+    days: list[date]
+    yearly: bool
+    participants: list[SeriesSchoolView]
+    created_by: str
+    created_at: datetime
+    cancelled_at: datetime | None
+    cancelled_by: str | None
+    started: list[SeriesStartView]
+    next_days: list[date]
+    """The next days a cycle will start on (none once cancelled)."""

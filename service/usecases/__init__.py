@@ -14,6 +14,7 @@ from service.usecases import (  # noqa: F401
     inbox,
     migration,
     recording,
+    series,
     sharing,
     tasks,
     timeline,

@@ -29,6 +29,8 @@ __all__ = [
     "AvailableMoves",
     "BoroughView",
     "BreakTheGlass",
+    "CancelSeries",
+    "CreateSeries",
     "CreateToken",
     "CycleDeadlines",
     "CycleDocument",
@@ -50,6 +52,7 @@ __all__ = [
     "ListNotifications",
     "ListPeople",
     "ListSchools",
+    "ListSeries",
     "ListTemplates",
     "ListTokens",
     "LogSupportActivity",
@@ -85,6 +88,7 @@ __all__ = [
     "ShareReport",
     "SignOff",
     "StartCycle",
+    "StartDueSeries",
     "StartOptions",
     "SupportSuggestions",
     "TeamPage",
@@ -746,3 +750,34 @@ class MigrateCycles:
     reason: str
     cycle_ids: tuple[str, ...] = ()
     stages: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CreateSeries:
+    """Cycles of a template started for a host school on each of `days` (every year again
+    when `yearly`), with `participants` taking part in each: by whoever may start them."""
+
+    template_id: str
+    host_school_id: str
+    days: tuple[date, ...]
+    yearly: bool = False
+    participants: tuple[str, ...] = ()
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ListSeries:
+    """The series the caller may see: every one for the admin, else those of the networks
+    and schools they may start cycles for, and those they made."""
+
+
+@dataclass(frozen=True, slots=True)
+class CancelSeries:
+    """Stop a series for good: no more cycles start; those started go on."""
+
+    series_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartDueSeries:
+    """Start the cycles of every series whose day has come (the scheduler's job)."""

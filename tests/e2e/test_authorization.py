@@ -506,6 +506,24 @@ SPECS: list[Spec] = [
         ADMIN,
         body=lambda ctx, who: {"json": {"reason": "The partnership agreed the new version"}},
     ),
+    Spec("series", "GET", lambda ctx, who: "/series", EVERYONE),
+    Spec(
+        "make a series",
+        "POST",
+        lambda ctx, who: "/series",
+        frozenset({"admin", "pl_own"}),
+        body=lambda ctx, who: {
+            "json": {"template_id": "spp-cycle", "host_school_id": "sch-h", "days": ["2026-10-01"]}
+        },
+        ok=201,
+    ),
+    Spec(
+        "cancel a series",
+        "POST",
+        lambda ctx, who: f"/series/{_series_of_its_own(ctx)}/cancellation",
+        frozenset({"admin", "pl_own"}),
+        hidden_from=EVERYONE - {"admin", "pl_own", "chair_own", "head_own", "staff_own"},
+    ),
     Spec(
         "retire a template version",
         "POST",
@@ -520,6 +538,14 @@ SPECS: list[Spec] = [
         ok=204,
     ),
 ]
+
+
+def _series_of_its_own(ctx: Ctx) -> str:
+    """A series of the own school, made by the admin, for each caller to try to cancel."""
+    body = {"template_id": "spp-cycle", "host_school_id": "sch-h", "days": ["2026-10-01"]}
+    r = ctx.w.post("admin", "/series", json=body)
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
 
 
 def _template_of_its_own(ctx: Ctx, who: str, *, publish: bool) -> str:

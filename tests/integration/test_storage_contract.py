@@ -28,6 +28,7 @@ from engine.directory import (
 from engine.errors import Conflict, IdempotencyKeyReused, NotFound, StaleCycle
 from engine.migration import migrate, plan_migration
 from engine.ports import CycleFilter
+from engine.series import Series
 from service.usecases.core import Peerloop, TemplateRegistry, verify_history
 from tests.integration.conftest import UowFactory
 
@@ -413,6 +414,35 @@ def test_a_cycle_moved_to_a_new_version_keeps_it_with_its_new_deadlines(app: Pee
         entry = uow.history.for_cycle(cycle.id)[-1]
         assert entry.detail["record"] == "template_version" and "Agreed by" in entry.reason
         assert verify_history(uow, [cycle.id]) == []
+
+
+def test_series_are_kept_cancelled_once_and_each_day_started_once(app: Peerloop) -> None:
+    days = (date(2026, 10, 1), date(2026, 11, 5))
+    series = Series("ser1", "spp-cycle", "s_a", "n1", days, "p_pl", T0, participants=("s_b",))
+    cycle = app.start_cycle("spp-cycle", "s_a", LEAD)
+    with app.uow() as uow:
+        uow.series.add(series)
+        uow.commit()
+    with app.uow() as uow, pytest.raises(Conflict):
+        uow.series.add(series)
+    with app.uow() as uow:
+        assert uow.series.get("ser1") == series
+        assert uow.series.list(active=True) == [series] and uow.series.list(active=False) == []
+        uow.series.mark_started("ser1", days[0], cycle.id)
+        uow.commit()
+    with app.uow() as uow, pytest.raises(Conflict, match="started already"):
+        uow.series.mark_started("ser1", days[0], cycle.id)
+    with app.uow() as uow:
+        assert uow.series.started(["ser1", "ser2"]) == {"ser1": {days[0]: cycle.id}, "ser2": {}}
+        later = T0 + timedelta(days=2)
+        gone = uow.series.cancel("ser1", "p_admin", later)
+        assert (gone.cancelled_at, gone.cancelled_by) == (later, "p_admin")
+        assert uow.series.cancel("ser1", "p_other", later + timedelta(days=1)) == gone
+        uow.commit()
+    with app.uow() as uow:
+        assert uow.series.list(active=True) == [] and uow.series.list() == [gone]
+        with pytest.raises(NotFound):
+            uow.series.get("ser-none")
 
 
 def test_history_is_chained_and_verifies(app: Peerloop) -> None:

@@ -4,6 +4,7 @@ started by the scheduler on each day as the series' maker, with the schools taki
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,6 +38,8 @@ class SeriesView:
     participants: dict[str, str]
     started: dict[date, str]
     next_days: tuple[date, ...]
+    may_cancel: bool = False
+    """Whether the caller may cancel it (its maker, the admin, whoever may start its cycles)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +147,23 @@ def list_series(uc: UseCases, q: ListSeries, caller: Principal) -> list[SeriesVi
     with uc.uow(readonly=True) as uow:
         mine = [s for s in uow.series.list() if _may_see(caller, s)]
         started = uow.series.started([s.id for s in mine])
-        return [_view(uc, uow, s, started[s.id]) for s in mine]
+        return [
+            dataclasses.replace(
+                _view(uc, uow, s, started[s.id]),
+                may_cancel=s.active and _may_cancel(uc, uow, caller, s),
+            )
+            for s in mine
+        ]
+
+
+def _may_cancel(uc: UseCases, uow: UnitOfWork, caller: Principal, s: Series) -> bool:
+    if caller.is_admin or s.created_by == caller.id:
+        return True
+    try:
+        starter_roles(caller, s.network_id, _template(uow, uc, s.template_id))
+    except (AccessDenied, Conflict, NotFound):
+        return False
+    return True
 
 
 @handles(CancelSeries)
@@ -155,9 +174,8 @@ def cancel_series(uc: UseCases, cmd: CancelSeries, caller: Principal) -> SeriesV
         s = uow.series.get(cmd.series_id)
         if not _may_see(caller, s):
             raise NotFound("series", cmd.series_id)
-        if not (caller.is_admin or s.created_by == caller.id):
-            template = _template(uow, uc, s.template_id)
-            starter_roles(caller, s.network_id, template)
+        if not _may_cancel(uc, uow, caller, s):
+            raise AccessDenied("only its maker, the admin or whoever may start its cycles may")
         s = uow.series.cancel(s.id, caller.id, uc.now)
         view = _view(uc, uow, s, uow.series.started([s.id])[s.id])
         uow.commit()

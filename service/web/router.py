@@ -15,6 +15,7 @@ from service.web.participants import participant_routes
 from service.web.plan import plan_routes
 from service.web.review import review_routes
 from service.web.self_review import self_review_routes
+from service.web.series import series_routes
 from service.web.team import team_routes
 
 __all__ = ["pages_router"]
@@ -36,6 +37,7 @@ def pages_router(max_upload_bytes: int) -> Router:
             *calendar_routes(),
             *dry_run_routes(),
             *migration_routes(),
+            *series_routes(),
             *PAGE_ROUTES,
         ],
         exception_handlers={Exception: error_page},

@@ -6,26 +6,21 @@ then the cycles chosen moved at once, with the reason recorded in each one's his
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import Body
 from litestar.response import Redirect, Response, Template
 
 from engine.errors import Conflict, InvalidRecord
 from service.routes.common import PathId, PathVersion
 from service.usecases.messages import MigrateCycles, PreviewMigration, TemplateVersionsPage
 from service.usecases.migration import Migration
-from service.web.pages import _check_csrf, _chrome, _page, _viewer, _ws
+from service.web.pages import ChosenForm, _check_csrf, _chrome, _page, _viewer, _ws, chosen
 from service.web.view import sentence
 
 __all__ = ["migration_routes"]
-
-ChosenForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-"""A form whose checkboxes may repeat a name (a value, or a list of them)."""
 
 
 def _path(template_id: str, version: int) -> str:
@@ -81,19 +76,18 @@ def move_cycles(
 ) -> Response[Any]:
     principal, secret = _viewer(request)
     _check_csrf({"csrf": str(data.get("csrf") or "")}, secret)
-    raw = data.get("cycle", [])
-    chosen = tuple(str(c) for c in (raw if isinstance(raw, list) else [raw]) if c)
+    picked = tuple(chosen(data, "cycle"))
     reason = str(data.get("reason") or "").strip()
     errors: list[tuple[str, str]] = []
-    if not chosen:
+    if not picked:
         errors.append(("cycles", "Choose the cycles to move"))
     if not reason:
         errors.append(("reason", "Say why the cycles move to the new version"))
-    typed = {"reason": reason, "chosen": set(chosen)}
+    typed = {"reason": reason, "chosen": set(picked)}
     if errors:
         return _show(request, template_id, version, 400, errors=errors, typed=typed)
     try:
-        moved = _ws(request).handle(MigrateCycles(template_id, version, reason, chosen), principal)
+        moved = _ws(request).handle(MigrateCycles(template_id, version, reason, picked), principal)
     except InvalidRecord as exc:
         field = "reason" if exc.field == "reason" else "cycles"
         return _show(

@@ -70,6 +70,14 @@ SECURITY_HEADERS = {
 }
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+ChosenForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+"""A form whose checkboxes may repeat a name: a value, or a list of them (`chosen`)."""
+
+
+def chosen(form: dict[str, Any], name: str) -> list[str]:
+    """The values ticked under `name` (none, one or several)."""
+    raw = form.get(name, [])
+    return [str(v) for v in (raw if isinstance(raw, list) else [raw]) if v]
 
 
 class SignInNeeded(Exception):

@@ -4,27 +4,23 @@ its next days), a form to set one up on the school days chosen, and cancelling o
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import Body
 from litestar.response import Redirect, Response, Template
 
 from engine.errors import AccessDenied, Conflict, InvalidRecord, NotFound
 from service.routes.common import PathId
 from service.usecases.messages import CancelSeries, CreateSeries, ListSeries, StartOptions
-from service.web.pages import Form, _check_csrf, _chrome, _page, _viewer, _ws
+from service.web.pages import ChosenForm, Form, _check_csrf, _chrome, _page, _viewer, _ws, chosen
 from service.web.view import sentence
 
 __all__ = ["series_routes"]
 
 DAY_FIELDS = 6
 """Days one form sets up: a term's twilights; more make another series."""
-
-ChosenForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def _series_page(request: Request[Any, Any, Any], status: int = 200, **extra: Any) -> Template:
@@ -54,17 +50,12 @@ def series_page(request: Request[Any, Any, Any]) -> Template:
     return _series_page(request)
 
 
-def _values(data: dict[str, Any], name: str) -> list[str]:
-    raw = data.get(name, [])
-    return [str(v) for v in (raw if isinstance(raw, list) else [raw]) if v]
-
-
 @post("/app/series", include_in_schema=False, sync_to_thread=True, status_code=303)
 def make_series(request: Request[Any, Any, Any], data: ChosenForm) -> Response[Any]:
     principal, secret = _viewer(request)
     _check_csrf({"csrf": str(data.get("csrf") or "")}, secret)
     typed = {k: str(v) for k, v in data.items() if isinstance(v, str)}
-    typed["participants"] = _values(data, "participants")  # type: ignore[assignment]
+    typed["participants"] = chosen(data, "participants")  # type: ignore[assignment]
     errors: list[tuple[str, str]] = []
     template_id = typed.get("template", "").strip()
     school_id = typed.get("school", "").strip()

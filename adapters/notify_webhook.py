@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -72,6 +75,34 @@ class WebhookDeliveryError(RuntimeError):
     """The target answered with an error status, or the webhook is gone."""
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A webhook answer that redirects is an error, not a second request: a redirect could
+    send the signed body, from inside the network, wherever the target chose."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str):  # type: ignore[no-untyped-def]
+        raise urllib.error.HTTPError(
+            req.full_url, code, f"redirect to {newurl} refused", headers, fp
+        )
+
+
+def refused_address(url: str) -> str | None:
+    """Why `url` may not receive webhooks (None: it may): its host must resolve only to
+    public addresses, so that a webhook cannot reach the database, the metadata service or
+    anything else on the server's own network."""
+    host = urllib.parse.urlsplit(url).hostname
+    if not host:
+        return "it names no host"
+    try:
+        found = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    except (socket.gaierror, UnicodeError) as exc:
+        return f"{host} does not resolve ({exc})"
+    for address in sorted(found):
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global:
+            return f"{host} is {ip}, which is not a public address"
+    return None
+
+
 class WebhookSender:
     """POSTs each message's body to its webhook.
 
@@ -80,14 +111,23 @@ class WebhookSender:
             switched-off webhook takes effect for messages already waiting).
         now: the clock, for the signed timestamp.
         timeout: seconds to wait for the target.
+        allow_private: also send to hosts on private, loopback and link-local addresses (a
+            receiver inside the partnership's own network; the tests' local receiver).
     """
 
     def __init__(
-        self, lookup: Lookup, now: Callable[[], datetime], *, timeout: float = 5.0
+        self,
+        lookup: Lookup,
+        now: Callable[[], datetime],
+        *,
+        timeout: float = 5.0,
+        allow_private: bool = False,
     ) -> None:
         self.lookup = lookup
         self.now = now
         self.timeout = timeout
+        self.allow_private = allow_private
+        self._open = urllib.request.build_opener(_NoRedirects()).open
 
     def __call__(self, batch: Sequence[Outgoing]) -> list[Exception | None]:
         return [self._send(item) for item in batch]
@@ -99,6 +139,9 @@ class WebhookSender:
         url, secret = target
         if not url.startswith(("http://", "https://")):
             return WebhookDeliveryError(f"webhook {item.recipient!r} has no http(s) URL")
+        why = None if self.allow_private else refused_address(url)
+        if why is not None:
+            return WebhookDeliveryError(f"webhook {item.recipient!r} refused: {why}")
         body = json.dumps(item.body, sort_keys=True, separators=(",", ":")).encode()
         ts = str(int(self.now().timestamp()))
         request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
@@ -114,7 +157,7 @@ class WebhookSender:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with self._open(request, timeout=self.timeout) as response:
                 response.read()
                 if not 200 <= response.status < 300:
                     return WebhookDeliveryError(f"HTTP {response.status}")

@@ -71,7 +71,12 @@ def build_dispatcher(container: Container, **kw: Any) -> OutboxDispatcher:
     """The outbox dispatcher: email when a mail server is configured, and webhooks."""
     s = container.settings
     now = container.app.clock.now
-    senders: dict[str, Sender] = {"webhook": WebhookSender(webhook_lookup(container.engine), now)}
+    webhooks = WebhookSender(
+        webhook_lookup(container.engine),
+        now,
+        allow_private=container.settings.webhook_allow_private,
+    )
+    senders: dict[str, Sender] = {"webhook": webhooks}
     if s.smtp_host:
         senders["email"] = SmtpSender(
             s.smtp_host, s.smtp_port, s.mail_from, MailTemplates(MAIL_TEMPLATES, s.base_url)

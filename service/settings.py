@@ -35,6 +35,8 @@ class Settings:
         public_url: where people reach Peerloop, for links in email (default: host and port).
         secure_cookies: send the session cookie only over HTTPS (None: when the request came
             over HTTPS; set it true behind a proxy that ends TLS).
+        webhook_allow_private: let webhooks reach private and loopback addresses (a receiver
+            on the partnership's own network); by default only public ones.
     """
 
     data_dir: Path = Path("var")
@@ -56,6 +58,7 @@ class Settings:
     cycle_cache: int = 4096
     public_url: str = ""
     secure_cookies: bool | None = None
+    webhook_allow_private: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -107,4 +110,6 @@ class Settings:
                 if "PEERLOOP_SECURE_COOKIES" not in e
                 else e["PEERLOOP_SECURE_COOKIES"].lower() in ("1", "true", "yes")
             ),
+            webhook_allow_private=e.get("PEERLOOP_WEBHOOK_ALLOW_PRIVATE", "").lower()
+            in ("1", "true", "yes"),
         )

@@ -204,7 +204,9 @@ def test_a_persons_move_is_posted_to_the_networks_webhook(world: World) -> None:
         c = start(world)
         spp_self_review(world, c)
         moved = move(world, "head_own", c, "submit_self_review")
-        sender = WebhookSender(webhook_lookup(world.container.engine), world.clock.now, timeout=5)
+        sender = WebhookSender(
+            webhook_lookup(world.container.engine), world.clock.now, timeout=5, allow_private=True
+        )
         OutboxDispatcher(
             world.container.engine, {"webhook": sender}, world.clock.now
         ).dispatch_all()

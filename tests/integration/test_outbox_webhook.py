@@ -17,6 +17,7 @@ from adapters.notify_webhook import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     WebhookSender,
+    refused_address,
     sign,
     verify,
     webhook_lookup,
@@ -46,6 +47,8 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
         self.status = 200
+        self.location = ""
+        """Where a redirect (a 3xx `status`) points."""
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -53,6 +56,8 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append((self.path, dict(self.headers), body))
                 self.send_response(receiver.status)
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -86,7 +91,8 @@ def add_webhook(w: World, hook_id: str, url: str, network: str | None = "n1") ->
 
 
 def dispatcher(w: World, **kw: Any) -> OutboxDispatcher:
-    sender = WebhookSender(webhook_lookup(w.engine), w.clock.now, timeout=5)
+    # The receiver is on this machine: a private address, allowed here only.
+    sender = WebhookSender(webhook_lookup(w.engine), w.clock.now, timeout=5, allow_private=True)
     return OutboxDispatcher(w.engine, {"webhook": sender}, w.clock.now, **kw)
 
 
@@ -192,3 +198,41 @@ def test_the_signature_is_hmac_sha256_over_timestamp_and_body() -> None:
     body = b'{"event":"x"}'
     expected = hmac.new(SECRET.encode(), b"1700000000." + body, hashlib.sha256).hexdigest()
     assert sign(SECRET, "1700000000", body) == f"sha256={expected}"
+
+
+def test_a_redirect_is_not_followed(w: World, receiver: Receiver) -> None:
+    add_webhook(w, "wh1", receiver.url)
+    receiver.status, receiver.location = 302, receiver.url.replace("/hooks/", "/elsewhere/")
+    cycle = w.app.start_cycle("spp-cycle", "s_a", LEAD)
+    w.clock.set(w.row(cycle.id, "reminder:0")["due_at"])
+    w.sweeper().sweep()
+    result = dispatcher(w).dispatch()
+    assert (result.sent, result.retrying) == (0, 1)
+    assert [path for path, _, _ in receiver.requests] == ["/hooks/peerloop"]  # not the second
+    assert "redirect to" in w.outbox(channel="webhook")[0]["last_error"]
+
+
+def test_a_webhook_to_a_private_address_is_refused_by_default(w: World, receiver: Receiver) -> None:
+    add_webhook(w, "wh1", receiver.url)  # 127.0.0.1
+    cycle = w.app.start_cycle("spp-cycle", "s_a", LEAD)
+    w.clock.set(w.row(cycle.id, "reminder:0")["due_at"])
+    w.sweeper().sweep()
+    strict = WebhookSender(webhook_lookup(w.engine), w.clock.now, timeout=5)
+    result = OutboxDispatcher(w.engine, {"webhook": strict}, w.clock.now).dispatch()
+    assert result.sent == 0 and receiver.requests == []
+    (row,) = w.outbox(channel="webhook")
+    assert "127.0.0.1 is 127.0.0.1, which is not a public address" in row["last_error"]
+
+
+def test_only_public_addresses_receive_webhooks() -> None:
+    for url in (
+        "http://10.0.0.5/hook",
+        "http://192.168.1.20/hook",
+        "http://169.254.169.254/latest/meta-data",  # a cloud's metadata service
+        "http://[::1]:8000/hook",
+        "http://localhost/hook",
+        "http://100.64.0.1/hook",
+    ):
+        assert refused_address(url) is not None, url
+    assert refused_address("https://93.184.216.34/hook") is None
+    assert refused_address("http:///hook") == "it names no host"

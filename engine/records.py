@@ -41,6 +41,8 @@ from engine.template import ADMIN_ROLE, Template
 
 __all__ = [
     "DUE_WITHIN_YEARS",
+    "MOST_EVIDENCE",
+    "MOST_EVIDENCE_BYTES",
     "add_evidence",
     "add_finding",
     "add_participant",
@@ -122,6 +124,33 @@ def _changed(
     )
 
 
+MOST_EVIDENCE = 400
+"""The most pieces of evidence one cycle holds: a framework's questions each with a generous
+handful, several schools' samples; beyond it an upload is a script gone wrong, not a review."""
+
+MOST_EVIDENCE_BYTES = 2 * 1024**3
+"""The most one cycle's evidence files may come to (2 GiB): each upload is bounded too."""
+
+
+def _quota(cycle: Cycle, file: EvidenceFile | None) -> None:
+    if len(cycle.evidence) >= MOST_EVIDENCE:
+        raise InvalidRecord(
+            "file",
+            f"this cycle holds {MOST_EVIDENCE} pieces of evidence, the most one cycle takes: "
+            "erase what is no longer needed first",
+        )
+    if file is None:
+        return
+    held = sum(e.file.size for e in cycle.evidence.values() if e.file is not None)
+    if held + file.size > MOST_EVIDENCE_BYTES:
+        room = max(0, MOST_EVIDENCE_BYTES - held) // (1024 * 1024)
+        raise InvalidRecord(
+            "file",
+            f"this cycle's evidence files come to {held // (1024 * 1024)} MB, and one cycle "
+            f"takes {MOST_EVIDENCE_BYTES // 1024**3} GB at most: {room} MB is left",
+        )
+
+
 def add_evidence(
     template: Template,
     cycle: Cycle,
@@ -139,6 +168,7 @@ def add_evidence(
     _question(template, question_id)
     if evidence_id in cycle.evidence:
         raise InvalidRecord("id", f"evidence {evidence_id!r} already exists")
+    _quota(cycle, file)
     of = _attributed(cycle, actor, school_id)
     cycle.evidence[evidence_id] = Evidence(
         evidence_id, question_id, _text("title", title), actor.id, now, file, of

@@ -492,3 +492,30 @@ def test_unusable_tokens_get_401(world: World, how: str) -> None:
     assert r.headers["www-authenticate"].startswith("Bearer")
     assert "p-head" not in body["detail"] and world.tokens["head_own"] not in r.text
     assert snapshot(world) == before
+
+
+def test_a_cycle_full_of_evidence_refuses_more_and_keeps_no_file(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine import records
+    from tests.e2e.flows import PDF, evidence, start
+
+    monkeypatch.setattr(records, "MOST_EVIDENCE", 3)  # 400 in use; three make the point
+    c = start(world)
+    for i in range(3):
+        evidence(
+            world,
+            "head_own",
+            c,
+            "impact.outcomes",
+            file=(f"{i}.pdf", PDF + bytes([i]), "application/pdf"),
+        )
+    before = snapshot(world)
+    parts = {
+        "question_id": (None, "impact.outcomes"),
+        "title": (None, "One more"),
+        "file": ("more.pdf", PDF + b"more", "application/pdf"),
+    }
+    body = problem(world.post("head_own", f"/cycles/{c}/evidence", files=parts), 422)
+    assert "holds 3 pieces of evidence, the most one cycle takes" in body["detail"]
+    assert snapshot(world) == before  # no row, and the file it sent is not kept

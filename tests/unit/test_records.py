@@ -282,6 +282,26 @@ def test_add_evidence_refuses(
     assert cycle.version == 2
 
 
+def test_a_cycle_takes_so_much_evidence_and_no_more(template: Template, cycle: Cycle) -> None:
+    for i in range(records.MOST_EVIDENCE):
+        cycle.evidence[f"e{i}"] = Evidence(f"e{i}", "q1", "Sample", "p1", NOW)
+    with pytest.raises(InvalidRecord, match="holds 400 pieces of evidence") as caught:
+        records.add_evidence(template, cycle, REC, "one-more", "q1", "Sample", NOW)
+    assert caught.value.field == "file" and "one-more" not in cycle.evidence
+
+    cycle.evidence.clear()
+    big = records.MOST_EVIDENCE_BYTES - 1024**2  # a file that leaves 1 MB
+    cycle.evidence["e0"] = Evidence(
+        "e0", "q1", "Video", "p1", NOW, EvidenceFile("cd" * 32, big, "video/mp4", "v.mp4")
+    )
+    two_mb = EvidenceFile("ef" * 32, 2 * 1024**2, "application/pdf", "x.pdf")
+    with pytest.raises(InvalidRecord, match="2047 MB, .* 2 GB at most: 1 MB is left"):
+        records.add_evidence(template, cycle, REC, "e1", "q1", "Minutes", NOW, two_mb)
+    one_mb = EvidenceFile("ef" * 32, 1024**2, "application/pdf", "x.pdf")
+    records.add_evidence(template, cycle, REC, "e1", "q1", "Minutes", NOW, one_mb)
+    records.add_evidence(template, cycle, REC, "e2", "q1", "A note, no file", NOW)
+
+
 def test_erase_evidence_at_any_stage_keeps_the_reason(template: Template) -> None:
     cycle = make_cycle(template, "closed")
     cycle.evidence["e1"] = _evidence("e1")

@@ -104,7 +104,6 @@ NEEDS: dict[str, tuple[str, ...]] = {
     DASHBOARD: (
         NETWORKS,
         NETWORK_SCHOOLS,
-        SCHOOLS,
         TEMPLATES,
         MEMBER_OF,
         SHARED_NETWORK,

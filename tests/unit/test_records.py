@@ -295,7 +295,7 @@ def test_a_cycle_takes_so_much_evidence_and_no_more(template: Template, cycle: C
         "e0", "q1", "Video", "p1", NOW, EvidenceFile("cd" * 32, big, "video/mp4", "v.mp4")
     )
     two_mb = EvidenceFile("ef" * 32, 2 * 1024**2, "application/pdf", "x.pdf")
-    with pytest.raises(InvalidRecord, match="2047 MB, .* 2 GB at most: 1 MB is left"):
+    with pytest.raises(InvalidRecord, match=r"2047 MB, .* 2 GB at most: 1 MB is left"):
         records.add_evidence(template, cycle, REC, "e1", "q1", "Minutes", NOW, two_mb)
     one_mb = EvidenceFile("ef" * 32, 1024**2, "application/pdf", "x.pdf")
     records.add_evidence(template, cycle, REC, "e1", "q1", "Minutes", NOW, one_mb)

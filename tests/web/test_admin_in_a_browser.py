@@ -242,7 +242,12 @@ def test_running_cycles_are_moved_to_a_new_version_after_their_preview_by_keyboa
             headers={**auth, "content-type": "text/yaml"},
         )
         assert r.status_code == 201, r.text
-    body = {"template_id": "cqa-moving", "host_school_id": "sch-102606", "template_version": 1}
+    # The demo is shared by every browser test: the cycle is of a school of no network, which
+    # no dashboard shows.
+    school = {"urn": "149999", "name": "Moving Test School", "phase": "Primary"}
+    made = httpx.post(f"{demo.base}/schools", json=school, headers=auth)
+    assert made.status_code == 201, made.text
+    body = {"template_id": "cqa-moving", "host_school_id": made.json()["id"], "template_version": 1}
     started = httpx.post(f"{demo.base}/cycles", json=body, headers=auth)
     assert started.status_code == 201, started.text
     cycle = started.json()["id"]

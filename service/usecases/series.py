@@ -200,8 +200,8 @@ def start_due_series(uc: UseCases, q: StartDueSeries, caller: Principal) -> Star
             try:
                 cycle = _start(uc, s, day)
             except Conflict as exc:
-                if "started already" in exc.detail:
-                    continue  # another replica was first
+                if exc.kind == "series":
+                    continue  # the day's start is marked: another replica was first
                 out.refused.append((s.id, day, exc.detail))
             except PeerloopError as exc:
                 out.refused.append((s.id, day, str(exc)))

@@ -261,6 +261,7 @@ def test_running_cycles_are_moved_to_a_new_version_after_their_preview_by_keyboa
     assert "Stays at Data and audit activities agreed, moving from version 1 to 2." in plan
     assert "Moved: Data and audit activities agreed is due, from" in plan
     assert_accessible(page, "the preview of moving running cycles")
+    screenshot(page, "admin-move-cycles")
 
     tab_to(page, f"el.value === '{cycle}'")
     assert page.evaluate("document.activeElement.checked")  # chosen by default

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.web.conftest import Demo, assert_accessible
+from tests.web.conftest import Demo, assert_accessible, screenshot
 from tests.web.test_admin_in_a_browser import press_and_load, tab_to
 from tests.web.test_pages_in_a_browser import sign_in_with_the_keyboard
 
@@ -55,6 +55,7 @@ def test_a_series_is_set_up_and_cancelled_by_keyboard(page: Any, demo: Demo) -> 
     card = page.locator("section.card", has_text="Browser series")
     assert f"{day.day} {day:%B %Y}" in card.inner_text()
     assert_accessible(page, "a series just set up")
+    screenshot(page, "series")
 
     tab_to(page, "el.tagName === 'BUTTON' && el.innerText === 'Cancel Browser series'")
     press_and_load(page)

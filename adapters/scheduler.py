@@ -212,7 +212,6 @@ class DeadlineSweeper:
         batch_size: rows per transaction.
         late_after: a row applied later than this after its time is marked late.
         digest: hold reminders for the daily digest instead of sending them at once.
-        escalate_to: who hears when an automatic transition is blocked.
         move: makes an automatic move on the batch's connection and returns the cycle and
             its events (the application's `Peerloop.automatic_move`); it raises
             RequirementsUnmet or TransitionNotAvailable when the move cannot be made.
@@ -229,7 +228,6 @@ class DeadlineSweeper:
         batch_size: int = 200,
         late_after: timedelta = timedelta(minutes=2),
         digest: bool = False,
-        escalate_to: Sequence[str] = ("partnership_lead",),
         move: AutomaticMove,
     ) -> None:
         self.engine = engine
@@ -240,7 +238,6 @@ class DeadlineSweeper:
         self.batch_size = batch_size
         self.late_after = late_after
         self.digest = digest
-        self.escalate_to = tuple(escalate_to)
         self.move = move
 
     def machine(self, template_id: str, version: int) -> WorkflowMachine:
@@ -454,6 +451,12 @@ class DeadlineSweeper:
             return _Outcome("fired", messages=ctx.webhooks(r, "stage.overdue", now, {}))
         return self._fire(ctx, r, now, late)
 
+    def movers(self, r: Any) -> tuple[str, ...]:
+        """The roles that may make the row's automatic move (its transition's)."""
+        template = self.machine(r["template_id"], r["template_version"]).template
+        transition = template.transition(r["transition"]) if r["transition"] else None
+        return transition.roles if transition is not None else ()
+
     def _tell(
         self,
         ctx: _Batch,
@@ -503,10 +506,11 @@ class DeadlineSweeper:
             savepoint.rollback()
             reasons = [reason.message for reason in exc.reasons]
             note = f"could not move on automatically: {'; '.join(reasons)}; escalated"
+            # Told are those who may make the move themselves once it can be made.
             told = self._tell(
                 ctx,
                 r,
-                self.escalate_to,
+                self.movers(r),
                 "escalate",
                 now,
                 late,
@@ -589,9 +593,12 @@ class _Batch:
         cycle_ids = sorted({r["cycle_id"] for r in rows})
         action_ids = sorted({r["action_id"] for r in rows if r["action_id"]})
         roles = {role for r in rows for role in (r["roles"] or ())}
-        roles |= set(sweeper.escalate_to)
+        roles |= {role for r in rows if r["kind"] == "fire" for role in sweeper.movers(r)}
+        chair_roles: set[str] = set()
         for key in {(r["template_id"], r["template_version"]) for r in rows}:
-            roles |= sweeper.machine(*key).template.roles_that("share_report")
+            template = sweeper.machine(*key).template
+            roles |= template.roles_that("share_report")
+            chair_roles |= template.chair_roles
         self.actions: dict[str, Any] = {}
         if action_ids:
             q = sa.select(ACTION).where(ACTION.c.id.in_(action_ids))
@@ -622,7 +629,7 @@ class _Batch:
                     self.owing[cid] = owed
         networks = sorted({r["network_id"] for r in rows if r["network_id"]})
         self.chairs: dict[str, str] = {}
-        if networks and "network_lead" in roles:
+        if networks and chair_roles & roles:
             q = sa.select(NETWORK.c.id, NETWORK.c.chair_person_id)
             for n in conn.execute(q.where(NETWORK.c.id.in_(networks))).all():
                 if n.chair_person_id:
@@ -649,6 +656,8 @@ class _Batch:
         With `owed`, of the schools taking part only those still owing the stage's work."""
         roles = tuple(roles)
         grants = [g for role in roles for g in self.grants.get(role, ())]
+        champ = r["champion"] or {}
+        champion = [(champ["person_id"], champ["role"])] if champ.get("person_id") else []
         participants = self.participants.get(r["cycle_id"], ())
         if owed and r["cycle_id"] in self.owing:
             participants = [s for s in participants if s in self.owing[r["cycle_id"]]]
@@ -658,9 +667,11 @@ class _Batch:
             cycle_id=r["cycle_id"],
             network_id=r["network_id"],
             school_id=r["host_school_id"],
-            team=self.team.get(r["cycle_id"], ()),
-            champion_id=(r["champion"] or {}).get("person_id"),
+            team=[*self.team.get(r["cycle_id"], ()), *champion],
             chair_id=self.chairs.get(r["network_id"]),
+            chair_roles=self.sweeper.machine(
+                r["template_id"], r["template_version"]
+            ).template.chair_roles,
             participants=participants,
         )
         return [self.people[i] for i in ids if i in self.people]

@@ -53,7 +53,6 @@ __all__ = [
     "BREAK_GLASS_PERIOD",
     "BREAK_GLASS_REASON_WORDS",
     "CONFIDENTIAL_SECTIONS",
-    "NETWORK_ROLES",
     "SYSTEM_SCHEDULER",
     "CycleAccess",
     "Principal",
@@ -102,10 +101,6 @@ and a later need takes (and records) a new step, with its own reason."""
 BREAK_GLASS_REASON_WORDS = 3
 """The fewest words a break-glass reason may have: it must say why, not just "needed"."""
 
-NETWORK_ROLES = frozenset({"network_lead", "partnership_lead"})
-"""The roles that follow whole networks on the dashboards, and whom a share with a network
-reaches."""
-
 
 @dataclass(frozen=True, slots=True)
 class Principal:
@@ -117,6 +112,11 @@ class Principal:
     token_issued_by: str | None = None
     """Who made the token the person came with, when it was someone else (an admin, or the
     operator): what they do is recorded as theirs, using a token made by that issuer."""
+    follows: frozenset[str] = frozenset()
+    """Of the roles granted to the person, those a published template lets follow networks
+    (`follow_network`): a grant of one for a network (or everywhere) makes them one of its
+    leads. What a role may do is the templates' to say, so the application fills this in
+    before any use case runs (`service.usecases.base.UseCases.handle`)."""
 
     @property
     def id(self) -> str:
@@ -186,7 +186,7 @@ def actor_for(person: Person, grants: Iterable[Grant], cycle: Cycle | None) -> A
         if member is not None:
             roles.add(member.role)
         if cycle.champion is not None and cycle.champion.person_id == person.id:
-            roles.add("improvement_champion")
+            roles.add(cycle.champion.role)
     return Actor(person.id, frozenset(roles), person.school_id)
 
 
@@ -284,7 +284,8 @@ def may_share(actor: Actor, template: Template) -> bool:
 
 
 def network_scopes(principal: Principal) -> frozenset[str]:
-    return principal.scopes("network", NETWORK_ROLES)
+    """The networks the principal leads: granted a role that follows networks for them."""
+    return principal.scopes("network", principal.follows)
 
 
 def watches_networks(principal: Principal) -> bool:
@@ -293,7 +294,7 @@ def watches_networks(principal: Principal) -> bool:
     return (
         principal.is_admin
         or bool(network_scopes(principal))
-        or any(g.scope_kind == "global" and g.role in NETWORK_ROLES for g in principal.grants)
+        or any(g.scope_kind == "global" and g.role in principal.follows for g in principal.grants)
     )
 
 
@@ -380,7 +381,7 @@ def _roles_by_reach(principal: Principal, cycle: Cycle) -> tuple[frozenset[str],
     if member is not None:
         whole.add(member.role)
     if cycle.champion is not None and cycle.champion.person_id == principal.id:
-        whole.add("improvement_champion")
+        whole.add(cycle.champion.role)
     return frozenset(whole), frozenset(through)
 
 
@@ -492,10 +493,16 @@ def can_see_person(principal: Principal, person: Person) -> bool:
 
 
 def holders(
-    cycle: Cycle, roles: Iterable[str], grants: Iterable[Grant], chair_id: str | None = None
+    cycle: Cycle,
+    roles: Iterable[str],
+    grants: Iterable[Grant],
+    chair_id: str | None = None,
+    chair_roles: Collection[str] = (),
 ) -> list[str]:
     """Everyone holding one of `roles` on the cycle, each once, in id order (`holders_of`)."""
     team = [(m.person_id, m.role) for m in cycle.team.values()]
+    if cycle.champion is not None:
+        team.append((cycle.champion.person_id, cycle.champion.role))
     return holders_of(
         roles,
         grants,
@@ -503,8 +510,8 @@ def holders(
         network_id=cycle.network_id,
         school_id=cycle.host_school_id,
         team=team,
-        champion_id=cycle.champion.person_id if cycle.champion is not None else None,
         chair_id=chair_id,
+        chair_roles=chair_roles,
         participants=tuple(cycle.participants),
     )
 
@@ -517,13 +524,13 @@ def holders_of(
     network_id: str | None,
     school_id: str,
     team: Iterable[tuple[str, str]] = (),
-    champion_id: str | None = None,
     chair_id: str | None = None,
+    chair_roles: Collection[str] = (),
     participants: Collection[str] = (),
 ) -> list[str]:
     """Everyone holding one of `roles` on a cycle, each once, in id order: by a grant whose
-    scope holds the cycle (`grant_covers`), by a place on its team (person, role) or as its
-    champion, or as the chair of its network (who leads it: `network_lead`).
+    scope holds the cycle (`grant_covers`), by a place on its team (person, role), champion
+    included, or as the chair of its network, who holds the template's `chair_roles`.
 
     The deadline sweep reads a batch's grants and teams in bulk and asks this, so that a
     reminder reaches exactly whom a person's act would notify.
@@ -539,8 +546,6 @@ def holders_of(
         )
     }
     ids |= {person for person, role in team if role in wanted}
-    if champion_id is not None and "improvement_champion" in wanted:
-        ids.add(champion_id)
-    if chair_id is not None and "network_lead" in wanted:
+    if chair_id is not None and wanted & set(chair_roles):
         ids.add(chair_id)
     return sorted(ids)

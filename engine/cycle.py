@@ -9,7 +9,6 @@ from typing import Literal
 __all__ = [
     "ACTION_STATUSES",
     "DONE_STATUSES",
-    "TEAM_ROLES",
     "Action",
     "Actor",
     "Cycle",
@@ -23,9 +22,6 @@ __all__ = [
     "SupportActivity",
     "SupportLink",
 ]
-
-TEAM_ROLES = ("review_lead", "reviewer", "improvement_champion")
-"""Cycle-scoped roles a person is assigned to; the champion is kept apart from the review team."""
 
 ACTION_STATUSES = ("not_started", "in_progress", "met", "partially_met", "not_met")
 """Follow-up statuses of an action, as the SPP impact review records them."""

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 __all__ = ["Issue", "Located", "shown"]
 
+SHOWN_MOST = 400
+"""The most characters of a value an issue quotes."""
+
 _SHOWN = reprlib.Repr()
 _SHOWN.maxlevel = 2
 _SHOWN.maxtuple = _SHOWN.maxlist = _SHOWN.maxdict = _SHOWN.maxset = 4
@@ -16,7 +19,9 @@ _SHOWN.maxstring = _SHOWN.maxother = _SHOWN.maxlong = 60
 def shown(value: object) -> str:
     """`value` as a message may quote it: its repr, cut short. A template's author may send
     anything, and an issue echoes what it names, so never more than a line of it."""
-    return _SHOWN.repr(value)
+    text = _SHOWN.repr(value)
+    # reprlib bounds each part, not the whole: a mapping of long keys can still run over.
+    return text if len(text) <= SHOWN_MOST else text[: SHOWN_MOST - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,9 @@
 and which schools have not started a cycle in it.
 
 Who sees which cycle stays `engine.access`'s decision; this module only says whose network
-dashboard is whose: a network's chair (`network_lead`) and partnership lead watch that network,
-the admin and anyone holding one of those roles everywhere (the borough's forum) watch them all.
+dashboard is whose: whoever is granted for a network a role that follows networks (a template's
+`follow_network`: its chair, its partnership lead) watches that network; the admin and anyone
+granted such a role everywhere (the borough's forum) watch them all.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from engine.access import NETWORK_ROLES, Principal, network_scopes
+from engine.access import Principal, network_scopes
 from engine.directory import School
 from engine.errors import NotFound
 
@@ -34,7 +35,7 @@ def watches_borough(principal: Principal) -> bool:
     """Whether the principal follows every network at once (the borough view is theirs): the
     admin, or a chair or partnership lead whose grant is scoped to everything."""
     return principal.is_admin or any(
-        g.role in NETWORK_ROLES and g.scope_kind == "global" for g in principal.grants
+        g.role in principal.follows and g.scope_kind == "global" for g in principal.grants
     )
 
 

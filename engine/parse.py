@@ -6,6 +6,7 @@ between parts of the template are checked afterwards by `engine.validation`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -16,11 +17,13 @@ from engine.template import (
     COLLECT_KINDS,
     ENTRY,
     FORMAT_1_ROLES,
+    FORMAT_2_ROLES,
     FORMAT_VERSION,
     FORMATS,
     PARTS,
     POWERS,
     READABLE_SECTIONS,
+    TEAM_PLACES,
     DateSpec,
     DeadlineSpec,
     ExpiryRule,
@@ -191,7 +194,8 @@ def parse_template(raw: object) -> tuple[Template | None, list[Issue]]:
     if isinstance(fmt, bool) or fmt not in FORMATS:
         r.issue(
             "format",
-            f"unsupported format {shown(fmt)}; this engine reads {' and '.join(map(str, FORMATS))}",
+            f"unsupported format {shown(fmt)}; this engine reads formats "
+            f"{', '.join(map(str, FORMATS[:-1]))} and {FORMATS[-1]}",
             "format",
         )
         fmt = FORMAT_VERSION
@@ -209,6 +213,15 @@ def parse_template(raw: object) -> tuple[Template | None, list[Issue]]:
     roles = tuple(
         _role(r, item, f"roles[{i}]", fmt) for i, item in enumerate(r.seq(top, "roles", "", True))
     )
+    if fmt in (1, 2):
+        # Formats 1 and 2 put people on any template's team in the team's roles by name,
+        # declared or not: such a role reads the overview only, as it did.
+        declared = {role.id for role in roles}
+        roles += tuple(
+            Role(role_id, role_id.replace("_", " ").capitalize(), team=place)
+            for role_id, (place, _, _) in FORMAT_2_ROLES.items()
+            if place is not None and role_id not in declared
+        )
     dates = tuple(
         _date(r, item, f"dates[{i}]") for i, item in enumerate(r.seq(top, "dates", "", False))
     )
@@ -250,12 +263,45 @@ def _role(r: _Reader, raw: object, loc: str, fmt: object) -> Role:
         m = r.mapping(raw, loc, {"id", "title"})
         role_id = r.ident(m, "id", loc)
         reads, may = FORMAT_1_ROLES.get(role_id, (frozenset(), frozenset()))
-        return Role(role_id, r.text(m, "title", loc, required=False), reads, may)
-    m = r.mapping(raw, loc, {"id", "title", "reads", "may"})
+        return _named(Role(role_id, r.text(m, "title", loc, required=False), reads, may))
+    if fmt == 2:
+        m = r.mapping(raw, loc, {"id", "title", "reads", "may"})
+    else:
+        m = r.mapping(raw, loc, {"id", "title", "reads", "may", "team", "chair"})
     role_id = r.ident(m, "id", loc)
     reads = _choices(r, m, "reads", f"{loc}.reads", READABLE_SECTIONS, "section")
     may = _choices(r, m, "may", f"{loc}.may", POWERS, "power")
-    return Role(role_id, r.text(m, "title", loc, required=False), reads, may)
+    role = Role(role_id, r.text(m, "title", loc, required=False), reads, may)
+    if fmt == 2:
+        return _named(role)
+    team = m.get("team")
+    if team is not None and team not in TEAM_PLACES:
+        r.issue(
+            f"{loc}.team",
+            f"unknown team place {shown(team)}; a role's place on the team is one of "
+            f"{', '.join(TEAM_PLACES)}",
+            "bad_value",
+        )
+        team = None
+    chair = m.get("chair", False)
+    if not isinstance(chair, bool):
+        r.issue(f"{loc}.chair", f"expected true or false, got {shown(chair)}", "bad_value")
+        chair = False
+    if team is not None and chair:
+        r.issue(
+            f"{loc}.chair",
+            "a role on the review team is held by a place on a cycle's team, not by "
+            "chairing its network",
+            "bad_value",
+        )
+    return dataclasses.replace(role, team=team, chair=chair)
+
+
+def _named(role: Role) -> Role:
+    """A role of format 1 or 2 with what its name gave it then (`FORMAT_2_ROLES`)."""
+    team, chair, power = FORMAT_2_ROLES.get(role.id, (None, False, ""))
+    may = role.may | {power} if power else role.may
+    return dataclasses.replace(role, team=team, chair=chair, may=may)
 
 
 def _choices(

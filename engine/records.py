@@ -14,7 +14,6 @@ from datetime import date, datetime
 from engine.calendar import SchoolCalendar
 from engine.cycle import (
     ACTION_STATUSES,
-    TEAM_ROLES,
     Action,
     Actor,
     Cycle,
@@ -311,35 +310,38 @@ def assign_member(
             be both on the review team and its improvement champion.
     """
     role = _guard(template, cycle, actor, "team")
-    if member.role not in TEAM_ROLES:
-        raise InvalidRecord("role", f"expected one of {', '.join(TEAM_ROLES)}")
+    places = template.team_roles()
+    if member.role not in places:
+        raise InvalidRecord("role", f"expected one of {', '.join(places)}")
     pid = member.person_id
-    if member.role == "improvement_champion":
+    champion = template.champion_role
+    if member.role == champion:
         on_team = cycle.team.get(pid)
         if on_team is not None:
             raise InvalidRecord(
                 "role",
                 f"{pid} is the {words(on_team.role)} of this review and cannot also be its "
-                "improvement champion: the improvement champion must not have been on the review",
+                f"{words(champion)}: the {words(champion)} must not have been on the review",
             )
         before = cycle.champion
         cycle.champion = member
         if before is None or before.person_id != pid:
             instead = f" in place of {before.person_id}" if before is not None else ""
-            note = f"added {pid} as improvement champion{instead}"
+            note = f"added {pid} as {words(champion)}{instead}"
             return _changed(cycle, "team", pid, "added", actor, now, role, note)
-        note = f"updated {pid} as improvement champion"
+        note = f"updated {pid} as {words(champion)}"
         return _changed(cycle, "team", pid, "updated", actor, now, role, note)
     if cycle.champion is not None and cycle.champion.person_id == pid:
+        held = words(cycle.champion.role)
         raise InvalidRecord(
             "role",
-            f"{pid} is the improvement champion of this cycle and cannot also be its "
-            f"{words(member.role)}: the improvement champion must not have been on the review",
+            f"{pid} is the {held} of this cycle and cannot also be its "
+            f"{words(member.role)}: the {held} must not have been on the review",
         )
-    if member.role == "review_lead":
+    if member.role in template.team_roles("lead"):
         for other, m in cycle.team.items():
-            if m.role == "review_lead" and other != pid:
-                raise InvalidRecord("role", f"{other} is already the review lead")
+            if m.role == member.role and other != pid:
+                raise InvalidRecord("role", f"{other} is already the {words(member.role)}")
     old = cycle.team.get(pid)
     cycle.team[pid] = member
     if old is None:

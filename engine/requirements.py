@@ -142,13 +142,15 @@ def _date_set(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
         yield f"the {title.lower()} has not been set"
 
 
-def _team(c: Cycle) -> list[str]:
-    return [pid for pid, m in c.team.items() if m.role in ("review_lead", "reviewer")]
+def _team(t: Template, c: Cycle) -> list[str]:
+    """Who is on the review: the team's members in a lead's or member's role of the template."""
+    on_review = t.team_roles("lead", "member")
+    return [pid for pid, m in c.team.items() if m.role in on_review]
 
 
 def _review_team_size(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
     low, high = _count(p, "min"), _count(p, "max")
-    size = len(_team(c))
+    size = len(_team(t, c))
     if size < low:
         yield f"the review team has {size} member(s); it needs at least {low}"
     elif size > high:
@@ -156,7 +158,8 @@ def _review_team_size(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterato
 
 
 def _review_lead_assigned(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
-    if not any(m.role == "review_lead" for m in c.team.values()):
+    leads = t.team_roles("lead")
+    if not any(m.role in leads for m in c.team.values()):
         yield "no review lead has been assigned to the review team"
 
 
@@ -184,7 +187,9 @@ def reviewer_independence(
     return []
 
 
-def champion_independence(cycle: Cycle, champion: Member) -> list[ChampionProblem]:
+def champion_independence(
+    template: Template, cycle: Cycle, champion: Member
+) -> list[ChampionProblem]:
     """How an improvement champion breaks the independence rule on `cycle`, as codes.
 
     `on_review`: they are on the review team; `host_school`: from the host school;
@@ -196,7 +201,7 @@ def champion_independence(cycle: Cycle, champion: Member) -> list[ChampionProble
         problems.append("on_review")
     if champion.school_id == cycle.host_school_id:
         problems.append("host_school")
-    team_schools = {cycle.team[pid].school_id for pid in _team(cycle)} - {None}
+    team_schools = {cycle.team[pid].school_id for pid in _team(template, cycle)} - {None}
     if champion.school_id in team_schools:
         problems.append("review_school")
     return problems
@@ -225,7 +230,7 @@ _CHAMPION_REASONS: Mapping[ChampionProblem, str] = {
 
 def _review_team_independent(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
     same_network_ok = bool(p["allow_same_network"])
-    for pid in _team(c):
+    for pid in _team(t, c):
         for problem in reviewer_independence(c, c.team[pid], allow_same_network=same_network_ok):
             yield _REVIEWER_REASONS[problem].format(pid=pid)
 
@@ -235,7 +240,7 @@ def _champion_independent(t: Template, c: Cycle, p: Mapping[str, object]) -> Ite
     if champ is None:
         yield "no improvement champion has been assigned"
         return
-    for problem in champion_independence(c, champ):
+    for problem in champion_independence(t, c, champ):
         yield _CHAMPION_REASONS[problem].format(pid=champ.person_id)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from engine.cycle import TEAM_ROLES, Cycle, Member
+from engine.cycle import Cycle, Member
 from engine.requirements import champion_independence, reviewer_independence, same_network_allowed
 from engine.template import Template
 
@@ -49,8 +49,8 @@ def team_warnings(
 
     pid = member.person_id
     warnings: list[str] = []
-    if member.role == "improvement_champion":
-        for problem in champion_independence(cycle, member):
+    if member.role == template.champion_role:
+        for problem in champion_independence(template, cycle, member):
             if problem == "on_review":
                 warnings.append(
                     f"{pid} is on the review team as {words(cycle.team[pid].role)}; the "
@@ -66,7 +66,7 @@ def team_warnings(
                     "the improvement champion must be from a school that was not on the review"
                 )
         return warnings
-    if member.role not in TEAM_ROLES:
+    if member.role not in template.team_roles("lead", "member"):
         return warnings
     same_network_ok = same_network_allowed(template)
     for found in reviewer_independence(cycle, member, allow_same_network=same_network_ok):
@@ -86,8 +86,8 @@ def team_warnings(
         others = {k: m for k, m in cycle.team.items() if k != pid}
         without = dataclasses.replace(cycle, team=others)
         with_member = dataclasses.replace(cycle, team={**others, pid: member})
-        if "review_school" in champion_independence(with_member, champion) and (
-            "review_school" not in champion_independence(without, champion)
+        if "review_school" in champion_independence(template, with_member, champion) and (
+            "review_school" not in champion_independence(template, without, champion)
         ):
             warnings.append(
                 f"{pid} is from {name(member.school_id)}, the improvement champion's school "

@@ -14,10 +14,12 @@ __all__ = [
     "ENTRY",
     "FORMATS",
     "FORMAT_1_ROLES",
+    "FORMAT_2_ROLES",
     "FORMAT_VERSION",
     "PARTS",
     "POWERS",
     "READABLE_SECTIONS",
+    "TEAM_PLACES",
     "DateSpec",
     "DeadlineSpec",
     "ExpiryRule",
@@ -32,14 +34,17 @@ __all__ = [
     "Transition",
 ]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """The version of the template file format this engine writes about; it reads `FORMATS`.
 
-Format 2 says, for each role, what it reads of a cycle and what else it may do (`Role.reads`
-and `Role.may`). Format 1 did not: what each role read was fixed by its name, and a format-1
-template is read with that table (`FORMAT_1_ROLES`), so its cycles behave as they always did.
+Format 3 says everything a role is by the role's declaration: what it reads and may do
+(`Role.reads`, `Role.may`), its place on the review team (`Role.team`) and whether a network's
+chair holds it (`Role.chair`). Earlier formats left part of that to the role's name, and a
+template of one is read with the table of its format (`FORMAT_1_ROLES`, `FORMAT_2_ROLES`), so
+its cycles behave as they always did: these tables are the only place a role's name means
+anything.
 """
-FORMATS = (1, 2)
+FORMATS = (1, 2, 3)
 
 READABLE_SECTIONS = ("evidence", "evidence_files", "self_review", "report", "plan")
 """What a role may be given to read of a cycle, beyond the overview (stage, dates, team,
@@ -53,10 +58,17 @@ files) and the findings about it. A participating school reads only its own part
 beside what is of the cycle as a whole, unless the template shares that part with every
 school taking part (`Template.shared_with_participants`)."""
 
-POWERS = ("share_report", "start_cycles", "erase_evidence")
+POWERS = ("share_report", "start_cycles", "erase_evidence", "follow_network")
 """What else a role may be given: decide who else reads the host's report (the host's lead,
 who is also told when anyone opens it), start cycles of the template for schools in the
-networks it is granted, and erase evidence (a data-protection duty of the host)."""
+networks it is granted, erase evidence (a data-protection duty of the host), and follow the
+networks it is granted as a whole: their dashboard, their people (to form review teams) and
+the reports shared with the network (granted everywhere: every network, the borough view)."""
+
+TEAM_PLACES = ("lead", "member", "champion")
+"""A role's place on a cycle's review team, when it has one: the one `lead` of the review, a
+`member` of it, or the `champion`, who turns the findings into agreed actions and must be
+independent of the review (not on it, not of the host or of a school on the review)."""
 
 ADMIN_ROLE = "admin"
 """The platform role every template knows without declaring it; only it may force a move."""
@@ -89,12 +101,18 @@ class Role:
     Attributes:
         reads: sections of `READABLE_SECTIONS` it reads (the overview is always read).
         may: powers of `POWERS` it holds.
+        team: its place on the review team (`TEAM_PLACES`): held by being put on a cycle's
+            team in that role, not by a grant; None for a role that is granted.
+        chair: whether the chair of the cycle's network holds it on the cycle (and is told
+            what it is told) without a grant.
     """
 
     id: str
     title: str
     reads: frozenset[str] = frozenset()
     may: frozenset[str] = frozenset()
+    team: Literal["lead", "member", "champion"] | None = None
+    chair: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +265,20 @@ class Template:
         """The roles holding `power` (one of `POWERS`)."""
         return frozenset(r.id for r in self.roles if power in r.may)
 
+    def team_roles(self, *places: str) -> tuple[str, ...]:
+        """The roles with a place on the review team (of `places`, or any), in declared order."""
+        return tuple(r.id for r in self.roles if r.team and (not places or r.team in places))
+
+    @property
+    def champion_role(self) -> str | None:
+        """The role of the improvement champion, when the template has one."""
+        return next(iter(self.team_roles("champion")), None)
+
+    @property
+    def chair_roles(self) -> frozenset[str]:
+        """The roles the chair of a cycle's network holds on it (`Role.chair`)."""
+        return frozenset(r.id for r in self.roles if r.chair)
+
     def roles_reading(self, section: str) -> frozenset[str]:
         """The roles that read `section` of a cycle."""
         return frozenset(r.id for r in self.roles if section in r.reads)
@@ -292,3 +324,14 @@ FORMAT_1_ROLES: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
 }
 """(reads, may) of each role by its name, as format 1 fixed them; any other role of a format-1
 template reads the overview only."""
+
+FORMAT_2_ROLES: Mapping[str, tuple[Literal["lead", "member", "champion"] | None, bool, str]] = {
+    "network_lead": (None, True, "follow_network"),
+    "partnership_lead": (None, False, "follow_network"),
+    "review_lead": ("lead", False, ""),
+    "reviewer": ("member", False, ""),
+    "improvement_champion": ("champion", False, ""),
+}
+"""(team place, held by the chair, power) of each role by its name, as formats 1 and 2 fixed
+them beside what they declared: the review team's roles, the network's chair and the roles
+that follow networks."""

@@ -128,7 +128,62 @@ def check_template(t: Template) -> list[Issue]:
             if ref.name == "signed_off" and not found:
                 out.extend(_signoffs_collected(t, tr.sources, ref.params, f"{loc}.requires[{j}]"))
 
+    out.extend(_team_places(t))
     out.extend(_graph(t, stage_ids))
+    return out
+
+
+_NEEDS_PLACE = {
+    "review_lead_assigned": ("lead",),
+    "review_team_size": ("lead", "member"),
+    "review_team_independent": ("lead", "member"),
+    "champion_independent": ("champion",),
+}
+"""The requirements about the review team, and the team places they need a role in."""
+
+
+def _team_places(t: Template) -> list[Issue]:
+    """One role leads the review and one is its champion at most; the team's requirements and
+    the stages collecting the team need roles with a place on it (`Role.team`)."""
+    out: list[Issue] = []
+    for place in ("lead", "champion"):
+        first = None
+        for i, role in enumerate(t.roles):
+            if role.team != place:
+                continue
+            if first is None:
+                first = role.id
+            else:
+                out.append(
+                    Issue(
+                        f"roles[{i}].team",
+                        f"a second role with the team place {place!r}; {first!r} already "
+                        "has it, and a review has one",
+                        "several_team_place",
+                    )
+                )
+    for i, s in enumerate(t.stages):
+        if "team" in s.collects and not t.team_roles():
+            out.append(
+                Issue(
+                    f"stages[{i}].collects.team",
+                    "no role has a place on the review team: give one 'team: lead', "
+                    "'team: member' or 'team: champion'",
+                    "no_team_place",
+                )
+            )
+    for i, tr in enumerate(t.transitions):
+        for j, ref in enumerate(tr.requirements):
+            places = _NEEDS_PLACE.get(ref.name)
+            if places and not t.team_roles(*places):
+                out.append(
+                    Issue(
+                        f"transitions[{i}].requires[{j}]",
+                        f"{ref.name} needs a role with the team place "
+                        f"{' or '.join(map(repr, places))}, and no role has it",
+                        "no_team_place",
+                    )
+                )
     return out
 
 

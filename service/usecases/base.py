@@ -8,6 +8,7 @@ is announced for a change that was rolled back.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
@@ -18,7 +19,7 @@ from engine.cycle import Actor, Cycle
 from engine.directory import ApiToken, ReportShare
 from engine.errors import NotFound
 from engine.ports import UnitOfWork
-from engine.template import Template
+from engine.template import ADMIN_ROLE, Template
 from service.auth import (
     SignInThrottle,
     Unauthenticated,
@@ -216,6 +217,22 @@ class UseCases:
         """Every published template version: what the roles of running cycles mean."""
         return self.core.registry.published(uow)
 
+    def followers(self, uow: UnitOfWork) -> frozenset[str]:
+        """The roles a published template lets follow networks (`follow_network`)."""
+        return frozenset(r for t in self.published(uow) for r in t.roles_that("follow_network"))
+
+    def with_powers(self, caller: Principal) -> Principal:
+        """The caller with the roles of theirs that follow networks (`Principal.follows`):
+        looked up only for someone granted a role for a network or everywhere, the only
+        grants that can make a network's lead."""
+        wide = {g.role for g in caller.grants if g.scope_kind in ("network", "global")}
+        wide.discard(ADMIN_ROLE)
+        if not wide or wide <= caller.follows:
+            return caller
+        with self.uow(readonly=True) as uow:
+            follows = self.followers(uow) & wide
+        return dataclasses.replace(caller, follows=follows)
+
     def access(self, uow: UnitOfWork, caller: Principal, cycle: Cycle) -> CycleAccess:
         """The caller's access to `cycle` (shares counted, no break-glass)."""
         shares = uow.shares.for_cycle(cycle.id)
@@ -249,6 +266,7 @@ class UseCases:
         handler = _HANDLERS.get(type(message))
         if handler is None:
             raise TypeError(f"no use case handles {type(message).__name__}")
+        caller = self.with_powers(caller)
         with collecting() as events, acting_with_token_of(caller.id, caller.token_issued_by):
             result = handler(self, message, caller)
         if events:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.access import Principal
+from engine.access import Principal, watches_networks
 from engine.notices import EmailPreference, Notification
 from service.usecases.base import UseCases, handles
 from service.usecases.messages import (
     ListNotifications,
     MarkNotificationsRead,
+    Navigation,
     SetEmailPreference,
 )
 
-__all__ = ["Inbox"]
+__all__ = ["Inbox", "Signposts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,23 @@ def list_notifications(uc: UseCases, q: ListNotifications, caller: Principal) ->
     with uc.uow(readonly=True) as uow:
         found = uow.inbox.for_person(caller.id, unread_only=q.unread_only, limit=q.limit)
         return Inbox(found, uow.inbox.unread_count(caller.id), uow.inbox.preference(caller.id))
+
+
+@dataclass(frozen=True, slots=True)
+class Signposts:
+    """Where the caller can go from any page: unread notifications, the network dashboard
+    (for whoever follows networks) and the admin's pages."""
+
+    unread: int
+    networks: bool
+    admin: bool
+
+
+@handles(Navigation)
+def navigation(uc: UseCases, q: Navigation, caller: Principal) -> Signposts:
+    with uc.uow(readonly=True) as uow:
+        unread = uow.inbox.unread_count(caller.id)
+    return Signposts(unread, watches_networks(caller), caller.is_admin)
 
 
 @handles(MarkNotificationsRead)

@@ -380,6 +380,11 @@ class ListNotifications:
 
 
 @dataclass(frozen=True, slots=True)
+class Navigation:
+    """What the header of every signed-in page offers the caller (`inbox.Signposts`)."""
+
+
+@dataclass(frozen=True, slots=True)
 class MarkNotificationsRead:
     """Mark the caller's notifications read: these ids, or all of them when None."""
 

@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, tzinfo
 
 from engine.access import (
-    NETWORK_ROLES,
     SYSTEM_SCHEDULER,
     Principal,
     holders,
@@ -139,13 +138,19 @@ class Notifier:
         except NotFound:
             return person_id
 
-    def _holders(self, uow: UnitOfWork, cycle: Cycle, roles: Sequence[str]) -> list[str]:
-        # The network's chair holds its lead role (`engine.access.holders_of` says which).
+    def _holders(
+        self, uow: UnitOfWork, cycle: Cycle, template: Template, roles: Sequence[str]
+    ) -> list[str]:
+        # The network's chair holds the template's chair roles (`Role.chair`).
         chair = None
-        if cycle.network_id is not None:
+        if cycle.network_id is not None and template.chair_roles & set(roles):
             chair = uow.directory.get_network(cycle.network_id).chair_person_id
         grants = uow.directory.grants_with_roles(frozenset(roles))
-        return holders(cycle, roles, grants, chair)
+        return holders(cycle, roles, grants, chair, template.chair_roles)
+
+    def _followers(self, uow: UnitOfWork) -> frozenset[str]:
+        templates = self.core.registry.published(uow)
+        return frozenset(r for t in templates for r in t.roles_that("follow_network"))
 
     def _deliver(self, uow: UnitOfWork, notices: list[Notice]) -> None:
         if notices:
@@ -188,7 +193,7 @@ class Notifier:
                     f"/app/cycles/{cycle.id}",
                     f"move:{cycle.id}:{event.version}:{person}",
                 )
-                for person in recipients(self._holders(uow, cycle, roles), event.actor)
+                for person in recipients(self._holders(uow, cycle, template, roles), event.actor)
             ]
             self._deliver(uow, notices)
 
@@ -327,10 +332,12 @@ class Notifier:
                 people = [event.grantee_id]
             else:
                 # A school's share reaches its head (the roles that share reports); a
-                # network's, its leads.
+                # network's, its leads (the roles that follow networks) and its chair.
                 scope = event.grantee_kind
                 grants = uow.directory.grants_with_roles(
-                    NETWORK_ROLES if scope == "network" else template.roles_that("share_report")
+                    self._followers(uow)
+                    if scope == "network"
+                    else template.roles_that("share_report")
                 )
                 people = sorted(
                     {
@@ -339,7 +346,7 @@ class Notifier:
                         if g.scope_kind == scope and g.scope_id == event.grantee_id
                     }
                 )
-                if scope == "network":
+                if scope == "network" and template.chair_roles:
                     chair = uow.directory.get_network(event.grantee_id).chair_person_id
                     people = sorted({*people, *([chair] if chair else [])})
             who = self._name(uow, event.actor)

@@ -15,7 +15,7 @@ from engine.access import (
     might_start_cycles,
     starter_roles,
 )
-from engine.cycle import TEAM_ROLES, Action, Cycle, Finding, Member
+from engine.cycle import Action, Cycle, Finding, Member
 from engine.deadlines import DUE_SOON
 from engine.directory import HistoryEntry
 from engine.errors import AccessDenied, NotFound
@@ -285,6 +285,23 @@ class PageOfTeam:
         return self.context.cycle
 
     @property
+    def suggested(self) -> str | None:
+        """The role the next person chosen most likely takes: the lead of an empty team, the
+        champion once the agreed actions are due and there is none, else a member."""
+        t, c = self.context.template, self.context.cycle
+        lead, member = t.team_roles("lead"), t.team_roles("member")
+        if not c.team and lead:
+            return lead[0]
+        if (
+            c.team
+            and c.champion is None
+            and t.champion_role
+            and t.stage(c.stage).collects.get("actions")
+        ):
+            return t.champion_role
+        return next(iter(member or lead), None)
+
+    @property
     def template(self) -> Template:
         return self.context.template
 
@@ -327,7 +344,8 @@ def team_page(uc: UseCases, q: TeamPage, caller: Principal) -> PageOfTeam:
         for m in chosen
     ]
     candidates.sort(key=lambda c: (c.network, c.school, c.name))
-    return PageOfTeam(ctx, host, members, problems, candidates, TEAM_ROLES)
+    roles = ctx.template.team_roles()
+    return PageOfTeam(ctx, host, members, problems, candidates, roles)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from litestar.exceptions import HTTPException
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
-from engine.access import Principal, watches_networks
+from engine.access import Principal
 from engine.diagram_svg import STYLE_CSP_SOURCE
 from engine.errors import (
     AccessDenied,
@@ -41,6 +41,7 @@ from service.usecases.messages import (
     ListNotifications,
     MarkNotificationsRead,
     MyTasks,
+    Navigation,
 )
 from service.web.session import (
     LOGIN_CSRF_COOKIE,
@@ -148,14 +149,14 @@ def _local(next_path: str | None) -> str:
 
 def _chrome(request: Request[Any, Any, Any], principal: Principal, secret: str) -> dict[str, Any]:
     """What every signed-in page shows: who, the CSRF token, the unread count."""
-    unread = _ws(request).handle(ListNotifications(True, 1), principal).unread
+    signposts = _ws(request).handle(Navigation(), principal)
     return {
         "me": principal.person,
         "csrf": csrf_for(secret),
-        "unread": unread,
+        "unread": signposts.unread,
         "max_upload": request.app.state.get("max_upload_bytes"),
-        "nav_network": watches_networks(principal),
-        "nav_admin": principal.is_admin,
+        "nav_network": signposts.networks,
+        "nav_admin": signposts.admin,
     }
 
 

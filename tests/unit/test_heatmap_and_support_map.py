@@ -214,10 +214,12 @@ def test_the_support_map_of_a_network_suggests_from_every_report_read() -> None:
 
 
 def principal(*grants: tuple[str, Any, str | None]) -> Principal:
+    """A principal as the application makes it: its roles that follow networks are those the
+    shipped SPP template gives `follow_network`."""
     person = Person("p", "Pat", "p@x.example")
-    return Principal(
-        person, tuple(Grant(f"g{i}", "p", r, k, s) for i, (r, k, s) in enumerate(grants))
-    )
+    held = tuple(Grant(f"g{i}", "p", r, k, s) for i, (r, k, s) in enumerate(grants))
+    follows = SPP.roles_that("follow_network") & {g.role for g in held}
+    return Principal(person, held, follows=follows)
 
 
 def test_a_chair_and_a_partnership_lead_watch_their_network_and_the_admin_every_one() -> None:
@@ -227,7 +229,10 @@ def test_a_chair_and_a_partnership_lead_watch_their_network_and_the_admin_every_
     head = principal(("school_lead", "school", "s1"))
     forum = principal(("network_lead", "global", None))
     admin = principal(("admin", "global", None))
+    moderator = principal(("moderator", "network", "n2"))
     assert watched_networks(chair, nets) == ["n2"] and not watches_borough(chair)
+    # A role no template lets follow networks gives no dashboard, even granted for one.
+    assert watched_networks(moderator, nets) == [] and not watches_borough(moderator)
     assert watched_networks(lead, nets) == ["n1", "n3"]
     assert watched_networks(head, nets) == []
     assert watched_networks(forum, nets) == nets and watches_borough(forum)

@@ -11,6 +11,7 @@ import pytest
 from engine.errors import InvalidTemplate
 from engine.issues import Issue
 from engine.parse import parse_template
+from engine.template import FORMAT_2_ROLES
 from engine.validation import build_template, validate
 from tests.unit.helpers import Doc, build, full_template, issue_at, minimal_template
 
@@ -159,7 +160,10 @@ CASES: dict[str, Case] = {
     "version zero": Case(put(("version",), 0), "version", "wrong_type", "got 0"),
     "version true": Case(put(("version",), True), "version", "wrong_type", "got True"),
     "unsupported format": Case(
-        put(("format",), 3), "format", "format", "unsupported format 3; this engine reads 1 and 2"
+        put(("format",), 4),
+        "format",
+        "format",
+        "unsupported format 4; this engine reads formats 1, 2 and 3",
     ),
     "unknown section a role reads": Case(
         both(put(("format",), 2), put(("roles", 0, "reads"), ["report", "diary"])),
@@ -174,6 +178,49 @@ CASES: dict[str, Case] = {
         "unknown power 'fly'; a role may be given: share_report, start_cycles, erase_evidence",
     ),
     "format true": Case(put(("format",), True), "format", "format", "unsupported format True"),
+    # --- format 3: a role's place on the team and the network's chair, declared ---------------
+    "unknown team place": Case(
+        both(put(("format",), 3), put(("roles", 0, "team"), "boss")),
+        "roles[0].team",
+        "bad_value",
+        "unknown team place 'boss'; a role's place on the team is one of lead, member, champion",
+    ),
+    "chair as text": Case(
+        both(put(("format",), 3), put(("roles", 0, "chair"), "yes")),
+        "roles[0].chair",
+        "bad_value",
+        "expected true or false, got 'yes'",
+    ),
+    "a team role held by the chair": Case(
+        both(
+            put(("format",), 3), put(("roles", 0, "team"), "lead"), put(("roles", 0, "chair"), True)
+        ),
+        "roles[0].chair",
+        "bad_value",
+        "held by a place on a cycle's team, not by chairing its network",
+    ),
+    "two roles lead the review": Case(
+        both(
+            put(("format",), 3),
+            put(("roles", 0, "team"), "lead"),
+            put(("roles", 1, "team"), "lead"),
+        ),
+        "roles[1].team",
+        "several_team_place",
+        "a second role with the team place 'lead'; 'lead' already has it",
+    ),
+    "a review lead required where no role leads": Case(
+        both(put(("format",), 3), req({"review_lead_assigned": {}})),
+        "transitions[0].requires[0]",
+        "no_team_place",
+        "review_lead_assigned needs a role with the team place 'lead', and no role has it",
+    ),
+    "a team key before format 3": Case(
+        both(put(("format",), 2), put(("roles", 0, "team"), "lead")),
+        "roles[0].team",
+        "unknown_key",
+        "unknown key",
+    ),
     "roles not a list": Case(
         put(("roles",), "lead"), "roles", "wrong_type", "expected a list, got text", False
     ),
@@ -919,7 +966,9 @@ def test_the_parsed_template_keeps_what_was_written() -> None:
     assert [q.id for q in template.framework.questions] == ["q1", "q2"]
     assert template.finding_kinds == ("strength", "area_to_develop")
     assert template.key == "mini@1"
-    assert template.role_ids == {"lead", "head", "admin"}
+    # Format 1 puts people on the team in the team's roles by name, declared or not.
+    team = {role for role, (place, _, _) in FORMAT_2_ROLES.items() if place}
+    assert template.role_ids == {"lead", "head", "admin", *team}
 
 
 def test_signed_off_roles_must_be_collected_by_the_source_stage() -> None:

@@ -39,6 +39,7 @@ from engine.cycle import (
     Participant,
     SignOff,
     SupportLink,
+    school_of,
 )
 from engine.deadlines import PlannedDeadline, action_replan
 from engine.directory import CycleSummary, HistoryEntry
@@ -393,20 +394,23 @@ class SqlCycleRepository(DashboardReads):
                 )
         elif kind in ("self_judgement", "peer_judgement"):
             jkind = kind.split("_")[0]
+            question_id, school = school_of(key)
             self.conn.execute(
                 JUDGEMENT.delete().where(
                     JUDGEMENT.c.cycle_id == cid,
                     JUDGEMENT.c.kind == jkind,
-                    JUDGEMENT.c.question_id == key,
+                    JUDGEMENT.c.question_id == question_id,
+                    JUDGEMENT.c.school_id == (school or ""),
                 )
             )
-            j = cycle.judgements.get((jkind, key))
+            j = cycle.judgements.get((jkind, question_id, school))
             if j is not None:
                 self.conn.execute(
                     JUDGEMENT.insert().values(
                         cycle_id=cid,
                         kind=j.kind,
                         question_id=j.question_id,
+                        school_id=j.school_id or "",
                         narrative=j.narrative,
                         grade=j.grade,
                         by=j.by,
@@ -468,19 +472,24 @@ class SqlCycleRepository(DashboardReads):
                         ],
                     )
         elif kind == "signoff":
-            stage, _, role = key.partition(":")
+            signed, school = school_of(key)
+            stage, _, role = signed.partition(":")
             self.conn.execute(
                 SIGNOFF.delete().where(
-                    SIGNOFF.c.cycle_id == cid, SIGNOFF.c.stage == stage, SIGNOFF.c.role == role
+                    SIGNOFF.c.cycle_id == cid,
+                    SIGNOFF.c.stage == stage,
+                    SIGNOFF.c.role == role,
+                    SIGNOFF.c.school_id == (school or ""),
                 )
             )
-            so = cycle.signoffs.get((stage, role))
+            so = cycle.signoffs.get((stage, role, school))
             if so is not None:
                 self.conn.execute(
                     SIGNOFF.insert().values(
                         cycle_id=cid,
                         stage=so.stage,
                         role=so.role,
+                        school_id=so.school_id or "",
                         person_id=so.person_id,
                         at=so.at,
                     )
@@ -608,9 +617,16 @@ class SqlCycleRepository(DashboardReads):
                 r["school_id"],
             )
         for r in conn.execute(reads.judgement, key).mappings():
-            cycles[r["cycle_id"]].judgements[(r["kind"], r["question_id"])] = Judgement(
-                r["kind"], r["question_id"], r["narrative"], r["grade"], r["by"], r["at"]
+            j = Judgement(
+                r["kind"],
+                r["question_id"],
+                r["narrative"],
+                r["grade"],
+                r["by"],
+                r["at"],
+                r["school_id"] or None,
             )
+            cycles[r["cycle_id"]].judgements[j.key] = j
         for r in conn.execute(reads.finding, key).mappings():
             cycles[r["cycle_id"]].findings[r["id"]] = Finding(
                 r["id"], r["kind"], r["text"], r["question_id"], r["by"], r["at"], r["school_id"]
@@ -644,9 +660,8 @@ class SqlCycleRepository(DashboardReads):
                     tuple(stamps.get(lk["id"], ())),
                 )
         for r in conn.execute(reads.signoff, key).mappings():
-            cycles[r["cycle_id"]].signoffs[(r["stage"], r["role"])] = SignOff(
-                r["stage"], r["role"], r["person_id"], r["at"]
-            )
+            so = SignOff(r["stage"], r["role"], r["person_id"], r["at"], r["school_id"] or None)
+            cycles[r["cycle_id"]].signoffs[so.key] = so
         return cycles
 
     def list(self, where: CycleFilter) -> list[CycleSummary]:

@@ -186,6 +186,10 @@ class JudgementRow(SQLModel, table=True):
     cycle_id: str = Field(foreign_key="cycle.id", primary_key=True)
     kind: str = Field(primary_key=True, max_length=8)
     question_id: str = Field(primary_key=True, max_length=64)
+    school_id: str = Field(
+        default="", primary_key=True, max_length=64, sa_column_kwargs={"server_default": ""}
+    )
+    """The school taking part it is of; '' for the cycle as a whole."""
     narrative: str
     grade: str | None = Field(default=None, max_length=64)
     by: str = Field(max_length=64)
@@ -254,6 +258,10 @@ class SignOffRow(SQLModel, table=True):
     cycle_id: str = Field(foreign_key="cycle.id", primary_key=True)
     stage: str = Field(primary_key=True, max_length=64)
     role: str = Field(primary_key=True, max_length=64)
+    school_id: str = Field(
+        default="", primary_key=True, max_length=64, sa_column_kwargs={"server_default": ""}
+    )
+    """The school taking part whose part it signs off; '' for the cycle as a whole."""
     person_id: str = Field(max_length=64)
     at: datetime = _when()
 

@@ -148,6 +148,14 @@ class Principal:
             raise AccessDenied("only an admin may do this")
 
 
+_PART_SECTIONS = {
+    "evidence": frozenset({"evidence", "evidence_files"}),
+    "findings": frozenset({"report"}),
+    "judgements": frozenset({"self_review", "report"}),
+}
+"""The sections each part of a school taking part is read in (`CycleAccess.reads_part`)."""
+
+
 def grant_covers(grant: Grant, cycle: Cycle) -> bool:
     """Whether a grant's scope holds the cycle: everywhere, its network, its host school or a
     school taking part in it, or the cycle itself.
@@ -258,10 +266,7 @@ class CycleAccess:
     def reads_part(self, part: str, school_id: str | None, template: Template) -> bool:
         """Whether the caller reads `part` (of `engine.template.PARTS`) of a school taking
         part (None: what is of the cycle as a whole), given that they read its section."""
-        section = "report" if part == "findings" else "evidence"
-        limited = self.in_part & (
-            {"evidence", "evidence_files"} if part == "evidence" else {section}
-        )
+        limited = self.in_part & _PART_SECTIONS[part]
         return (
             not limited
             or part in template.shared_with_participants
@@ -387,10 +392,10 @@ def _roles_by_reach(principal: Principal, cycle: Cycle) -> tuple[frozenset[str],
 
 def part_read(cycle: Cycle, access: CycleAccess, template: Template) -> Cycle:
     """The cycle as the caller may read it: where they read only a participating school's
-    part (`CycleAccess.in_part`), another school's evidence and the findings about another
-    school are left out, unless the template shares that part with every school taking part.
-    What is of the cycle as a whole (judgements, the plan, findings about no one school)
-    stays. The cycle itself is not changed."""
+    part (`CycleAccess.in_part`), another school's evidence and the findings and judgements
+    about another school are left out, unless the template shares that part with every
+    school taking part. What is of the cycle as a whole (the plan, findings and judgements
+    about no one school) stays. The cycle itself is not changed."""
     if not access.in_part:
         return cycle
     evidence = {
@@ -403,7 +408,12 @@ def part_read(cycle: Cycle, access: CycleAccess, template: Template) -> Cycle:
         for k, f in cycle.findings.items()
         if access.reads_part("findings", f.school_id, template)
     }
-    return dataclasses.replace(cycle, evidence=evidence, findings=findings)
+    judgements = {
+        k: j
+        for k, j in cycle.judgements.items()
+        if access.reads_part("judgements", j.school_id, template)
+    }
+    return dataclasses.replace(cycle, evidence=evidence, findings=findings, judgements=judgements)
 
 
 def opens_confidential(role: str, templates: Iterable[Template]) -> frozenset[str]:

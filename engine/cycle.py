@@ -21,6 +21,8 @@ __all__ = [
     "SignOff",
     "SupportActivity",
     "SupportLink",
+    "of_school",
+    "school_of",
 ]
 
 ACTION_STATUSES = ("not_started", "in_progress", "met", "partially_met", "not_met")
@@ -29,6 +31,17 @@ ACTION_STATUSES = ("not_started", "in_progress", "met", "partially_met", "not_me
 DONE_STATUSES = ("met", "partially_met", "not_met")
 """The statuses that close an action: the impact review's verdicts. Nobody is reminded about a
 done action, it is never due soon nor overdue, and a final follow-up needs one of these."""
+
+
+def of_school(key: str, school_id: str | None) -> str:
+    """A record's key in history, with the school taking part it is of (`q1@sch-a`)."""
+    return key if school_id is None else f"{key}@{school_id}"
+
+
+def school_of(key: str) -> tuple[str, str | None]:
+    """The key and the school of a record's key in history (`of_school` undone)."""
+    base, at, school = key.partition("@")
+    return (base, school) if at else (key, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +114,13 @@ class Judgement:
     grade: str | None
     by: str
     at: datetime
+    school_id: str | None = None
+    """The school taking part it is of (the outcome agreed for its pupils' work, say); None:
+    of the cycle as a whole."""
+
+    @property
+    def key(self) -> tuple[str, str, str | None]:
+        return (self.kind, self.question_id, self.school_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +204,12 @@ class SignOff:
     role: str
     person_id: str
     at: datetime
+    school_id: str | None = None
+    """The school taking part whose part it signs off; None: the cycle as a whole."""
+
+    @property
+    def key(self) -> tuple[str, str, str | None]:
+        return (self.stage, self.role, self.school_id)
 
 
 @dataclass(slots=True)
@@ -208,12 +234,14 @@ class Cycle:
     team: dict[str, Member] = field(default_factory=dict)
     champion: Member | None = None
     evidence: dict[str, Evidence] = field(default_factory=dict)
-    judgements: dict[tuple[str, str], Judgement] = field(default_factory=dict)
+    judgements: dict[tuple[str, str, str | None], Judgement] = field(default_factory=dict)
+    """Judgements by (kind, question, school): the school is None for the cycle as a whole."""
     findings: dict[str, Finding] = field(default_factory=dict)
     actions: dict[str, Action] = field(default_factory=dict)
     support: dict[str, SupportLink] = field(default_factory=dict)
-    signoffs: dict[tuple[str, str], SignOff] = field(default_factory=dict)
-    """Sign-offs by (stage, role): signing off one stage says nothing about the next."""
+    signoffs: dict[tuple[str, str, str | None], SignOff] = field(default_factory=dict)
+    """Sign-offs by (stage, role, school): signing off one stage says nothing about the next;
+    the school is None for a sign-off of the cycle as a whole."""
     participants: dict[str, Participant] = field(default_factory=dict)
     """The schools taking part beside the host, by school id, in the order they joined."""
 

@@ -135,17 +135,25 @@ def plan_stage(
 
 def _stage_roles(template: Template, stage_id: str) -> tuple[str, ...]:
     """Who a reminder goes to: those who can move the stage on, and where a move needs
-    evidence from each school taking part, those who send it (the sweep then reminds only
-    the schools still owing it: `engine.requirements.owing`)."""
+    something of each school taking part (evidence, a judgement, a sign-off), those who give
+    it (the sweep then reminds only the schools still owing it: `engine.requirements.owing`)."""
     roles: list[str] = []
-    senders: tuple[str, ...] = ()
+    senders: list[str] = []
+    collects = template.stage(stage_id).collects
     for tr in template.transitions_from(stage_id):
         for role in tr.roles:
             if role not in roles:
                 roles.append(role)
-        if any(ref.name == "each_participant_evidence" for ref in tr.requirements):
-            senders = template.stage(stage_id).collects.get("evidence", ())
-    roles.extend(r for r in senders if r not in roles)
+        for ref in tr.requirements:
+            if ref.name == "each_participant_evidence":
+                senders.extend(collects.get("evidence", ()))
+            elif ref.name == "each_participant_judgement":
+                kind = ref.params.get("kind", "peer")
+                senders.extend(collects.get(f"{kind}_judgements", ()))
+            elif ref.name == "each_participant_signed_off":
+                asked = ref.params.get("roles")
+                senders.extend(map(str, asked if isinstance(asked, list | tuple) else ()))
+    roles.extend(dict.fromkeys(r for r in senders if r not in roles))
     return tuple(roles)
 
 

@@ -50,7 +50,11 @@ class SchoolReport:
 
     @classmethod
     def of(cls, cycle: Cycle) -> SchoolReport:
-        peer = {q: j for (kind, q), j in cycle.judgements.items() if kind == "peer"}
+        peer = {
+            q: j
+            for (kind, q, school), j in cycle.judgements.items()
+            if kind == "peer" and school is None
+        }
         found = tuple(sorted(cycle.findings.values(), key=lambda f: (f.at, f.id)))
         return cls(cycle.host_school_id, cycle.id, cycle.started_at, peer, found)
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from transitions import Machine, MachineError
 
 from engine.calendar import Calendars, SchoolCalendar, calendars_of
-from engine.cycle import Actor, Cycle
+from engine.cycle import Actor, Cycle, of_school
 from engine.deadlines import PlannedDeadline, apply_plan, compile_stage
 from engine.errors import (
     CycleClosed,
@@ -260,7 +260,7 @@ class WorkflowMachine:
                 RecordChanged(
                     cycle.id,
                     "signoff",
-                    f"{key[0]}:{key[1]}",
+                    of_school(f"{key[0]}:{key[1]}", key[2]),
                     "removed",
                     actor.id,
                     now,

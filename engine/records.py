@@ -25,6 +25,7 @@ from engine.cycle import (
     Participant,
     SignOff,
     SupportLink,
+    of_school,
 )
 from engine.deadlines import plan_stage
 from engine.errors import (
@@ -382,7 +383,11 @@ def record_judgement(
     narrative: str,
     grade: str | None,
     now: datetime,
+    school_id: str | None = None,
 ) -> RecordChanged:
+    """Record (or replace) a judgement on a framework question; in a cycle of several schools,
+    of one school taking part when `school_id` names it (read by that school), else of the
+    cycle as a whole."""
     if kind not in ("self", "peer"):
         raise InvalidRecord("kind", "expected 'self' or 'peer'")
     role = _guard(template, cycle, actor, f"{kind}_judgements")
@@ -392,7 +397,8 @@ def record_judgement(
         raise InvalidRecord("grade", "this template's framework has no grades")
     if grade is not None and grade not in scale:
         raise InvalidRecord("grade", f"expected one of {', '.join(scale)}")
-    key = (kind, question_id)
+    of = _attributed(cycle, actor, school_id, own_by_default=False)
+    key = (kind, question_id, of)
     change = "updated" if key in cycle.judgements else "added"
     cycle.judgements[key] = Judgement(
         "self" if kind == "self" else "peer",
@@ -401,8 +407,10 @@ def record_judgement(
         grade,
         actor.id,
         now,
+        of,
     )
-    return _changed(cycle, f"{kind}_judgement", question_id, change, actor, now, role)
+    record = of_school(question_id, of)
+    return _changed(cycle, f"{kind}_judgement", record, change, actor, now, role)
 
 
 def add_finding(
@@ -554,14 +562,25 @@ def log_support_activity(
 
 
 def sign_off(
-    template: Template, cycle: Cycle, actor: Actor, role: str, now: datetime
+    template: Template,
+    cycle: Cycle,
+    actor: Actor,
+    role: str,
+    now: datetime,
+    school_id: str | None = None,
 ) -> RecordChanged:
     """Sign off the stage in `role`: one the stage asks sign-off from, and the actor holds.
+
+    In a cycle of several schools, each school signs off its own part: the sign-off is of the
+    school `school_id` names (the lead school and the admin may name any), else of the
+    actor's own school when it takes part (the lead school's too). In a cycle of one school,
+    or by someone of no school taking part, it is of the cycle as a whole.
 
     Raises:
         RoleNotAllowed: the actor holds no role the stage asks sign-off from; or `role` is
             not one the stage asks for; or the actor does not hold `role` (the message says
             which, and the role the actor may sign off in instead).
+        InvalidRecord: `school_id` does not take part, or is another school than the actor's.
     """
     _guard(template, cycle, actor, "signoffs")
     allowed = template.stage(cycle.stage).collects["signoffs"]
@@ -584,5 +603,9 @@ def sign_off(
                 f"cycle; you may sign off as {may}"
             )
         raise RoleNotAllowed(cycle.id, f"sign off as {role}", actor.roles, allowed, detail=detail)
-    cycle.signoffs[(cycle.stage, role)] = SignOff(cycle.stage, role, actor.id, now)
-    return _changed(cycle, "signoff", f"{cycle.stage}:{role}", "added", actor, now, role)
+    of = _attributed(cycle, actor, school_id)
+    done = SignOff(cycle.stage, role, actor.id, now, of)
+    cycle.signoffs[done.key] = done
+    return _changed(
+        cycle, "signoff", of_school(f"{cycle.stage}:{role}", of), "added", actor, now, role
+    )

@@ -32,7 +32,7 @@ __all__ = [
     "same_network_allowed",
 ]
 
-ParamKind = Literal["count", "flag", "roles", "finding_kinds", "date", "question"]
+ParamKind = Literal["count", "flag", "roles", "finding_kinds", "date", "question", "judgement_kind"]
 _REQUIRED = object()
 
 
@@ -101,7 +101,7 @@ def _judgements_complete(kind: str) -> Check:
     def check(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str | About]:
         graded = bool(t.framework.scale)
         for q in t.framework.questions:
-            j = c.judgements.get((kind, q.id))
+            j = c.judgements.get((kind, q.id, None))
             if j is None:
                 brief = f"no {kind}-judgement yet"
                 yield About(q.id, f"{_label(q)} has {brief}", brief)
@@ -296,9 +296,50 @@ def _support_logged(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[
 
 def _signed_off(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
     titles = {r.id: r.title or r.id for r in t.roles}
+    # A sign-off in the role counts whoever gave it: for the cycle, or for their school.
+    given = {(stage, role) for stage, role, _ in c.signoffs}
     for role in _as_list(p["roles"]):
-        if (c.stage, str(role)) not in c.signoffs:
+        if (c.stage, str(role)) not in given:
             yield f"not yet signed off by the {titles.get(str(role), str(role)).lower()}"
+
+
+def _counted_schools(c: Cycle, p: Mapping[str, object]) -> dict[str, str]:
+    """The schools a requirement over participants asks of, by id with their names: those
+    taking part, and the lead school too when `lead_too`."""
+    if p["lead_too"]:
+        return _schools_in(c)
+    return {sid: part.name for sid, part in c.participants.items()}
+
+
+def _each_participant_judgement(
+    t: Template, c: Cycle, p: Mapping[str, object]
+) -> Iterator[str | About]:
+    kind = str(p["kind"])
+    schools = _counted_schools(c, p)
+    for q in t.framework.questions:
+        if p["question"] not in (None, q.id):
+            continue
+        short = [name for sid, name in schools.items() if (kind, q.id, sid) not in c.judgements]
+        if short:
+            brief = (
+                f"{len(short)} of {len(schools)} school(s) have no {kind}-judgement yet: "
+                f"{_short(short)}"
+            )
+            yield About(q.id, f"for {_label(q)}, {brief}", brief)
+
+
+def _each_participant_signed_off(t: Template, c: Cycle, p: Mapping[str, object]) -> Iterator[str]:
+    roles = {str(r) for r in _as_list(p["roles"])}
+    schools = _counted_schools(c, p)
+    done = {school for stage, role, school in c.signoffs if stage == c.stage and role in roles}
+    short = [name for sid, name in schools.items() if sid not in done]
+    if short:
+        titles = {r.id: r.title or r.id for r in t.roles}
+        who = " or ".join(titles.get(r, r).lower() for r in sorted(roles))
+        yield (
+            f"{len(short)} of {len(schools)} school(s) have not yet signed off (as {who}): "
+            f"{_short(short)}"
+        )
 
 
 def _schools_in(c: Cycle) -> dict[str, str]:
@@ -330,11 +371,7 @@ def _evidence_short(
     """For each question asked for, the schools counted (by id, with their names) and those
     of them with fewer pieces of evidence than needed (with how many they have)."""
     need = _count(p, "min")
-    schools = (
-        _schools_in(c)
-        if p["lead_too"]
-        else {sid: part.name for sid, part in c.participants.items()}
-    )
+    schools = _counted_schools(c, p)
     for q in t.framework.questions:
         if p["question"] not in (None, q.id):
             continue
@@ -346,17 +383,37 @@ def _evidence_short(
 
 
 def owing(template: Template, cycle: Cycle) -> frozenset[str] | None:
-    """The schools of the cycle (the lead among them) that still owe evidence a move out of
-    its stage requires of each school (`each_participant_evidence`): whom a reminder is for.
-    None when no move out of the stage requires anything of each school."""
+    """The schools of the cycle (the lead among them) that still owe what a move out of its
+    stage requires of each school (`each_participant_evidence`, `..._judgement`,
+    `..._signed_off`): whom a reminder is for. None when no move out of the stage requires
+    anything of each school."""
     found: set[str] | None = None
     for move in template.transitions_from(cycle.stage):
         for ref in move.requirements:
+            if ref.name not in _OF_EACH_SCHOOL:
+                continue
+            found = found or set()
+            params = resolved_params(ref)
             if ref.name == "each_participant_evidence":
-                found = found or set()
-                for _, _, short in _evidence_short(template, cycle, resolved_params(ref)):
+                for _, _, short in _evidence_short(template, cycle, params):
                     found |= set(short)
+                continue
+            names = _counted_schools(cycle, params)
+            if ref.name == "each_participant_signed_off":
+                roles = {str(r) for r in _as_list(params["roles"])}
+                done = {s for st, r, s in cycle.signoffs if st == cycle.stage and r in roles}
+                found |= set(names) - done
+            else:
+                kind, asked = str(params["kind"]), params["question"]
+                for q in template.framework.questions:
+                    if asked in (None, q.id):
+                        found |= {sid for sid in names if (kind, q.id, sid) not in cycle.judgements}
     return None if found is None else frozenset(found)
+
+
+_OF_EACH_SCHOOL = frozenset(
+    {"each_participant_evidence", "each_participant_judgement", "each_participant_signed_off"}
+)
 
 
 def _each_participant_evidence(
@@ -483,6 +540,23 @@ LIBRARY: Mapping[str, RequirementDef] = {
             lead_too=Param("flag", False, "the lead school must send them too"),
         ),
         _def(
+            "each_participant_judgement",
+            "each participating school has a judgement of `kind` (peer or self) on every"
+            " framework question (or on `question` only), naming the schools without one",
+            _each_participant_judgement,
+            kind=Param("judgement_kind", "peer", "peer or self"),
+            question=Param("question", None, "one framework question (all when left out)"),
+            lead_too=Param("flag", False, "the lead school needs one too"),
+        ),
+        _def(
+            "each_participant_signed_off",
+            "each participating school has signed off the current stage in one of `roles`,"
+            " naming the schools that have not",
+            _each_participant_signed_off,
+            roles=Param("roles"),
+            lead_too=Param("flag", False, "the lead school signs off too"),
+        ),
+        _def(
             "signed_off",
             "the current stage is signed off by every role in `roles`",
             _signed_off,
@@ -573,6 +647,10 @@ def _param_problem(
             return f"expected the id of a framework question, got {shown(value)}"
         if value not in questions:
             return f"the framework has no question {shown(value)}"
+        return None
+    if param.kind == "judgement_kind":
+        if value not in ("peer", "self"):
+            return f"expected peer or self, got {shown(value)}"
         return None
     if param.kind == "count":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -52,11 +52,11 @@ deadlines, history) that everyone who sees the cycle reads: the evidence list, i
 self-review (focus and self-judgements), the report (findings and peer judgements) and the
 plan (actions, support, sign-offs)."""
 
-PARTS = ("evidence", "findings")
+PARTS = ("evidence", "findings", "judgements")
 """What of a cycle of several schools is of one school taking part: its evidence (and the
-files) and the findings about it. A participating school reads only its own part of each,
-beside what is of the cycle as a whole, unless the template shares that part with every
-school taking part (`Template.shared_with_participants`)."""
+files), the findings and the judgements about it. A participating school reads only its own
+part of each, beside what is of the cycle as a whole, unless the template shares that part
+with every school taking part (`Template.shared_with_participants`)."""
 
 POWERS = ("share_report", "start_cycles", "erase_evidence", "follow_network")
 """What else a role may be given: decide who else reads the host's report (the host's lead,

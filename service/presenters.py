@@ -359,7 +359,9 @@ def support_view(s: SupportLink) -> SupportLinkView:
 
 
 def signoff_view(s: SignOff) -> SignOffView:
-    return SignOffView(stage=s.stage, role=s.role, person_id=s.person_id, at=s.at)
+    return SignOffView(
+        stage=s.stage, role=s.role, person_id=s.person_id, at=s.at, school_id=s.school_id
+    )
 
 
 def team_view(c: Cycle) -> list[MemberView]:
@@ -445,6 +447,7 @@ def judgement_view(j: Judgement) -> JudgementView:
         grade=j.grade,
         by=j.by,
         at=j.at,
+        school_id=j.school_id,
     )
 
 

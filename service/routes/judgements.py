@@ -13,6 +13,7 @@ from service.routes.common import (
     RECORD,
     Caller,
     PathId,
+    QueryId,
     Ws,
     etag,
     expected_version,
@@ -47,7 +48,12 @@ def list_judgements(cycle_id: PathId, principal: Caller, ws: Ws) -> list[Judgeme
     "/cycles/{cycle_id:str}/judgements/{kind:str}/{question_id:str}",
     tags=TAGS,
     summary="Record (or replace) a self or peer judgement on a framework question",
-    description="`kind` is `self` or `peer`; `grade` only when the template's scale has points.",
+    description=(
+        "`kind` is `self` or `peer`; `grade` only when the template's scale has points. In a "
+        "cycle of several schools, `school_id` names the school taking part the judgement is "
+        "of (each school's is its own record, read by that school); without it, the "
+        "judgement is of the cycle as a whole."
+    ),
     responses=problems(*RECORD),
     sync_to_thread=True,
 )
@@ -59,13 +65,16 @@ def put_judgement(
     data: JSONBody[JudgementSet],
     principal: Caller,
     ws: Ws,
+    school_id: QueryId = None,
 ) -> Response[JudgementView]:
     expected = expected_version(request, required=False)
     cycle = ws.handle(
-        RecordJudgement(cycle_id, kind, question_id, data.narrative, data.grade, expected),
+        RecordJudgement(
+            cycle_id, kind, question_id, data.narrative, data.grade, expected, school_id
+        ),
         principal,
     ).cycle
-    j = cycle.judgements[(kind, question_id)]
+    j = cycle.judgements[(kind, question_id, school_id)]
     view = judgement_view(j)
     return Response(view, headers={"ETag": etag(cycle.version)})
 

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import JSONBody
 
+from engine.cycle import school_of
 from service.presenters import signoff_view
 from service.routes.common import (
     READ,
@@ -53,8 +54,9 @@ def sign_off(
     ws: Ws,
 ) -> Response[SignOffView]:
     expected = expected_version(request, required=False)
-    cycle = ws.handle(SignOff(cycle_id, data.role, expected), principal).cycle
-    s = cycle.signoffs[(cycle.stage, data.role)]
+    done = ws.handle(SignOff(cycle_id, data.role, expected, data.school_id), principal)
+    cycle = done.cycle
+    s = cycle.signoffs[(cycle.stage, data.role, school_of(done.record_id)[1])]
     return Response(
         signoff_view(s),
         status_code=201,

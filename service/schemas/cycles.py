@@ -118,6 +118,7 @@ class JudgementView(_Out, kw_only=True):
     grade: str | None
     by: str
     at: datetime
+    school_id: str | None = None
 
 
 class FindingView(_Out, kw_only=True):
@@ -167,6 +168,7 @@ class SignOffView(_Out, kw_only=True):
     role: str
     person_id: str
     at: datetime
+    school_id: str | None = None
 
 
 class CycleView(_Out, kw_only=True):
@@ -327,6 +329,9 @@ class SupportActivityCreate(_In, kw_only=True):
 
 class SignOffCreate(_In, kw_only=True):
     role: Role
+    school_id: Id | None = None
+    """In a cycle of several schools: the school whose part is signed off. By default the
+    signer's own when it takes part (the lead school's too); the lead school may name any."""
 
 
 class ShareCreate(_In, kw_only=True):

@@ -220,6 +220,8 @@ class RecordJudgement:
     narrative: str
     grade: str | None = None
     expected_version: int | None = None
+    school_id: str | None = None
+    """In a cycle of several schools: the school taking part it is of (None: the cycle)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +284,9 @@ class SignOff:
     cycle_id: str
     role: str
     expected_version: int | None = None
+    school_id: str | None = None
+    """In a cycle of several schools: the school whose part is signed off (by default the
+    signer's own, when it takes part)."""
 
 
 @dataclass(frozen=True, slots=True)

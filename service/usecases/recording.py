@@ -9,7 +9,7 @@ from pathlib import Path
 
 from engine import records
 from engine.access import Principal, can_see_person, refuse_self_grant
-from engine.cycle import Actor, Cycle, Evidence, EvidenceFile, Member
+from engine.cycle import Actor, Cycle, Evidence, EvidenceFile, Member, of_school
 from engine.errors import AccessDenied, InvalidRecord, NotFound, UnknownRecord
 from engine.events import RecordChanged
 from engine.template import Template
@@ -121,11 +121,11 @@ def record_judgement(uc: UseCases, cmd: RecordJudgement, caller: Principal) -> R
         cmd.cycle_id,
         uc.actor_of(caller),
         lambda t, c, a, now: records.record_judgement(
-            t, c, a, cmd.kind, cmd.question_id, cmd.narrative, cmd.grade, now
+            t, c, a, cmd.kind, cmd.question_id, cmd.narrative, cmd.grade, now, cmd.school_id
         ),
         expected_version=cmd.expected_version,
     )
-    return Recorded(cycle, cmd.question_id)
+    return Recorded(cycle, of_school(cmd.question_id, cmd.school_id))
 
 
 @handles(AddFinding)
@@ -282,13 +282,18 @@ def log_support_activity(uc: UseCases, cmd: LogSupportActivity, caller: Principa
 
 @handles(SignOff)
 def sign_off(uc: UseCases, cmd: SignOff, caller: Principal) -> Recorded:
+    given: list[str] = []
+
+    def sign(t: Template, c: Cycle, a: Actor, now: datetime) -> RecordChanged:
+        change = records.sign_off(t, c, a, cmd.role, now, cmd.school_id)
+        given.append(change.record_id)
+        return change
+
     cycle = uc.core.record(
-        cmd.cycle_id,
-        uc.actor_of(caller),
-        lambda t, c, a, now: records.sign_off(t, c, a, cmd.role, now),
-        expected_version=cmd.expected_version,
+        cmd.cycle_id, uc.actor_of(caller), sign, expected_version=cmd.expected_version
     )
-    return Recorded(cycle, cmd.role)
+    # The record's key says whose part it signed off: `stage:role` or `stage:role@school`.
+    return Recorded(cycle, given[-1])
 
 
 def team_roles(cycle: Cycle, person_id: str) -> list[str]:

@@ -100,8 +100,8 @@ def question_rows(template: Workflow, cycle: Cycle) -> list[tuple[str, list[Row]
             [
                 Row(
                     q,
-                    cycle.judgements.get(("self", q.id)),
-                    cycle.judgements.get(("peer", q.id)),
+                    cycle.judgements.get(("self", q.id, None)),
+                    cycle.judgements.get(("peer", q.id, None)),
                     graded,
                     counts.get(q.id, 0),
                 )
@@ -237,6 +237,17 @@ def _question_page(
         raise NotFound("question", question_id)
     section = next(s for s in t.framework.sections if question in s.questions)
     refused = extra.pop("refused", None)
+    # In a cycle of several schools each school has its own outcome on the question, beside
+    # the one of the cycle as a whole: the page lists the schools' and records one at a time.
+    schools: list[tuple[str, str]] = []
+    if c.participants:
+        schools = [(c.host_school_id, f"{page.school} (the lead school)")]
+        schools += [(sid, p.name) for sid, p in c.participants.items()]
+        # Someone of one school taking part reads that school's outcome, not the others'.
+        schools = [(sid, n) for sid, n in schools if ctx.access.reads_part("judgements", sid, t)]
+    chosen = extra.pop("school", None) or request.query_params.get("school") or None
+    if chosen not in {sid for sid, _ in schools}:
+        chosen = None
     return _page(
         request,
         "review_question.html",
@@ -245,8 +256,12 @@ def _question_page(
         page=page,
         question=question,
         section=section,
-        own=c.judgements.get(("self", question_id)),
-        judgement=c.judgements.get(("peer", question_id)),
+        own=c.judgements.get(("self", question_id, None)),
+        judgement=c.judgements.get(("peer", question_id, chosen)),
+        schools=schools,
+        school=chosen,
+        saved=request.query_params.get("saved"),
+        by_school={sid: c.judgements.get(("peer", question_id, sid)) for sid, _ in schools},
         evidence=[e for e in c.evidence.values() if e.question_id == question_id],
         findings=sorted(
             (f for f in c.findings.values() if f.question_id == question_id), key=lambda f: f.at
@@ -284,9 +299,11 @@ def save_peer_judgement(
     _check_csrf(data, secret)
     narrative = (data.get("narrative") or "").strip()
     grade = data.get("grade") or None
+    school = (data.get("school_id") or "").strip() or None
     try:
         _ws(request).handle(
-            RecordJudgement(cycle_id, "peer", question_id, narrative, grade), principal
+            RecordJudgement(cycle_id, "peer", question_id, narrative, grade, school_id=school),
+            principal,
         )
     except InvalidRecord as exc:
         if exc.field == "question_id":
@@ -295,7 +312,14 @@ def save_peer_judgement(
         if exc.field != "narrative" and not narrative:
             errors.append(("narrative", "Write what the team found on this question"))
         return _question_page(
-            request, cycle_id, question_id, 400, errors=errors, narrative=narrative, grade=grade
+            request,
+            cycle_id,
+            question_id,
+            400,
+            errors=errors,
+            narrative=narrative,
+            grade=grade,
+            school=school,
         )
     except (NotCollectedHere, RoleNotAllowed, CycleClosed) as exc:
         return _question_page(
@@ -306,14 +330,23 @@ def save_peer_judgement(
             refused=(exc, "record peer judgements"),
             narrative=narrative,
             grade=grade,
+            school=school,
         )
-    return Redirect(
-        path=f"/app/cycles/{quote(cycle_id)}/review?saved=judgement&question={quote(question_id)}",
-        status_code=303,
-    )
+    path = f"/app/cycles/{quote(cycle_id)}/review?saved=judgement&question={quote(question_id)}"
+    if school:
+        # Back to the question, where the schools still without an outcome are listed.
+        path = (
+            f"/app/cycles/{quote(cycle_id)}/review/{quote(question_id)}"
+            f"?saved=judgement&school={quote(school)}#peer-judgement"
+        )
+    return Redirect(path=path, status_code=303)
 
 
 def _judgement_error(exc: InvalidRecord) -> tuple[str, str]:
+    if exc.field == "school_id":
+        if "own school" in exc.detail:
+            return "school_id", "You may record an outcome for your own school only"
+        return "school_id", "Choose one of the schools taking part"
     if exc.field == "grade":
         if "no grades" in exc.detail:
             return "grade", "This framework gives no grades: write the judgement in words"

@@ -59,7 +59,7 @@ def _states(template: Workflow, cycle: Cycle) -> list[tuple[str, list[QuestionSt
         (
             section.title,
             [
-                QuestionState(q, counts.get(q.id, 0), ("self", q.id) in cycle.judgements)
+                QuestionState(q, counts.get(q.id, 0), ("self", q.id, None) in cycle.judgements)
                 for q in section.questions
             ],
         )
@@ -154,7 +154,7 @@ def _question_page(
     ctx = _ws(request).handle(ReadCycle(cycle_id, "self_review"), principal)
     question = _question(ctx, question_id)
     evidence = [e for e in ctx.cycle.evidence.values() if e.question_id == question_id]
-    judgement = ctx.cycle.judgements.get(("self", question_id))
+    judgement = ctx.cycle.judgements.get(("self", question_id, None))
     return _page(
         request,
         "question.html",

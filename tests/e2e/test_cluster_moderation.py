@@ -52,6 +52,17 @@ def _samples(world: World, who: str, cycle_id: str, n: int = 3) -> list[dict[str
     ]
 
 
+def _sign(world: World, who: str, cycle_id: str, role: str = "moderator") -> dict[str, Any]:
+    return dict(ok(world.post(who, f"/cycles/{cycle_id}/signoffs", json={"role": role}), 201))
+
+
+def _outcome(world: World, cycle_id: str, question: str, school: str, text: str) -> Any:
+    """The lead records one school's agreed outcome on a year group's task."""
+    body = {"narrative": text, "grade": "exs"}
+    path = f"/cycles/{cycle_id}/judgements/peer/{question}?school_id={school}"
+    return world.put(LEAD, path, json=body)
+
+
 def test_a_round_of_five_schools_runs_by_its_own_roles_with_nothing_forced(world: World) -> None:
     _set_up(world)
     c = _start(world)
@@ -80,6 +91,8 @@ def test_a_round_of_five_schools_runs_by_its_own_roles_with_nothing_forced(world
     for who, school in list(MODERATORS.items())[:3]:
         sent = _samples(world, who, c)
         assert {e["school_id"] for e in sent} == {school}
+        # Each school's moderator signs off that its samples are in: a sign-off of their school.
+        assert _sign(world, who, c)["school_id"] == school
     other = world.post(
         "review_lead",
         f"/cycles/{c}/evidence",
@@ -99,10 +112,17 @@ def test_a_round_of_five_schools_runs_by_its_own_roles_with_nothing_forced(world
     said = " ".join(r["message"] for r in blocked.json()["reasons"])
     assert "Damson Infant School (0)" in said and "the lead school (1)" in said
     assert "Alder Primary School" not in said
+    # Nor has every school signed off: Damson and the lead school have not, by name.
+    assert "2 of 5 school(s) have not yet signed off" in said
+    assert "Damson Infant School, the lead school" in said or "the lead school, Damson" in said
     _samples(world, "champion", c)
     evidence(world, LEAD, c, "writing.y2")
     evidence(world, LEAD, c, "writing.y2")
     _samples(world, LEAD, c)
+    _sign(world, "champion", c)
+    blocked = world.fire(LEAD, c, "begin_twilight")
+    assert blocked.status_code == 409 and "1 of 5 school(s)" in blocked.text
+    assert _sign(world, LEAD, c, "lead_moderator")["school_id"] == "sch-h"
     move(world, LEAD, c, "begin_twilight")
 
     # A school that does not take part sees nothing of it, and cannot send to it.
@@ -112,9 +132,25 @@ def test_a_round_of_five_schools_runs_by_its_own_roles_with_nothing_forced(world
     assert c not in [s["id"] for s in listed]
     assert c in [s["id"] for s in ok(world.get("champion", "/cycles"))]
 
-    finding = {"kind": "agreed_outcome", "text": "Agreed outcomes for each child, by school."}
+    # At the twilight the lead records each school's outcome for each year group; the round
+    # is not done while a school has none, named.
+    finding = {"kind": "next_step", "text": "Every school: model paragraphing in Year 6."}
     ok(world.post(LEAD, f"/cycles/{c}/findings", json=finding), 201)
-    ok(world.post(LEAD, f"/cycles/{c}/signoffs", json={"role": "lead_moderator"}), 201)
+    _sign(world, LEAD, c, "lead_moderator")
+    for school in ["sch-h", *MODERATORS.values()]:
+        for question in ("writing.y2", "writing.y6"):
+            if (school, question) == ("sch-d", "writing.y6"):
+                continue
+            made = ok(_outcome(world, c, question, school, "Secure: 24 of 28 agreed."))
+            assert made["school_id"] == school and made["grade"] == "exs"
+    blocked = world.fire(LEAD, c, "send_outcomes")
+    assert blocked.status_code == 409
+    said = " ".join(r["message"] for r in blocked.json()["reasons"])
+    assert "1 of 5 school(s) have no peer-judgement yet: Damson Infant School" in said
+    ok(_outcome(world, c, "writing.y6", "sch-d", "Secure, with two children adjusted."))
+    # An outcome for a school that does not take part is refused, naming the school.
+    elm = _outcome(world, c, "writing.y6", "sch-e", "Elm's")
+    assert elm.status_code == 422 and "sch-e does not take part" in elm.text
     assert move(world, LEAD, c, "send_outcomes")["to_stage"] == "outcomes_sent"
 
     history = ok(world.get(LEAD, f"/cycles/{c}/history"))
@@ -172,6 +208,11 @@ def test_each_school_reads_its_own_samples_and_the_outcomes_about_it(world: Worl
     assert world.get("review_lead", birch[0]["download"]).status_code == 404
     assert world.get("review_lead", alder[0]["download"]).status_code == 200
     assert world.get(LEAD, birch[0]["download"]).status_code == 200
+    for who in ("review_lead", "reviewer"):
+        _sign(world, who, c)
+    _sign(world, LEAD, c, "lead_moderator")
+    signed = {s["school_id"] for s in ok(world.get(LEAD, f"/cycles/{c}/signoffs"))}
+    assert signed == {"sch-a", "sch-b", "sch-h"}  # each school's sign-off is its own
     # What blocks the round is judged on every school's samples, not on what one reads.
     moves = ok(world.get("review_lead", f"/cycles/{c}/transitions"))
     begin = next(o for o in moves if o["transition"] == "begin_twilight")
@@ -203,6 +244,19 @@ def test_each_school_reads_its_own_samples_and_the_outcomes_about_it(world: Worl
     assert read("review_lead") == {about_a, for_all}
     assert read("reviewer") == {about_b, for_all}
     assert read(LEAD) == {about_a, about_b, for_all}
+    # And each school's outcome (a judgement of that school) is read by that school only.
+    for school, text in (("sch-a", "Alder: secure."), ("sch-b", "Birch: two adjusted.")):
+        ok(_outcome(world, c, "writing.y6", school, text))
+
+    def outcomes(who: str) -> set[tuple[str | None, str]]:
+        found = ok(world.get(who, f"/cycles/{c}/judgements"))
+        return {(j["school_id"], j["narrative"]) for j in found}
+
+    assert outcomes("review_lead") == {("sch-a", "Alder: secure.")}
+    assert outcomes("reviewer") == {("sch-b", "Birch: two adjusted.")}
+    assert outcomes(LEAD) == {("sch-a", "Alder: secure."), ("sch-b", "Birch: two adjusted.")}
+    peer = ok(world.get("review_lead", f"/cycles/{c}/report"))["peer_judgements"]
+    assert [j["school_id"] for j in peer] == ["sch-a"]
     report = ok(world.get("review_lead", f"/cycles/{c}/report"))
     assert {f["id"] for f in report["findings"]} == {about_a, for_all}
     # A moderator records no outcome: only the lead does, at the twilight.
@@ -221,7 +275,8 @@ def test_the_reminder_goes_to_the_schools_still_owing_samples(world: World) -> N
     ok(put)
     move(world, LEAD, c, "open_for_samples")
     _samples(world, "review_lead", c)  # Alder: all it owes
-    _samples(world, "reviewer", c)  # Birch: all it owes
+    _sign(world, "review_lead", c)
+    _samples(world, "reviewer", c)  # Birch: every sample, but no sign-off yet
     evidence(world, "reviewer2", c, "writing.y2")  # Cedar: one of six; Damson: none
 
     # Each school's moderator has the round's due date in their calendar feed; an outsider not.
@@ -237,5 +292,6 @@ def test_the_reminder_goes_to_the_schools_still_owing_samples(world: World) -> N
     world.clock.set(datetime(2026, 10, 3, 15, 1, tzinfo=UTC))  # 16:01 in London
     build_sweeper(world.container).sweep()
     owed = {who for who in [LEAD, *MODERATORS] if reminders(who)}
-    assert owed == {LEAD, "reviewer2", "champion"}  # the lead, Cedar and Damson
+    # The lead, Birch (which owes its sign-off), Cedar and Damson; not Alder, which is done.
+    assert owed == {LEAD, "reviewer", "reviewer2", "champion"}
     assert "Samples in" in reminders("champion")[0]

@@ -256,6 +256,68 @@ def test_cycle_round_trip_keeps_everything_collected(app: Peerloop) -> None:
     assert loaded.champion == Member("p_ch", "improvement_champion", "s_c", "n2")
 
 
+def test_each_schools_judgements_and_sign_offs_are_kept_apart(app: Peerloop) -> None:
+    text = (Path(__file__).parents[2] / "workflows" / "cluster-moderation.yaml").read_text()
+    app.upload_template(text, "cluster-moderation.yaml", publish=True)
+    lead = Actor("p_lm", frozenset({"lead_moderator"}), "s_a")
+    cycle = app.start_cycle("cluster-moderation", "s_a", lead)
+    t = app.template("cluster-moderation", 1)
+    now = T0 + timedelta(hours=1)
+    c = app.cycle(cycle.id)
+    events = [
+        R.add_participant(t, c, lead, sid, f"School {sid}", "n1", now) for sid in ("s_b", "s_c")
+    ]
+    with app.uow() as uow:
+        uow.cycles.save(c, c.version - len(events), events)
+        uow.commit()
+    app.fire(cycle.id, "open_for_samples", as_(ADMIN), force_reason="test set-up")
+    c = app.cycle(cycle.id)
+    v = c.version
+    moderator = Actor("p_m", frozenset({"moderator"}), "s_b")
+    events = [
+        R.sign_off(t, c, moderator, "moderator", now),  # of s_b, the signer's school
+        R.sign_off(t, c, lead, "lead_moderator", now, school_id="s_c"),  # the lead, for s_c
+        R.sign_off(t, c, lead, "lead_moderator", now),  # of s_a, the lead school
+    ]
+    with app.uow() as uow:
+        uow.cycles.save(c, v, events)
+        uow.commit()
+    loaded = app.cycle(cycle.id)
+    assert loaded == c
+    assert {k[2] for k in loaded.signoffs} == {"s_a", "s_b", "s_c"}
+    app.fire(cycle.id, "begin_twilight", as_(ADMIN), force_reason="test set-up")
+    c = app.cycle(cycle.id)
+    v = c.version
+    q = t.framework.questions[0].id
+    events = [
+        R.record_judgement(t, c, lead, "peer", q, "Of the round", None, now),
+        R.record_judgement(t, c, lead, "peer", q, "Birch: secure", "exs", now, "s_b"),
+        R.record_judgement(t, c, lead, "peer", q, "Cedar: two adjusted", "wts", now, "s_c"),
+    ]
+    with app.uow() as uow:
+        uow.cycles.save(c, v, events)
+        uow.commit()
+    loaded = app.cycle(cycle.id)
+    assert loaded == c
+    assert {k: j.narrative for k, j in loaded.judgements.items()} == {
+        ("peer", q, None): "Of the round",
+        ("peer", q, "s_b"): "Birch: secure",
+        ("peer", q, "s_c"): "Cedar: two adjusted",
+    }
+    # Replacing one school's judgement leaves the others as they were.
+    v = loaded.version
+    events = [
+        R.record_judgement(t, loaded, lead, "peer", q, "Birch: greater depth", "gds", now, "s_b")
+    ]
+    with app.uow() as uow:
+        uow.cycles.save(loaded, v, events)
+        uow.commit()
+    again = app.cycle(cycle.id)
+    assert again.judgements[("peer", q, "s_b")].grade == "gds"
+    assert again.judgements[("peer", q, "s_c")].grade == "wts"
+    assert again.judgements[("peer", q, None)].narrative == "Of the round"
+
+
 def test_many_cycles_read_at_once_are_each_as_read_alone(app: Peerloop) -> None:
     t = app.template("spp-cycle", 1)
     now = T0 + timedelta(hours=1)

@@ -169,6 +169,8 @@ def _requirement(
             params[key] = _some(draw, [*role_ids, ADMIN_ROLE], 1, 3)
         elif param.kind == "question":
             continue  # optional, and the framework's questions are drawn apart from these
+        elif param.kind == "judgement_kind":
+            params[key] = draw(st.sampled_from(["peer", "self"]))
         else:
             params[key] = _some(draw, kinds, 0, 3) if kinds else []
     if name == "review_team_size":

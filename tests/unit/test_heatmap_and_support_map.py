@@ -59,7 +59,9 @@ def report(
         started_at=NOW + timedelta(days=days),
     )
     for q, grade in (grades or {}).items():
-        c.judgements[("peer", q)] = Judgement("peer", q, "Seen on the visit.", grade, "p1", NOW)
+        c.judgements[("peer", q, None)] = Judgement(
+            "peer", q, "Seen on the visit.", grade, "p1", NOW
+        )
     for i, (kind, q, text) in enumerate(findings):
         c.findings[f"f{i}"] = Finding(f"f{i}", kind, text, q, "p1", NOW + timedelta(minutes=i))
     return c

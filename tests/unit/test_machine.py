@@ -69,7 +69,9 @@ def started(machine: WorkflowMachine) -> Cycle:
 
 def self_review_done(cycle: Cycle) -> Cycle:
     for qid in ("q1", "q2"):
-        cycle.judgements[("self", qid)] = Judgement("self", qid, "We think...", None, "h1", NOW)
+        cycle.judgements[("self", qid, None)] = Judgement(
+            "self", qid, "We think...", None, "h1", NOW
+        )
         cycle.evidence[f"e-{qid}"] = Evidence(f"e-{qid}", qid, "Data pack", "h1", NOW)
     cycle.focus = ("Reading in key stage 2",)
     return cycle
@@ -241,7 +243,7 @@ def test_an_admin_without_a_reason_is_held_to_the_roles(machine: WorkflowMachine
 
 def test_fire_with_requirements_unmet_gives_every_reason(machine: WorkflowMachine) -> None:
     cycle = started(machine)
-    cycle.judgements[("self", "q1")] = Judgement("self", "q1", "Good", None, "h1", NOW)
+    cycle.judgements[("self", "q1", None)] = Judgement("self", "q1", "Good", None, "h1", NOW)
     with pytest.raises(RequirementsUnmet) as caught:
         machine.fire(cycle, "submit", HEAD, LATER)
     assert caught.value.transition == "submit"
@@ -350,8 +352,8 @@ def test_every_move_bumps_the_version_by_one(machine: WorkflowMachine) -> None:
 
 def test_coming_back_to_a_stage_clears_its_sign_offs(machine: WorkflowMachine) -> None:
     cycle = make_cycle(machine.template, "review", version=7)
-    cycle.signoffs[("self_review", "head")] = SignOff("self_review", "head", "h1", NOW)
-    cycle.signoffs[("workshop", "head")] = SignOff("workshop", "head", "h1", NOW)
+    cycle.signoffs[("self_review", "head", None)] = SignOff("self_review", "head", "h1", NOW)
+    cycle.signoffs[("workshop", "head", None)] = SignOff("workshop", "head", "h1", NOW)
     events = machine.fire(cycle, "send_back", RLEAD, LATER)
     assert events[1] == RecordChanged(
         "c1",
@@ -364,7 +366,7 @@ def test_coming_back_to_a_stage_clears_its_sign_offs(machine: WorkflowMachine) -
         note="the cycle came back to this stage",
         role="rlead",
     )
-    assert list(cycle.signoffs) == [("workshop", "head")]
+    assert list(cycle.signoffs) == [("workshop", "head", None)]
     assert [type(e) for e in events] == [
         TransitionFired,
         RecordChanged,

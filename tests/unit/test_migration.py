@@ -109,7 +109,9 @@ def test_what_the_new_version_has_no_place_for_stops_the_move_named() -> None:
     cycle = Cycle("c1", old.id, old.version, "s1", None, old.initial_stage.id, NOW, NOW)
     cycle.evidence["e1"] = Evidence("e1", first_q, "Minutes", "p1", NOW)
     cycle.evidence["e2"] = Evidence("e2", first_q, "Data", "p1", NOW)
-    cycle.judgements[("self", first_q)] = Judgement("self", first_q, "Secure", None, "p1", NOW)
+    cycle.judgements[("self", first_q, None)] = Judgement(
+        "self", first_q, "Secure", None, "p1", NOW
+    )
     cycle.findings["f1"] = Finding("f1", "area_to_develop", "Reading", None, "p1", NOW)
     plan = plan_migration(cycle, old, new, NOW, WEEKDAYS)
     assert plan.blockers == (

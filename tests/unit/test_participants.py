@@ -191,7 +191,7 @@ def test_shared_with_participants_names_only_parts_of_a_school() -> None:
     assert [(i.issue.location, i.issue.message) for i in issues] == [
         (
             "shared_with_participants",
-            "unknown part 'plan'; a part that may be shared: evidence, findings",
+            "unknown part 'plan'; a part that may be shared: evidence, findings, judgements",
         )
     ]
     assert (

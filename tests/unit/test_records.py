@@ -583,14 +583,14 @@ def test_record_judgement_adds_then_updates(template: Template, cycle: Cycle) ->
     assert first == changed("peer_judgement", "q1", "added")
     again = records.record_judgement(template, cycle, REC, "peer", "q1", "Less so", "weak", NOW)
     assert again == changed("peer_judgement", "q1", "updated", version=3)
-    stored = cycle.judgements[("peer", "q1")]
+    stored = cycle.judgements[("peer", "q1", None)]
     assert (stored.kind, stored.narrative, stored.grade, stored.by) == (
         "peer",
         "Less so",
         "weak",
         "p1",
     )
-    assert ("self", "q1") not in cycle.judgements
+    assert ("self", "q1", None) not in cycle.judgements
 
 
 @pytest.mark.parametrize(
@@ -629,7 +629,7 @@ def test_a_grade_is_refused_when_the_framework_has_no_scale() -> None:
         "this template's framework has no grades",
     )
     records.record_judgement(template, cycle, head, "self", "q1", "Good", None, NOW)
-    assert cycle.judgements[("self", "q1")].grade is None
+    assert cycle.judgements[("self", "q1", None)].grade is None
 
 
 def test_add_finding(template: Template, cycle: Cycle) -> None:
@@ -767,7 +767,7 @@ def test_sign_off(template: Template, cycle: Cycle) -> None:
     assert records.sign_off(template, cycle, REC, "rec", NOW) == changed(
         "signoff", "open:rec", "added"
     )
-    signed = cycle.signoffs[("open", "rec")]
+    signed = cycle.signoffs[("open", "rec", None)]
     assert (signed.person_id, signed.at) == ("p1", NOW)
 
 

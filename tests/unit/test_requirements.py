@@ -64,7 +64,7 @@ def messages(template: Template, cycle: Cycle, name: str, **params: object) -> l
 
 
 def judge(cycle: Cycle, kind: str, qid: str, grade: str | None = None) -> None:
-    cycle.judgements[(kind, qid)] = Judgement(
+    cycle.judgements[(kind, qid, None)] = Judgement(
         "self" if kind == "self" else "peer", qid, "Narrative", grade, "p1", NOW
     )
 
@@ -442,17 +442,70 @@ def test_each_participant_evidence(template: Template, cycle: Cycle) -> None:
     assert messages(template, cycle, name, min=0) == []
 
 
+@covers("each_participant_judgement")
+def test_each_participant_judgement(template: Template, cycle: Cycle) -> None:
+    name = "each_participant_judgement"
+    for sid in ("s2", "s3"):
+        cycle.participants[sid] = Participant(sid, f"School {sid}", None, "p1", NOW)
+    judge(cycle, "peer", "q1")  # of the cycle as a whole: of no one school
+    cycle.judgements[("peer", "q1", "s2")] = Judgement(
+        "peer", "q1", "Agreed", None, "p1", NOW, "s2"
+    )
+    assert messages(template, cycle, name, question="q1") == [
+        f'for question q1 ("{Q1_TEXT}"), 1 of 2 school(s) have no peer-judgement yet: School s3'
+    ]
+    # Of one kind only; the lead school counts only when asked.
+    said = messages(template, cycle, name, kind="self", question="q1", lead_too=True)
+    assert said == [
+        f'for question q1 ("{Q1_TEXT}"), 3 of 3 school(s) have no self-judgement yet: '
+        "the lead school, School s2, School s3"
+    ]
+    cycle.judgements[("peer", "q1", "s3")] = Judgement(
+        "peer", "q1", "Agreed", None, "p1", NOW, "s3"
+    )
+    assert messages(template, cycle, name, question="q1") == []
+    assert len(messages(template, cycle, name)) == 1  # q2 has none from either school
+
+
+@covers("each_participant_signed_off")
+def test_each_participant_signed_off(template: Template) -> None:
+    name = "each_participant_signed_off"
+    cycle = make_cycle(template, "workshop")
+    for sid in ("s2", "s3"):
+        cycle.participants[sid] = Participant(sid, f"School {sid}", None, "p1", NOW)
+    signed = SignOff("workshop", "staff", "p2", NOW, "s2")
+    cycle.signoffs[signed.key] = signed
+    earlier = SignOff("self_review", "staff", "p3", NOW, "s3")  # another stage: not counted
+    cycle.signoffs[earlier.key] = earlier
+    assert messages(template, cycle, name, roles=["staff", "head"]) == [
+        "1 of 2 school(s) have not yet signed off (as host headteacher or host school staff): "
+        "School s3"
+    ]
+    assert messages(template, cycle, name, roles=["head"]) == [
+        "2 of 2 school(s) have not yet signed off (as host headteacher): School s2, School s3"
+    ]
+    late = SignOff("workshop", "head", "p3", NOW, "s3")
+    cycle.signoffs[late.key] = late
+    assert messages(template, cycle, name, roles=["staff", "head"]) == []
+    assert messages(template, cycle, name, roles=["staff", "head"], lead_too=True) == [
+        "1 of 3 school(s) have not yet signed off (as host headteacher or host school staff): "
+        "the lead school"
+    ]
+    # A school's sign-off in a role counts for `signed_off` too: someone in it has signed.
+    assert messages(template, cycle, "signed_off", roles=["staff"]) == []
+
+
 @covers("signed_off")
 def test_signed_off(template: Template) -> None:
     name = "signed_off"
     cycle = make_cycle(template, "workshop")
-    cycle.signoffs[("self_review", "head")] = SignOff("self_review", "head", "p1", NOW)
-    cycle.signoffs[("workshop", "champion")] = SignOff("workshop", "champion", "c1", NOW)
+    cycle.signoffs[("self_review", "head", None)] = SignOff("self_review", "head", "p1", NOW)
+    cycle.signoffs[("workshop", "champion", None)] = SignOff("workshop", "champion", "c1", NOW)
     # A sign-off of another stage does not count for the current one.
     assert messages(template, cycle, name, roles=["head", "champion"]) == [
         "not yet signed off by the host headteacher"
     ]
-    cycle.signoffs[("workshop", "head")] = SignOff("workshop", "head", "p1", NOW)
+    cycle.signoffs[("workshop", "head", None)] = SignOff("workshop", "head", "p1", NOW)
     assert messages(template, cycle, name, roles=["head", "champion"]) == []
 
 

@@ -80,12 +80,33 @@ def serve(host: str | None, port: int | None) -> None:
     http_server(app, host, port).run()
 
 
-def http_server(app: Any, host: str, port: int) -> uvicorn.Server:
+def http_server(
+    app: Any,
+    host: str,
+    port: int,
+    *,
+    header_timeout: float | None = None,
+    body_idle_timeout: float | None = None,
+) -> uvicorn.Server:
     """The HTTP server `serve` runs: uvicorn with our logging, which names no `server` in its
-    answers (nothing to tell a scanner what Peerloop runs on)."""
+    answers (nothing to tell a scanner what Peerloop runs on), and drops a client too slow
+    sending its request (`service.edge`; its timeouts unless given)."""
     import uvicorn
 
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, server_header=False)
+    from service.edge import BODY_IDLE_TIMEOUT, HEADER_TIMEOUT, timed_h11
+
+    protocol = timed_h11(
+        HEADER_TIMEOUT if header_timeout is None else header_timeout,
+        BODY_IDLE_TIMEOUT if body_idle_timeout is None else body_idle_timeout,
+    )
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        server_header=False,
+        http=protocol,
+    )
     return uvicorn.Server(config)
 
 

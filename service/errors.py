@@ -275,9 +275,23 @@ def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
             if isinstance(limit, int) and limit > 0
             else "the request body is larger than this endpoint accepts"
         )
+    if status >= 500 and exc.detail == _GONE:
+        # The client went away before sending its whole body (or was cut off as too slow:
+        # `service.edge`): nobody reads the answer, and nothing went wrong on our side.
+        _log.info(
+            "request.abandoned",
+            request_id=request.scope.get("state", {}).get("request_id"),
+            method=request.method,
+            path=redact_path(request.url.path),
+        )
+        return problem_response(request, 400, "abandoned", "Request abandoned", _GONE)
     if status >= 500:
         return _internal(request, exc)
     return problem_response(request, status, slug, phrase, detail, headers)
+
+
+_GONE = "client disconnected prematurely"
+"""What Litestar says when the client leaves while the body is read."""
 
 
 def _log_failure(

@@ -4,6 +4,7 @@ docstring the expected answer. Run over HTTP through the app unless a test says 
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import threading
@@ -368,6 +369,91 @@ def test_a_scanner_reading_the_server_header(world: World) -> None:
     assert r.status_code == 200
     assert "server" not in r.headers
     assert r.headers["x-content-type-options"] == "nosniff"
+
+
+# -- slow clients: the slow-loris denial of service ----------------------------------------------
+
+
+@pytest.fixture
+def slow_edge(world: World) -> Iterator[int]:
+    """A real uvicorn on a free local port with short read deadlines (1 s for the headers,
+    1 s of a stalled body), so that the test waits seconds, not the defaults' tens."""
+    port = free_port()
+    server = http_server(world.app, "127.0.0.1", port, header_timeout=1.0, body_idle_timeout=1.0)
+    server.config.lifespan = "off"
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.02)
+    yield port
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _closed_within(sock: socket.socket, seconds: float) -> bool:
+    """Whether the server closes the connection within `seconds` (recv gives b'')."""
+    sock.settimeout(seconds)
+    try:
+        while True:
+            data = sock.recv(4096)
+            if not data:
+                return True
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def test_a_connection_that_sends_nothing_is_closed(slow_edge: int) -> None:
+    with socket.create_connection(("127.0.0.1", slow_edge)) as sock:
+        assert _closed_within(sock, 4)
+
+
+def test_headers_sent_a_byte_at_a_time_are_cut_off(slow_edge: int) -> None:
+    with socket.create_connection(("127.0.0.1", slow_edge)) as sock:
+        start = time.monotonic()
+        closed = False
+        for byte in b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100:
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:
+                closed = True
+                break
+            time.sleep(0.05)
+            if time.monotonic() - start > 4:
+                break
+        assert closed or _closed_within(sock, 2)
+        assert time.monotonic() - start < 4  # the deadline is on the headers, not each byte
+
+
+def test_a_stalled_body_is_cut_off_but_a_steady_one_is_read(slow_edge: int) -> None:
+    head = (
+        b"POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 60\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", slow_edge)) as sock:
+        sock.sendall(head + b'{"email": ')
+        assert _closed_within(sock, 4)  # then nothing more: stalled
+    # The same body in pieces 0.5 s apart, 2 s in all, is read whole and answered.
+    body = b'{"email": "nobody@x.example", "password": "not the right one"}'
+    head = head.replace(b"Content-Length: 60", b"Content-Length: %d" % len(body))
+    with socket.create_connection(("127.0.0.1", slow_edge)) as sock:
+        sock.sendall(head)
+        for i in range(0, len(body), len(body) // 4 + 1):
+            time.sleep(0.5)
+            sock.sendall(body[i : i + len(body) // 4 + 1])
+        sock.settimeout(5)
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 401"), answer[:80]
+
+
+def test_a_healthy_client_keeps_its_connection_for_several_requests(slow_edge: int) -> None:
+    with httpx.Client(base_url=f"http://127.0.0.1:{slow_edge}", timeout=5) as client:
+        for _ in range(3):
+            assert client.get("/health").status_code == 200
+            time.sleep(0.3)
 
 
 # -- dates at the ends of the calendar ----------------------------------------------------------

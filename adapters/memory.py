@@ -27,6 +27,7 @@ from engine.deadlines import PlannedDeadline, action_replan
 from engine.directory import (
     ApiToken,
     BreakGlass,
+    ContentRead,
     CycleSummary,
     Grant,
     HistoryEntry,
@@ -70,6 +71,7 @@ class _Data:
     passwords: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     shares: dict[str, ReportShare] = field(default_factory=dict)
     break_glass: dict[str, BreakGlass] = field(default_factory=dict)
+    reads: list[ContentRead] = field(default_factory=list)
     notifications: dict[str, tuple[Notification, str]] = field(default_factory=dict)
     preferences: dict[str, EmailPreference] = field(default_factory=dict)
     feed_links: dict[str, FeedLink] = field(default_factory=dict)
@@ -712,6 +714,17 @@ class _BreakGlass:
         return sorted(found, key=lambda g: (g.opened_at, g.id))
 
 
+class _Reads:
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    def add(self, reads: Sequence[ContentRead]) -> None:
+        self.d.reads.extend(reads)
+
+    def for_cycle(self, cycle_id: str) -> list[ContentRead]:
+        return sorted((r for r in self.d.reads if r.cycle_id == cycle_id), key=lambda r: r.at)
+
+
 class _Series:
     def __init__(self, d: _Data) -> None:
         self.d = d
@@ -798,6 +811,7 @@ class InMemoryUnitOfWork:
         self.credentials = _Credentials(work)
         self.shares = _Shares(work)
         self.break_glass = _BreakGlass(work)
+        self.reads = _Reads(work)
         self.inbox = _Inbox(work)
         self.webhooks = _Webhooks(work)
         self.feed_links = InMemoryFeedLinkRepository(work)

@@ -3,14 +3,14 @@ openings (Core statements)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
 
-from adapters.tables import ApiTokenRow, BreakGlassRow, PasswordRow, ReportShareRow
-from engine.directory import ApiToken, BreakGlass, ReportShare, ShareGranteeKind
+from adapters.tables import ApiTokenRow, BreakGlassRow, ContentReadRow, PasswordRow, ReportShareRow
+from engine.directory import ApiToken, BreakGlass, ContentRead, ReportShare, ShareGranteeKind
 from engine.errors import Conflict, NotFound
 
 __all__ = ["SqlBreakGlassRepository", "SqlCredentialRepository", "SqlShareRepository"]
@@ -19,6 +19,7 @@ TOKEN = ApiTokenRow.__table__
 PASSWORD = PasswordRow.__table__
 SHARE = ReportShareRow.__table__
 BREAK_GLASS = BreakGlassRow.__table__
+CONTENT_READ = ContentReadRow.__table__
 
 # Looked up on every authenticated request: built once.
 _Q_TOKEN_BY_HASH = sa.select(TOKEN).where(TOKEN.c.token_hash == sa.bindparam("h"))
@@ -204,3 +205,38 @@ class SqlBreakGlassRepository:
             .order_by(BREAK_GLASS.c.opened_at, BREAK_GLASS.c.id)
         )
         return [BreakGlass(**r) for r in self.conn.execute(q).mappings()]
+
+
+class SqlReadLog:
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def add(self, reads: Sequence[ContentRead]) -> None:
+        if reads:
+            self.conn.execute(
+                CONTENT_READ.insert(),
+                [
+                    {
+                        "cycle_id": r.cycle_id,
+                        "person_id": r.person_id,
+                        "section": r.section,
+                        "grounds": r.grounds,
+                        "at": r.at,
+                        "issued_by": r.issued_by,
+                    }
+                    for r in reads
+                ],
+            )
+
+    def for_cycle(self, cycle_id: str) -> list[ContentRead]:
+        q = (
+            sa.select(CONTENT_READ)
+            .where(CONTENT_READ.c.cycle_id == cycle_id)
+            .order_by(CONTENT_READ.c.at, CONTENT_READ.c.id)
+        )
+        return [
+            ContentRead(
+                r["cycle_id"], r["person_id"], r["section"], r["grounds"], r["at"], r["issued_by"]
+            )
+            for r in self.conn.execute(q).mappings()
+        ]

@@ -367,6 +367,20 @@ class BreakGlassRow(SQLModel, table=True):
     until: datetime = _when()
 
 
+class ContentReadRow(SQLModel, table=True):
+    """Reads of a cycle's confidential content from outside its host school (migration 0015):
+    `engine.directory.ContentRead`."""
+
+    __tablename__ = "content_read"
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: str = Field(foreign_key="cycle.id", index=True, max_length=64)
+    person_id: str = Field(max_length=64)
+    section: str = Field(max_length=32)
+    grounds: str = Field(max_length=32)
+    at: datetime = _when()
+    issued_by: str | None = Field(default=None, max_length=64)
+
+
 class SeriesRow(SQLModel, table=True):
     """A series of recurring cycles (migration 0013): `engine.series.Series`."""
 

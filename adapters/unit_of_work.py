@@ -13,6 +13,7 @@ from adapters.notify_webhook import SqlWebhookOutbox
 from adapters.sql_access import (
     SqlBreakGlassRepository,
     SqlCredentialRepository,
+    SqlReadLog,
     SqlShareRepository,
 )
 from adapters.sql_calendars import SqlCalendarRepository
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
     credentials: SqlCredentialRepository
     shares: SqlShareRepository
     break_glass: SqlBreakGlassRepository
+    reads: SqlReadLog
     inbox: SqlInboxRepository
     webhooks: SqlWebhookOutbox
     feed_links: SqlFeedLinkRepository
@@ -101,6 +103,7 @@ class SqlUnitOfWork:
         self.credentials = SqlCredentialRepository(conn)
         self.shares = SqlShareRepository(conn)
         self.break_glass = SqlBreakGlassRepository(conn)
+        self.reads = SqlReadLog(conn)
         self.inbox = SqlInboxRepository(conn)
         self.webhooks = SqlWebhookOutbox(conn)
         self.feed_links = SqlFeedLinkRepository(conn)

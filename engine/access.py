@@ -53,6 +53,7 @@ __all__ = [
     "BREAK_GLASS_PERIOD",
     "BREAK_GLASS_REASON_WORDS",
     "CONFIDENTIAL_SECTIONS",
+    "READ_GROUNDS",
     "SYSTEM_SCHEDULER",
     "CycleAccess",
     "Principal",
@@ -69,6 +70,7 @@ __all__ = [
     "network_scopes",
     "opens_confidential",
     "part_read",
+    "read_grounds",
     "refuse_self_grant",
     "shared_with",
     "starter_roles",
@@ -92,6 +94,11 @@ CONFIDENTIAL_SECTIONS = frozenset({"evidence_files", "self_review", "report"})
 """What belongs to the host school: its evidence files (pupils' work, interview notes), its
 self-evaluation and the review's report. A role that opens any of them is never
 self-granted, and an admin reads them only through a break-glass."""
+
+READ_GROUNDS = ("break_glass", "team", "role", "share")
+"""Why someone outside the host school's staff could read confidential content: an admin's
+break-glass, a place on the review team, a role granted for the cycle, its network,
+everywhere or a school taking part, or a share of the report."""
 
 BREAK_GLASS_PERIOD = timedelta(hours=24)
 """How long a break-glass opens a cycle's confidential sections to the admin who took it:
@@ -280,6 +287,22 @@ class CycleAccess:
             raise NotFound("cycle", cycle_id)
         if section not in self.sections:
             raise AccessDenied(f"your roles on cycle {cycle_id} do not let you see its {section}")
+
+
+def read_grounds(principal: Principal, cycle: Cycle, access: CycleAccess) -> str | None:
+    """On what grounds (`READ_GROUNDS`) the principal reads the cycle's confidential content;
+    None for the host school's own staff (granted a role for the host school), whose reads
+    of their own school's content are not an outsider's and are not recorded."""
+    if cycle.host_school_id in principal.scopes("school"):
+        return None
+    if access.break_glass is not None:
+        return "break_glass"
+    champion = cycle.champion is not None and cycle.champion.person_id == principal.id
+    if principal.id in cycle.team or champion:
+        return "team"
+    if access.actor.roles:
+        return "role"
+    return "share"
 
 
 def may_share(actor: Actor, template: Template) -> bool:

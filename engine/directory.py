@@ -11,6 +11,7 @@ from engine.audit import HISTORY_FORMAT, in_format
 __all__ = [
     "ApiToken",
     "BreakGlass",
+    "ContentRead",
     "CycleSummary",
     "Grant",
     "HistoryEntry",
@@ -203,6 +204,29 @@ class ReportShare:
     shared_by: str
     shared_at: datetime
     revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContentRead:
+    """A read of a cycle's confidential content by someone outside its host school's staff:
+    who, what, when, and on what grounds. The host's head reads the list of them.
+
+    Attributes:
+        cycle_id: the cycle read.
+        person_id: who read it.
+        section: what of it (`engine.access.CONFIDENTIAL_SECTIONS`: the report, the
+            self-review, evidence files).
+        grounds: why they could (`engine.access.READ_GROUNDS`).
+        at: when.
+        issued_by: who made the token it was read with, when someone else did.
+    """
+
+    cycle_id: str
+    person_id: str
+    section: str
+    grounds: str
+    at: datetime
+    issued_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

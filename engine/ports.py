@@ -13,6 +13,7 @@ from engine.cycle import Cycle
 from engine.directory import (
     ApiToken,
     BreakGlass,
+    ContentRead,
     CycleSummary,
     Grant,
     HistoryEntry,
@@ -321,6 +322,16 @@ class BreakGlassRepository(Protocol):
         """Every opening of the cycle, ended or not, oldest first."""
 
 
+class ReadLog(Protocol):
+    """Reads of cycles' confidential content by people outside the host's staff: kept for
+    good, like the history (an audit the host school reads)."""
+
+    def add(self, reads: Sequence[ContentRead]) -> None: ...
+
+    def for_cycle(self, cycle_id: str) -> list[ContentRead]:
+        """Every read of the cycle, oldest first."""
+
+
 class InboxRepository(Protocol):
     """People's in-app inboxes, and how each wants email."""
 
@@ -399,6 +410,7 @@ class UnitOfWork(Protocol):
     credentials: CredentialRepository
     shares: ShareRepository
     break_glass: BreakGlassRepository
+    reads: ReadLog
     inbox: InboxRepository
     webhooks: WebhookOutbox
     feed_links: FeedLinkRepository

@@ -19,6 +19,7 @@ from engine.cycle import (
 from engine.directory import (
     ApiToken,
     BreakGlass,
+    ContentRead,
     CycleSummary,
     Grant,
     HistoryEntry,
@@ -71,7 +72,7 @@ from service.schemas import (
     TokenView,
 )
 from service.schemas import SeriesView as SeriesOut
-from service.schemas.access import BreakGlassView
+from service.schemas.access import BreakGlassView, ContentReadView
 from service.schemas.calendar import ClosureView, NetworkCalendarView, TermView
 from service.schemas.inbox import InboxView, NotificationView
 from service.schemas.tasks import CycleTasksView, OwnedActionView, TasksView
@@ -161,6 +162,12 @@ def share_view(s: ReportShare) -> ShareView:
         shared_by=s.shared_by,
         shared_at=s.shared_at,
         revoked_at=s.revoked_at,
+    )
+
+
+def content_read_view(r: ContentRead) -> ContentReadView:
+    return ContentReadView(
+        person_id=r.person_id, section=r.section, grounds=r.grounds, at=r.at, issued_by=r.issued_by
     )
 
 

@@ -36,7 +36,7 @@ _SECTION = {"self": "self_review", "peer": "report"}
     sync_to_thread=True,
 )
 def list_judgements(cycle_id: PathId, principal: Caller, ws: Ws) -> list[JudgementView]:
-    ctx = ws.handle(ReadCycle(cycle_id), principal)
+    ctx = ws.handle(ReadCycle(cycle_id, presents=("self_review", "report")), principal)
     return [
         judgement_view(j)
         for j in ctx.cycle.judgements.values()

@@ -6,11 +6,17 @@ from __future__ import annotations
 from litestar import Response, delete, get, post
 from litestar.params import JSONBody
 
-from service.presenters import break_glass_view, share_view
+from service.presenters import break_glass_view, content_read_view, share_view
 from service.routes.common import READ, WRITE, Caller, PathId, Ws, problems
 from service.schemas import ShareCreate, ShareView
-from service.schemas.access import BreakGlassCreate, BreakGlassView
-from service.usecases.messages import BreakTheGlass, ReadCycle, RevokeShare, ShareReport
+from service.schemas.access import BreakGlassCreate, BreakGlassView, ContentReadView
+from service.usecases.messages import (
+    BreakTheGlass,
+    ContentReads,
+    ReadCycle,
+    RevokeShare,
+    ShareReport,
+)
 
 __all__ = ["ROUTES"]
 
@@ -27,6 +33,22 @@ TAGS = ["sharing"]
 def list_shares(cycle_id: PathId, principal: Caller, ws: Ws) -> list[ShareView]:
     ctx = ws.handle(ReadCycle(cycle_id, "report"), principal)
     return [share_view(s) for s in ctx.shares]
+
+
+@get(
+    "/cycles/{cycle_id:str}/reads",
+    tags=TAGS,
+    summary="Who outside the host school read the cycle's confidential content, and why",
+    description=(
+        "Every read of the report, the self-review or an evidence file by someone who is not "
+        "of the host school's staff: who, what, when, and on what grounds (`team`, `role`, "
+        "`share` or `break_glass`). Only those who decide who reads the report may list it."
+    ),
+    responses=problems(*READ),
+    sync_to_thread=True,
+)
+def list_reads(cycle_id: PathId, principal: Caller, ws: Ws) -> list[ContentReadView]:
+    return [content_read_view(r) for r in ws.handle(ContentReads(cycle_id), principal)]
 
 
 @post(
@@ -80,4 +102,4 @@ def break_glass(
     return Response(break_glass_view(opened), status_code=201)
 
 
-ROUTES = [list_shares, share, unshare, break_glass]
+ROUTES = [list_shares, list_reads, share, unshare, break_glass]

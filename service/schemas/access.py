@@ -25,3 +25,17 @@ class BreakGlassView(_Out, kw_only=True):
     reason: str
     opened_at: datetime
     until: datetime
+
+
+class ContentReadView(_Out, kw_only=True):
+    """A read of the cycle's confidential content from outside the host school."""
+
+    person_id: str
+    section: str
+    """`report`, `self_review` or `evidence_files`."""
+    grounds: str
+    """`team`, `role` (granted for the cycle, its network, everywhere or a school taking
+    part), `share` (the report was shared with them) or `break_glass`."""
+    at: datetime
+    issued_by: str | None = None
+    """Who made the token it was read with, when someone else did."""

@@ -14,9 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol, TypeVar
 
-from engine.access import CycleAccess, Principal, access_to, may_break_glass, part_read
+from engine.access import (
+    CONFIDENTIAL_SECTIONS,
+    CycleAccess,
+    Principal,
+    access_to,
+    may_break_glass,
+    part_read,
+    read_grounds,
+)
 from engine.cycle import Actor, Cycle
-from engine.directory import ApiToken, ReportShare
+from engine.directory import ApiToken, ContentRead, ReportShare
 from engine.errors import NotFound
 from engine.ports import UnitOfWork
 from engine.template import ADMIN_ROLE, Template
@@ -202,6 +210,20 @@ class UseCases:
         if not access.visible:
             raise NotFound("cycle", cycle_id)
         return CycleContext(part_read(cycle, access, template), template, shares, access, cycle)
+
+    def note_reads(self, ctx: CycleContext, caller: Principal, sections: Iterable[str]) -> None:
+        """Record that the caller was served these sections of the cycle, those of them that
+        are confidential, when the caller is not of the host school's staff (who, what, when,
+        on what grounds: `engine.access.read_grounds`). The host's head reads the list."""
+        served = sorted(set(sections) & CONFIDENTIAL_SECTIONS & ctx.access.sections)
+        grounds = read_grounds(caller, ctx.whole, ctx.access) if served else None
+        if grounds is None:
+            return
+        now, issuer = self.now, caller.token_issued_by
+        reads = [ContentRead(ctx.whole.id, caller.id, s, grounds, now, issuer) for s in served]
+        with self.uow() as uow:
+            uow.reads.add(reads)
+            uow.commit()
 
     def feed_of(self, uow: UnitOfWork, person_id: str) -> bytes:
         """The person's deadlines as an iCalendar document. A school's leads (the roles the

@@ -127,6 +127,7 @@ def read_cycle(uc: UseCases, q: ReadCycle, caller: Principal) -> CycleContext:
     with uc.uow(readonly=True) as uow:
         ctx = uc.context(uow, caller, q.cycle_id)
     ctx.access.require(q.section, q.cycle_id)
+    uc.note_reads(ctx, caller, (q.section, *q.presents))
     return ctx
 
 

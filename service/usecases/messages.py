@@ -122,6 +122,9 @@ class ReadCycle:
 
     cycle_id: str
     section: str = "overview"
+    presents: tuple[str, ...] = ()
+    """What of the cycle the door presents beside `section` (of what the caller may read):
+    its confidential parts are recorded as read (`UseCases.note_reads`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -791,3 +794,10 @@ class CancelSeries:
 @dataclass(frozen=True, slots=True)
 class StartDueSeries:
     """Start the cycles of every series whose day has come (the scheduler's job)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContentReads:
+    """Who outside the host school read a cycle's confidential content: for its head."""
+
+    cycle_id: str

@@ -101,6 +101,7 @@ def evidence_file(uc: UseCases, q: EvidenceFileQuery, caller: Principal) -> Evid
     e = ctx.cycle.evidence.get(q.evidence_id)
     if e is None or e.file is None:
         raise NotFound("evidence file", q.evidence_id)
+    uc.note_reads(ctx, caller, ("evidence_files",))
     try:
         path = uc.files.open(e.file.sha256)
     except FileNotFoundError as exc:

@@ -14,7 +14,7 @@ from engine.access import (
     may_share,
 )
 from engine.cycle import Actor, Cycle
-from engine.directory import BreakGlass, ReportShare
+from engine.directory import BreakGlass, ContentRead, ReportShare
 from engine.errors import AccessDenied, Conflict, InvalidRecord, NotFound, RoleNotAllowed
 from engine.events import RecordChanged
 from engine.ports import UnitOfWork
@@ -22,7 +22,7 @@ from engine.template import ADMIN_ROLE
 from service.usecases.base import UseCases, handles
 from service.usecases.core import new_id
 from service.usecases.events import ReportShared
-from service.usecases.messages import BreakTheGlass, RevokeShare, ShareReport
+from service.usecases.messages import BreakTheGlass, ContentReads, RevokeShare, ShareReport
 from service.usecases.notify import break_glass_notices, in_words
 from service.usecases.work import announce
 
@@ -126,6 +126,19 @@ def break_the_glass(uc: UseCases, cmd: BreakTheGlass, caller: Principal) -> Brea
         uow.inbox.deliver(break_glass_notices(opening, heads, caller, school, tz), now)
         uow.commit()
     return opening
+
+
+@handles(ContentReads)
+def content_reads(uc: UseCases, q: ContentReads, caller: Principal) -> list[ContentRead]:
+    """The host's head reads who else read the school's confidential content; the list is
+    theirs as the report is (those who decide who reads it), nobody else's."""
+    with uc.uow(readonly=True) as uow:
+        ctx = uc.context(uow, caller, q.cycle_id)
+        if not may_share(ctx.access.actor, ctx.template):
+            raise AccessDenied(
+                "only those who decide who reads the report (the host's head) read who has read it"
+            )
+        return uow.reads.for_cycle(ctx.whole.id)
 
 
 def _whom(uow: UnitOfWork, kind: str, grantee_id: str) -> str:

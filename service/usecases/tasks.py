@@ -17,7 +17,7 @@ from engine.access import (
 )
 from engine.cycle import Action, Cycle, Finding, Member
 from engine.deadlines import DUE_SOON
-from engine.directory import HistoryEntry
+from engine.directory import ContentRead, HistoryEntry
 from engine.errors import AccessDenied, NotFound
 from engine.journal import TOKEN_ISSUED_BY
 from engine.machine import Option
@@ -235,6 +235,8 @@ class PageOfReport:
     people: dict[str, str] = field(default_factory=dict)
     schools: dict[str, str] = field(default_factory=dict)
     networks: dict[str, str] = field(default_factory=dict)
+    reads: list[ContentRead] = field(default_factory=list)
+    """For the host's head: who outside the school read its confidential content, and why."""
 
     @property
     def context(self) -> CycleContext:
@@ -249,14 +251,27 @@ def report_page(uc: UseCases, q: ReportPage, caller: Principal) -> PageOfReport:
         if not ctx.access.may("report"):
             raise NotFound("report", q.cycle_id)
         page = _page_of_cycle(uc, uow, ctx)
-        if not may_share(ctx.access.actor, ctx.template):
-            return PageOfReport(page)
+        sharer = may_share(ctx.access.actor, ctx.template)
         # People are personal data: a head lists the people of their own school only; others
         # are reached through their school's head or their network's leads.
-        people = {p.id: p.name for p in uow.directory.people(None) if can_see_person(caller, p)}
-        schools = {s.id: s.name for s in uow.directory.schools()}
-        networks = {n.id: n.name for n in uow.directory.networks()}
-    return PageOfReport(page, people, schools, networks)
+        people: dict[str, str] = {}
+        schools: dict[str, str] = {}
+        networks: dict[str, str] = {}
+        reads: list[ContentRead] = []
+        if sharer:
+            people = {p.id: p.name for p in uow.directory.people(None) if can_see_person(caller, p)}
+            schools = {s.id: s.name for s in uow.directory.schools()}
+            networks = {n.id: n.name for n in uow.directory.networks()}
+            reads = uow.reads.for_cycle(ctx.whole.id)
+            for pid in {r.person_id for r in reads} - set(page.names):
+                try:  # a reader's name is the host's to know: they read its content
+                    page.names[pid] = uow.directory.get_person(pid).name
+                except NotFound:
+                    page.names[pid] = pid
+    uc.note_reads(ctx, caller, ("report",))
+    if not sharer:
+        return PageOfReport(page)
+    return PageOfReport(page, people, schools, networks, reads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +411,7 @@ def self_review_page(uc: UseCases, q: SelfReviewPage, caller: Principal) -> Page
         ctx.access.require("self_review", q.cycle_id)
         machine = uc.core.registry.machine(uow, ctx.cycle.template_id, ctx.cycle.template_version)
         options = tuple(o for o in machine.available(ctx.whole, ctx.access.actor) if _mine(o))
+    uc.note_reads(ctx, caller, ("self_review",))
     return PageOfSelfReview(ctx, options)
 
 
@@ -459,6 +475,7 @@ def plan_page(uc: UseCases, q: PlanPage, caller: Principal) -> PageOfPlan:
             else PartnerSuggestions()
         )
     findings = list(cycle.findings.values()) if reads_report else None
+    uc.note_reads(ctx, caller, ("report",) if reads_report else ())
     today = uc.now.astimezone(uc.core.registry.calendars.tz).date()
     page = PageOfCycle(page.context, page.moves, page.history, names, page.school)
     return PageOfPlan(page, today, findings, owners, schools, networks, suggestions)

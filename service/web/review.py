@@ -358,6 +358,17 @@ def _judgement_error(exc: InvalidRecord) -> tuple[str, str]:
 
 # -- the report and who else may read it ---------------------------------------------------
 
+READ_WORDS = {
+    "report": "the report",
+    "self_review": "the self-review",
+    "evidence_files": "an evidence file",
+    "team": "on the review team",
+    "role": "by their role on the cycle",
+    "share": "the report was shared with them",
+    "break_glass": "an admin's break-glass",
+}
+"""A read of confidential content in words: what was read, and on what grounds."""
+
 
 @dataclass(frozen=True, slots=True)
 class Directory:
@@ -432,6 +443,8 @@ def _report_page(
             else {}
         ),
         shares=sorted(ctx.shares, key=lambda s: s.shared_at),
+        reads=list(reversed(found.reads)),  # the latest first
+        read_words=READ_WORDS,
         news=news,
         news_whom=directory.whom(kind, grantee) if directory and grantee else "",
         refusal=refusal(t, c, *refused) if refused else None,

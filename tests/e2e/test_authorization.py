@@ -142,6 +142,8 @@ SPECS: list[Spec] = [
     Spec("report", "GET", on("follow", "/report"), REPORT, "follow"),
     Spec("findings", "GET", on("follow", "/findings"), REPORT, "follow"),
     Spec("shares", "GET", on("follow", "/shares"), REPORT, "follow"),
+    # Who outside the school read its confidential content: the host head's alone.
+    Spec("reads", "GET", on("follow", "/reads"), frozenset({"head_own"}), "follow"),
     Spec("evidence", "GET", on("follow", "/evidence"), EVIDENCE, "follow"),
     Spec(
         "evidence file",

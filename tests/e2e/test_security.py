@@ -28,7 +28,7 @@ from service.cli import http_server
 from service.cli_data import OPERATOR
 from service.jobs import MAIL_TEMPLATES
 from service.usecases.core import verify_history
-from service.usecases.messages import CreateToken, CyclePage
+from service.usecases.messages import CreateToken, CyclePage, ReportPage
 from service.web.pages import SECURITY_HEADERS
 from tests.e2e.flows import assign, ok, spp_to, start
 from tests.e2e.world import PEOPLE, World, open_world
@@ -733,6 +733,65 @@ def test_breaking_the_glass_as_anyone_but_the_admin(world: World) -> None:
     body = {"reason": "A parent's complaint about the visit"}
     problem(world.post("pl_own", f"/cycles/{c}/break-glass", json=body), 403)
     problem(world.post("head_other_net", f"/cycles/{c}/break-glass", json=body), 404)
+
+
+# -- the audit of reads ----------------------------------------------------------------------------
+
+
+def _reads(world: World, c: str) -> list[tuple[str, str, str]]:
+    return [
+        (r["person_id"], r["section"], r["grounds"])
+        for r in ok(world.get("head_own", f"/cycles/{c}/reads"))
+    ]
+
+
+def test_every_read_of_confidential_content_from_outside_the_school_is_recorded(
+    world: World,
+) -> None:
+    """A reviewer reading the report (team), a head it is shared with (share), an admin by
+    break-glass (break_glass) and an evidence file downloaded are each recorded: who, what,
+    on what grounds. The host's own staff reading their school's content are not: it is
+    theirs. Only the host's head lists the reads (403 to a reviewer, 404 to an outsider)."""
+    c, file_id = _reviewed(world)
+    before = _reads(world, c)  # the review's own work read the self-review and files
+    assert {g for _, _, g in before} <= {"team"}
+
+    ok(world.get("head_own", f"/cycles/{c}/report"))
+    ok(world.get("staff_own", f"/cycles/{c}"))
+    assert _reads(world, c) == before  # the host's own staff: not recorded
+
+    ok(world.get("reviewer", f"/cycles/{c}/report"))
+    assert _reads(world, c)[len(before) :] == [("p-head-b", "report", "team")]
+    ok(world.get("reviewer", f"/cycles/{c}/evidence/{file_id}/file"))
+    assert _reads(world, c)[-1] == ("p-head-b", "evidence_files", "team")
+
+    share = {"grantee_kind": "school", "grantee_id": "sch-e"}
+    ok(world.post("head_own", f"/cycles/{c}/shares", json=share), 201)
+    ok(world.get("head_other", f"/cycles/{c}/report"))
+    assert _reads(world, c)[-1] == ("p-head-e", "report", "share")
+
+    reason = "Complaint from a parent about the visit: the LA asked us to check the findings"
+    ok(world.post("admin", f"/cycles/{c}/break-glass", json={"reason": reason}), 201)
+    ok(world.get("admin", f"/cycles/{c}/report"))
+    assert _reads(world, c)[-1] == ("p-admin", "report", "break_glass")
+
+    # The list is the host head's, as the report is.
+    problem(world.get("reviewer", f"/cycles/{c}/reads"), 403)
+    problem(world.get("head_other_net", f"/cycles/{c}/reads"), 404)
+    listed = ok(world.get("head_own", f"/cycles/{c}/reads"))
+    assert all(r["at"] and r["issued_by"] is None for r in listed)
+
+
+def test_the_head_sees_who_read_the_report_on_its_page(world: World) -> None:
+    c, _ = _reviewed(world)
+    ok(world.get("reviewer", f"/cycles/{c}/report"))
+    page = world.container.usecases.handle(ReportPage(c), _principal(world, "head_own"))
+    mine = [r for r in page.reads if r.person_id == "p-head-b"]
+    assert mine and mine[-1].grounds == "team"
+    assert page.page.names["p-head-b"]  # named, not shown as an id
+    # Someone who does not decide who reads the report is given no list.
+    theirs = world.container.usecases.handle(ReportPage(c), _principal(world, "reviewer"))
+    assert theirs.reads == []
 
 
 def test_the_admin_breaking_the_glass_to_read_a_report(world: World) -> None:

@@ -34,6 +34,7 @@ from engine.directory import (
     IdempotencyRecord,
     Network,
     Person,
+    PersonErasure,
     ReportShare,
     School,
     StoredTemplate,
@@ -72,6 +73,7 @@ class _Data:
     shares: dict[str, ReportShare] = field(default_factory=dict)
     break_glass: dict[str, BreakGlass] = field(default_factory=dict)
     reads: list[ContentRead] = field(default_factory=list)
+    erasures: list[PersonErasure] = field(default_factory=list)
     notifications: dict[str, tuple[Notification, str]] = field(default_factory=dict)
     preferences: dict[str, EmailPreference] = field(default_factory=dict)
     feed_links: dict[str, FeedLink] = field(default_factory=dict)
@@ -725,6 +727,54 @@ class _Reads:
         return sorted((r for r in self.d.reads if r.cycle_id == cycle_id), key=lambda r: r.at)
 
 
+class _PersonalData:
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    def erase(self, person: Person, placeholder: Person, at: datetime) -> dict[str, int]:
+        d, pid = self.d, person.id
+        removed: dict[str, int] = {}
+        grants = [k for k, g in d.grants.items() if g.person_id == pid]
+        for k in grants:
+            del d.grants[k]
+        removed["grants"] = len(grants)
+        removed["password"] = 1 if d.passwords.pop(pid, None) else 0
+        live = [k for k, t in d.tokens.items() if t.person_id == pid and t.revoked_at is None]
+        for k in live:
+            d.tokens[k] = dataclasses.replace(d.tokens[k], revoked_at=at)
+        removed["tokens"] = len(live)
+        theirs = [k for k, (n, _) in d.notifications.items() if n.person_id == pid]
+        for k in theirs:
+            del d.notifications[k]
+        removed["notifications"] = len(theirs)
+        d.preferences.pop(pid, None)
+        removed["calendar_link"] = 1 if d.feed_links.pop(pid, None) else 0
+        # (The fake's mail is what a mail server was handed: it is all sent.)
+        to_them = [i for i, m in enumerate(d.mail) if m.recipient == person.email]
+        for i in to_them:
+            d.mail[i] = dataclasses.replace(d.mail[i], recipient="(erased)", body={})
+        removed["mail_unsent"], removed["mail_sent"] = 0, len(to_them)
+        named = 0
+        if person.name.strip():
+            for k, (n, key) in list(d.notifications.items()):
+                for part in ("subject", "text"):
+                    if person.name in getattr(n, part):
+                        n = dataclasses.replace(
+                            n, **{part: getattr(n, part).replace(person.name, placeholder.name)}
+                        )
+                        named += 1
+                d.notifications[k] = (n, key)
+        removed["named_in_notices"] = named
+        d.people[pid] = placeholder
+        return removed
+
+    def record(self, erasure: PersonErasure) -> None:
+        self.d.erasures.append(erasure)
+
+    def erasures(self) -> list[PersonErasure]:
+        return sorted(self.d.erasures, key=lambda e: e.at)
+
+
 class _Series:
     def __init__(self, d: _Data) -> None:
         self.d = d
@@ -812,6 +862,7 @@ class InMemoryUnitOfWork:
         self.shares = _Shares(work)
         self.break_glass = _BreakGlass(work)
         self.reads = _Reads(work)
+        self.personal_data = _PersonalData(work)
         self.inbox = _Inbox(work)
         self.webhooks = _Webhooks(work)
         self.feed_links = InMemoryFeedLinkRepository(work)

@@ -381,6 +381,19 @@ class ContentReadRow(SQLModel, table=True):
     issued_by: str | None = Field(default=None, max_length=64)
 
 
+class PersonErasureRow(SQLModel, table=True):
+    """Right-to-erasure requests carried out (migration 0016): `engine.directory.PersonErasure`."""
+
+    __tablename__ = "person_erasure"
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(max_length=64, index=True)
+    asked_by: str = Field(max_length=500)
+    reason: str = Field(max_length=2000)
+    erased_by: str = Field(max_length=64)
+    at: datetime = _when()
+    removed: dict[str, Any] = _json()
+
+
 class SeriesRow(SQLModel, table=True):
     """A series of recurring cycles (migration 0013): `engine.series.Series`."""
 

@@ -20,6 +20,7 @@ from adapters.sql_calendars import SqlCalendarRepository
 from adapters.sql_cycles import SqlCycleRepository
 from adapters.sql_feeds import SqlFeedLinkRepository
 from adapters.sql_inbox import SqlInboxRepository
+from adapters.sql_personal_data import SqlPersonalData
 from adapters.sql_repos import (
     SqlDeadlineRepository,
     SqlDirectoryRepository,
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
     shares: SqlShareRepository
     break_glass: SqlBreakGlassRepository
     reads: SqlReadLog
+    personal_data: SqlPersonalData
     inbox: SqlInboxRepository
     webhooks: SqlWebhookOutbox
     feed_links: SqlFeedLinkRepository
@@ -104,6 +106,7 @@ class SqlUnitOfWork:
         self.shares = SqlShareRepository(conn)
         self.break_glass = SqlBreakGlassRepository(conn)
         self.reads = SqlReadLog(conn)
+        self.personal_data = SqlPersonalData(conn)
         self.inbox = SqlInboxRepository(conn)
         self.webhooks = SqlWebhookOutbox(conn)
         self.feed_links = SqlFeedLinkRepository(conn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -18,6 +19,7 @@ __all__ = [
     "IdempotencyRecord",
     "Network",
     "Person",
+    "PersonErasure",
     "ReportShare",
     "School",
     "ScopeKind",
@@ -204,6 +206,32 @@ class ReportShare:
     shared_by: str
     shared_at: datetime
     revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonErasure:
+    """A person's personal data erased (a right-to-erasure request), as it was recorded.
+
+    Their id stays wherever it is (history, records, grants given), so that the history's
+    chain still verifies and a cycle still says that someone did something; what identifies
+    them (name, email, school, password, tokens, inbox, calendar link, mail to them, their
+    name in others' notices) is gone.
+
+    Attributes:
+        person_id: whose.
+        asked_by: who asked for it, in words (the person, their school, the ICO...).
+        reason: the request, in words (its date and reference, say).
+        erased_by: the admin who carried it out.
+        at: when.
+        removed: how much went, by where it was (`notifications`, `tokens`, ...).
+    """
+
+    person_id: str
+    asked_by: str
+    reason: str
+    erased_by: str
+    at: datetime
+    removed: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

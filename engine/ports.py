@@ -20,6 +20,7 @@ from engine.directory import (
     IdempotencyRecord,
     Network,
     Person,
+    PersonErasure,
     ReportShare,
     School,
     StoredTemplate,
@@ -332,6 +333,21 @@ class ReadLog(Protocol):
         """Every read of the cycle, oldest first."""
 
 
+class PersonalData(Protocol):
+    """A person's personal data wherever it is kept, for a right-to-erasure request."""
+
+    def erase(self, person: Person, placeholder: Person, at: datetime) -> dict[str, int]:
+        """Replace the person by `placeholder` (same id) in the directory and in what others
+        were told (their name in others' notices), and remove what is only theirs: password,
+        tokens (revoked), grants, inbox, email preference, calendar link, mail to them not yet
+        sent (and their address on mail sent). How many of each went, by where."""
+
+    def record(self, erasure: PersonErasure) -> None: ...
+
+    def erasures(self) -> list[PersonErasure]:
+        """Every erasure carried out, oldest first."""
+
+
 class InboxRepository(Protocol):
     """People's in-app inboxes, and how each wants email."""
 
@@ -411,6 +427,7 @@ class UnitOfWork(Protocol):
     shares: ShareRepository
     break_glass: BreakGlassRepository
     reads: ReadLog
+    personal_data: PersonalData
     inbox: InboxRepository
     webhooks: WebhookOutbox
     feed_links: FeedLinkRepository

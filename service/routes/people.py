@@ -8,8 +8,10 @@ from litestar.params import JSONBody
 from service.presenters import grant_view, person_view
 from service.routes.common import READ, WRITE, Caller, PathId, QueryId, Ws, problems
 from service.schemas import GrantView, PasswordSet, PersonCreate, PersonView
+from service.schemas.directory import ErasureCreate, ErasureView
 from service.usecases.messages import (
     AddPerson,
+    ErasePerson,
     GetPerson,
     ListPeople,
     MyDeadlineFeed,
@@ -82,6 +84,34 @@ def add_person(data: JSONBody[PersonCreate], principal: Caller, ws: Ws) -> Respo
     return Response(person_view(p), status_code=201, headers={"Location": f"/people/{p.id}"})
 
 
+@post(
+    "/people/{person_id:str}/erasure",
+    tags=TAGS,
+    summary="Erase a person's personal data (a right-to-erasure request; admin)",
+    description=(
+        "Their name, email, school, password, tokens, grants, inbox, calendar link and mail "
+        "to them go, and their name from the notices others were given; their id stays in the "
+        'history and records (shown as "Erased person"), so the history still verifies. '
+        "The erasure is recorded with who asked, why, who did it and when."
+    ),
+    status_code=201,
+    responses=problems(*WRITE),
+    sync_to_thread=True,
+)
+def erase_person(
+    person_id: PathId, data: JSONBody[ErasureCreate], principal: Caller, ws: Ws
+) -> ErasureView:
+    e = ws.handle(ErasePerson(person_id, data.asked_by, data.reason), principal)
+    return ErasureView(
+        person_id=e.person_id,
+        asked_by=e.asked_by,
+        reason=e.reason,
+        erased_by=e.erased_by,
+        at=e.at,
+        removed=dict(e.removed),
+    )
+
+
 @put(
     "/people/{person_id:str}/password",
     tags=TAGS,
@@ -113,4 +143,13 @@ def my_deadlines_feed(principal: Caller, ws: Ws) -> Response[bytes]:
     )
 
 
-ROUTES = [me, my_deadlines_feed, list_people, get_person, person_grants, add_person, set_password]
+ROUTES = [
+    me,
+    my_deadlines_feed,
+    list_people,
+    get_person,
+    person_grants,
+    add_person,
+    erase_person,
+    set_password,
+]

@@ -124,6 +124,23 @@ class LoginRequest(_In, kw_only=True):
     password: Annotated[str, Meta(min_length=1, max_length=256, pattern=NO_NUL)]
 
 
+class ErasureCreate(_In, kw_only=True):
+    asked_by: Annotated[str, Meta(min_length=1, max_length=500, pattern=NO_NUL)]
+    """Who asked for the erasure, in words (the person, their school, the ICO...)."""
+    reason: Annotated[str, Meta(min_length=1, max_length=2000, pattern=NO_NUL)]
+    """The request, in words: its date, its reference."""
+
+
+class ErasureView(_Out, kw_only=True):
+    person_id: str
+    asked_by: str
+    reason: str
+    erased_by: str
+    at: datetime
+    removed: dict[str, int]
+    """How much went, by where it was kept."""
+
+
 class PasswordSet(_In, kw_only=True):
     password: Annotated[str, Meta(min_length=12, max_length=256, pattern=NO_NUL)]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from datetime import timedelta
 
 from engine.access import Principal, can_see_person, refuse_self_grant
@@ -10,6 +12,7 @@ from engine.directory import (
     Grant,
     Network,
     Person,
+    PersonErasure,
     School,
     StoredTemplate,
 )
@@ -27,6 +30,7 @@ from service.usecases.messages import (
     AddSchool,
     CreateToken,
     DeleteTemplateDraft,
+    ErasePerson,
     GetNetwork,
     GetPerson,
     GetSchool,
@@ -50,6 +54,8 @@ from service.usecases.notify import password_set_notice, token_made_notice
 from service.usecases.work import announce
 
 __all__: list[str] = []
+
+log = logging.getLogger("peerloop.directory")
 
 
 @handles(ListNetworks)
@@ -143,6 +149,46 @@ def add_person(uc: UseCases, cmd: AddPerson, caller: Principal) -> Person:
         uow.directory.add_person(person)
         uow.commit()
     return person
+
+
+ERASED_NAME = "Erased person"
+"""Who an erased person is shown as, wherever their id still is."""
+
+
+@handles(ErasePerson)
+def erase_person(uc: UseCases, cmd: ErasePerson, caller: Principal) -> PersonErasure:
+    """Erase the person's personal data everywhere, keeping their id (the history's chain
+    still verifies, and a cycle still says that someone acted), and record who asked, why,
+    who did it and when, with how much went.
+
+    Raises:
+        AccessDenied: the caller is not an admin.
+        NotFound: no such person.
+        Conflict: the caller erasing themselves (another admin must), or the person was
+            erased already.
+        InvalidRecord: who asked or why left empty.
+    """
+    caller.require_admin()
+    asked_by, reason = " ".join(cmd.asked_by.split()), " ".join(cmd.reason.split())
+    if not asked_by:
+        raise InvalidRecord("asked_by", "say who asked for the erasure")
+    if not reason:
+        raise InvalidRecord("reason", "say what the request is (its date or reference)")
+    if cmd.person_id == caller.id:
+        raise Conflict("person", cmd.person_id, "another admin must erase you: you cannot")
+    now = uc.now
+    with uc.uow() as uow:
+        person = uow.directory.get_person(cmd.person_id)
+        if any(e.person_id == person.id for e in uow.personal_data.erasures()):
+            raise Conflict("person", person.id, "this person's data was erased already")
+        digest = hashlib.sha256(person.id.encode()).hexdigest()[:16]
+        placeholder = Person(person.id, ERASED_NAME, f"erased-{digest}@erased.invalid", None)
+        removed = uow.personal_data.erase(person, placeholder, now)
+        erasure = PersonErasure(person.id, asked_by, reason, caller.id, now, removed)
+        uow.personal_data.record(erasure)
+        uow.commit()
+    log.info("person.erased", extra={"person": person.id, "by": caller.id, **removed})
+    return erasure
 
 
 @handles(SetPassword)

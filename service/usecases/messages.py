@@ -801,3 +801,12 @@ class ContentReads:
     """Who outside the host school read a cycle's confidential content: for its head."""
 
     cycle_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ErasePerson:
+    """Erase a person's personal data (a right-to-erasure request): the admin's to carry out."""
+
+    person_id: str
+    asked_by: str
+    reason: str

@@ -794,6 +794,59 @@ def test_the_head_sees_who_read_the_report_on_its_page(world: World) -> None:
     assert theirs.reads == []
 
 
+# -- the erasure of a person ---------------------------------------------------------------------
+
+
+def test_a_person_is_erased_and_the_history_still_verifies(world: World) -> None:
+    """A right-to-erasure request: the review lead's name, email, school, grants, token, inbox
+    and calendar link go, and their name from the notices others were told; their id stays
+    in the history, which still verifies; the erasure is recorded with who asked and why."""
+    c = start(world)
+    spp_to(world, c, "improvement_workshop")  # the head was told the review lead moved it
+    told = [n["text"] for n in ok(world.get("head_own", "/me/notifications"))["notifications"]]
+    assert any("Review Lead (Review lead) made the move" in t for t in told)
+    assert ok(world.get("review_lead", "/me/notifications"))["notifications"]
+
+    body = {"asked_by": "Ray Lead, by email", "reason": "Erasure request of 1 December 2026"}
+    done = ok(world.post("admin", "/people/p-head-a/erasure", json=body), 201)
+    assert done["erased_by"] == "p-admin" and done["asked_by"] == "Ray Lead, by email"
+    assert done["removed"]["grants"] == 1 and done["removed"]["tokens"] >= 1
+    assert done["removed"]["notifications"] >= 1 and done["removed"]["named_in_notices"] >= 1
+
+    person = ok(world.get("admin", "/people/p-head-a"))
+    assert person["name"] == "Erased person" and person["school_id"] is None
+    assert person["email"].endswith("@erased.invalid") and "head-a" not in person["email"]
+    assert ok(world.get("admin", "/people/p-head-a/grants")) == []
+    assert world.get("review_lead", "/people/me").status_code == 401  # their token is revoked
+    told = [n["text"] for n in ok(world.get("head_own", "/me/notifications"))["notifications"]]
+    assert not any("Review Lead" in t for t in told) and any("Erased person" in t for t in told)
+    # The history keeps their id, and its chain still verifies.
+    history = ok(world.get("head_own", f"/cycles/{c}/history"))
+    assert any(e["actor"] == "p-head-a" for e in history)
+    with world.container.uow(readonly=True) as uow:
+        assert verify_history(uow, [c]) == []
+        [recorded] = uow.personal_data.erasures()
+    assert (recorded.person_id, recorded.reason) == ("p-head-a", body["reason"])
+
+    # Once only; never by themselves; only by an admin; who asked and why are required.
+    assert problem(world.post("admin", "/people/p-head-a/erasure", json=body), 409)
+    assert (
+        "erased already"
+        in problem(world.post("admin", "/people/p-head-a/erasure", json=body), 409)["detail"]
+    )
+    assert (
+        "another admin"
+        in problem(world.post("admin", "/people/p-admin/erasure", json=body), 409)["detail"]
+    )
+    problem(world.post("head_own", "/people/p-head-c/erasure", json=body), 403)
+    blank = problem(
+        world.post("admin", "/people/p-head-c/erasure", json={**body, "asked_by": "   "}), 422
+    )
+    assert "who asked" in blank["detail"]
+    problem(world.post("admin", "/people/nobody/erasure", json=body), 404)
+    assert ok(world.get("admin", "/people/p-head-c"))["name"] == "Reviewer2"  # nothing changed
+
+
 def test_the_admin_breaking_the_glass_to_read_a_report(world: World) -> None:
     """201: the report and the evidence files open to the admin, for 24 hours; the cycle's
     history says who opened it, until when and why; the host's head is told at once (even

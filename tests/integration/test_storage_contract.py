@@ -21,12 +21,14 @@ from engine.directory import (
     IdempotencyRecord,
     Network,
     Person,
+    PersonErasure,
     ReportShare,
     School,
     StoredTemplate,
 )
 from engine.errors import Conflict, IdempotencyKeyReused, NotFound, StaleCycle
 from engine.migration import migrate, plan_migration
+from engine.notices import Notice
 from engine.ports import CycleFilter
 from engine.series import Series
 from service.usecases.core import Peerloop, TemplateRegistry, verify_history
@@ -107,6 +109,59 @@ def test_who_granted_a_role_and_made_a_token_is_kept(app: Peerloop) -> None:
         assert uow.directory.grants_for("p_head_a") == [granted]
         assert uow.credentials.get_token("tok_1") == token
         assert uow.credentials.get_token("tok_1").made_by_someone_else
+
+
+def test_a_persons_personal_data_is_erased_everywhere_but_their_id(app: Peerloop) -> None:
+    ada = Person("p_head_a", "Ada Head", "ada@a.sch.uk", "s_a")
+    bo = Person("p_bo", "Bo Other", "bo@b.sch.uk", "s_b")
+    with app.uow() as uow:
+        uow.directory.add_person(bo)
+        uow.directory.add_grant(Grant("g1", ada.id, "school_lead", "school", "s_a"))
+        uow.credentials.add_token(ApiToken("t1", ada.id, "laptop", "h" * 64, T0))
+        uow.credentials.set_password(ada.id, "argon2-hash", T0)
+        uow.inbox.deliver(
+            [
+                Notice(ada.id, "grant", "You may lead", "You lead s_a.", None, "/app", "k1"),
+                Notice(
+                    bo.id,
+                    "move",
+                    "Ada Head moved it",
+                    "Ada Head made the move.",
+                    None,
+                    "/app",
+                    "k2",
+                ),
+            ],
+            T0,
+        )
+        uow.commit()
+    placeholder = Person(ada.id, "Erased person", "erased-1@erased.invalid", None)
+    with app.uow() as uow:
+        removed = uow.personal_data.erase(ada, placeholder, T0 + timedelta(hours=1))
+        uow.personal_data.record(
+            PersonErasure(ada.id, "Ada, by email", "Request of 1 Dec", "p_admin", T0, removed)
+        )
+        uow.commit()
+    assert removed["grants"] == 1 and removed["tokens"] == 1 and removed["password"] == 1
+    assert removed["notifications"] == 1 and removed["named_in_notices"] == 2
+    with app.uow(readonly=True) as uow:
+        assert uow.directory.get_person(ada.id) == placeholder
+        assert uow.directory.person_by_email("ada@a.sch.uk") is None
+        assert uow.directory.grants_for(ada.id) == []
+        assert uow.credentials.password_hash(ada.id) is None
+        assert uow.credentials.get_token("t1").revoked_at is not None
+        assert uow.inbox.for_person(ada.id) == []
+        [told] = uow.inbox.for_person(bo.id)
+        assert (told.subject, told.text) == (
+            "Erased person moved it",
+            "Erased person made the move.",
+        )
+        [erasure] = uow.personal_data.erasures()
+        assert (erasure.person_id, erasure.asked_by, erasure.removed) == (
+            ada.id,
+            "Ada, by email",
+            removed,
+        )
 
 
 def test_break_glass_openings_are_kept_per_cycle(app: Peerloop) -> None:

@@ -34,6 +34,7 @@ from service.usecases.messages import (
     AddPerson,
     AddSchool,
     CycleHistory,
+    ErasePerson,
     GetNetwork,
     GetSchool,
     ListCycles,
@@ -266,6 +267,21 @@ def people_add(
         for role, kind, scope in parsed:
             uc.handle(AddGrant(person.id, role, kind, scope), caller)
     click.echo(person.id)
+
+
+@people.command("erase")
+@click.argument("person_id")
+@click.option("--asked-by", required=True, help="Who asked for the erasure, in words.")
+@click.option("--reason", required=True, help="The request: its date or reference.")
+@as_option()
+def people_erase(person_id: str, asked_by: str, reason: str, who: str | None) -> None:
+    """Erase a person's personal data (a right-to-erasure request), keeping their id in the
+    history; print how much went."""
+    with open_container() as c:
+        done = c.usecases.handle(ErasePerson(person_id, asked_by, reason), acting_as(c, who))
+    click.echo(f"erased {done.person_id}, as asked by {done.asked_by}:")
+    for place, count in sorted(done.removed.items()):
+        click.echo(f"  {place:<18} {count}")
 
 
 def _check_scope(uc: UseCases, caller: Principal, kind: str, scope: str | None) -> None:

@@ -152,3 +152,24 @@ def test_only_an_admin_imports_schools_or_publishes(run) -> None:
     publish = run("templates", "publish", str(spp), "--as", "bo@x.org")
     assert (publish.exit_code, publish.output) == (1, "Error: only an admin may do this\n")
     assert json.loads(ok(run("schools", "list", "--json"))) == []
+
+
+def test_people_erase_pseudonymises_a_person_and_says_how_much_went(run, tmp_path: Path) -> None:
+    ok(run("networks", "add", "--id", "nlc-north", "--name", "North NLC"))
+    ok(run("schools", "import", str(SAMPLE), "--network", "nlc-north"))
+    ok(run("templates", "publish", str(Path(__file__).parents[2] / "workflows" / "spp-cycle.yaml")))
+    head = ok(
+        run(
+            "people", "add", "--name", "Hal Head", "--email", "hal@elmstead.sch.uk",
+            "--school", "sch-131301", "--grant", "school_lead@school:sch-131301",
+        )
+    )  # fmt: skip
+    said = ok(
+        run("people", "erase", head, "--asked-by", "Hal, by letter", "--reason", "Request 12/2026")
+    )
+    assert said.splitlines()[0] == f"erased {head}, as asked by Hal, by letter:"
+    assert "grants             1" in said and "notifications      1" in said
+    [left] = emails(tmp_path)  # the only person, now without their address
+    assert left.endswith("@erased.invalid") and "hal" not in left
+    again = run("people", "erase", head, "--asked-by", "Hal", "--reason", "again")
+    assert again.exit_code == 1 and "erased already" in again.output

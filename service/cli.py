@@ -22,11 +22,14 @@ from adapters.migrate import (
 from adapters.template_files import read_file
 from engine.diagram import mermaid
 from engine.errors import InvalidTemplate
+from service.archive import write_archive
 from service.bootstrap import Container, build
-from service.cli_data import open_container
+from service.cli_data import OPERATOR, open_container
 from service.logging import configure_logging
 from service.settings import Settings
-from service.usecases.core import Peerloop, export_school, verify_history
+from service.usecases.core import Peerloop, verify_history
+from service.usecases.exports import Export
+from service.usecases.messages import ExportPerson, ExportSchool
 
 if TYPE_CHECKING:
     import uvicorn
@@ -223,13 +226,37 @@ def export() -> None:
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to a file instead of standard output.",
+    help="Write to a file instead of standard output: a .zip holds the files too.",
 )
 def export_school_cmd(school_id: str, output: Path | None) -> None:
-    """Everything held about one school, as JSON."""
-    with open_container() as container, container.uow(readonly=True) as uow:
-        data = export_school(uow, school_id, container.app.clock.now())
-    text = json.dumps(data, indent=2, ensure_ascii=False)
+    """Everything held about one school, as JSON (or, to a .zip, with its files)."""
+    with open_container() as container:
+        found = container.usecases.handle(ExportSchool(school_id), OPERATOR)
+    _write_export(found, output)
+
+
+@export.command("person")
+@click.argument("person_id")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to a file instead of standard output: a .zip holds the files too.",
+)
+def export_person_cmd(person_id: str, output: Path | None) -> None:
+    """Everything held about one person (a subject access request), as JSON or a .zip."""
+    with open_container() as container:
+        found = container.usecases.handle(ExportPerson(person_id), OPERATOR)
+    _write_export(found, output)
+
+
+def _write_export(found: Export, output: Path | None) -> None:
+    if output is not None and output.suffix.lower() == ".zip":
+        with output.open("wb") as out:
+            write_archive(found, out)
+        click.echo(f"wrote {output} ({len(found.files)} file(s))", err=True)
+        return
+    text = json.dumps(found.data, indent=2, ensure_ascii=False)
     if output is None:
         click.echo(text)
     else:

@@ -11,6 +11,7 @@ from service.usecases import (  # noqa: F401
     dashboard,
     directory,
     documents,
+    exports,
     inbox,
     migration,
     recording,

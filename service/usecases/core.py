@@ -438,7 +438,11 @@ def to_plain(value: object) -> object:
         return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {
-            ":".join(k) if isinstance(k, tuple) else str(k): to_plain(v) for k, v in value.items()
+            # (a judgement's or a sign-off's key ends in its school, None for the whole cycle)
+            ":".join(str(p) for p in k if p is not None) if isinstance(k, tuple) else str(k): (
+                to_plain(v)
+            )
+            for k, v in value.items()
         }
     if isinstance(value, list | tuple | set | frozenset):
         return [to_plain(v) for v in value]

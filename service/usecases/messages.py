@@ -810,3 +810,17 @@ class ErasePerson:
     person_id: str
     asked_by: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSchool:
+    """Everything held about a school, files included: the admin's to take."""
+
+    school_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportPerson:
+    """Everything held about a person (a subject access request): theirs, or the admin's."""
+
+    person_id: str

@@ -4,12 +4,16 @@ docstring the expected answer. Run over HTTP through the app unless a test says 
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import socket
 import subprocess
 import sys
 import threading
 import time
 import unicodedata
+import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -845,6 +849,48 @@ def test_a_person_is_erased_and_the_history_still_verifies(world: World) -> None
     assert "who asked" in blank["detail"]
     problem(world.post("admin", "/people/nobody/erasure", json=body), 404)
     assert ok(world.get("admin", "/people/p-head-c"))["name"] == "Reviewer2"  # nothing changed
+
+
+# -- exports: a subject access request, a school leaving -----------------------------------------
+
+
+def _archive(r: Any) -> tuple[dict[str, Any], dict[str, Any], zipfile.ZipFile]:
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/zip"
+    assert r.headers["content-disposition"].startswith("attachment; filename=")
+    archive = zipfile.ZipFile(io.BytesIO(r.content))
+    return json.loads(archive.read("manifest.json")), json.loads(archive.read("data.json")), archive
+
+
+def test_a_school_takes_everything_held_about_it_files_included(world: World) -> None:
+    c, _ = _reviewed(world)
+    manifest, data, archive = _archive(world.get("admin", "/schools/sch-h/export"))
+    assert (manifest["kind"], manifest["subject"]) == ("school", "sch-h")
+    assert [x["cycle"]["id"] for x in data["cycles"]] == [c]
+    assert manifest["files"] and all(not f.get("missing") for f in manifest["files"])
+    for f in manifest["files"]:  # each file is there, as the manifest says
+        body = archive.read(f["path"])
+        assert hashlib.sha256(body).hexdigest() == f["sha256"] and len(body) == f["size"]
+        assert f["path"].startswith(f"files/{c}/")
+    # Another school's export holds nothing of it; only the admin exports a school.
+    _, other, _ = _archive(world.get("admin", "/schools/sch-e/export"))
+    assert other["cycles"] == []
+    problem(world.get("head_own", "/schools/sch-h/export"), 403)
+
+
+def test_a_person_exports_what_is_held_about_them(world: World) -> None:
+    c, _ = _reviewed(world)
+    manifest, data, _ = _archive(world.get("review_lead", "/people/p-head-a/export"))
+    assert (manifest["kind"], data["person"]["id"]) == ("person", "p-head-a")
+    assert data["grants"] and data["notifications"]
+    assert all("token_hash" not in t for t in data["tokens"])
+    [mine] = [x for x in data["cycles"] if x["cycle_id"] == c]
+    assert mine["acted"] and mine["team"][0]["role"] == "review_lead"
+    assert any(f["by"] == "p-head-a" for f in mine["findings"])
+    # Someone else's is the admin's to take, not anyone's.
+    problem(world.get("reviewer", "/people/p-head-a/export"), 403)
+    _, theirs, _ = _archive(world.get("admin", "/people/p-head-a/export"))
+    assert theirs["person"]["id"] == "p-head-a"
 
 
 def test_the_admin_breaking_the_glass_to_read_a_report(world: World) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,28 @@ def test_postgres_refuses_to_start_on_an_old_schema(pg_engine: Engine, tmp_path:
     assert result.exit_code == 0, result.output
     assert "empty -> 0002" in result.output or "empty ->" in result.output
     build(settings).close()  # now it starts
+
+
+def test_export_commands_write_an_archive_with_a_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PEERLOOP_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("PEERLOOP_DATABASE_URL", raising=False)
+    container = build(Settings.from_env())
+    app = seed(container.uow)
+    c = app.start_cycle("spp-cycle", "s_a", LEAD, cycle_id="c1")
+    add_file_evidence(app, container.files, c.id, "ev1", b"pupil voice notes, year 6")
+    container.close()
+    out = tmp_path / "school.zip"
+    result = CliRunner().invoke(main, ["export", "school", "s_a", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        [f] = manifest["files"]
+        assert archive.read(f["path"]) == b"pupil voice notes, year 6"
+        assert json.loads(archive.read("data.json"))["school"]["id"] == "s_a"
+    person = tmp_path / "person.json"
+    result = CliRunner().invoke(main, ["export", "person", "p_head_a", "-o", str(person)])
+    assert result.exit_code == 0, result.output
+    [cycle] = json.loads(person.read_text())["cycles"]
+    assert cycle["evidence"][0]["added_by"] == "p_head_a"

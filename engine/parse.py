@@ -54,6 +54,7 @@ _TOP_KEYS = {
     "dates",
     "finding_kinds",
     "shared_with_participants",
+    "retention",
     "framework",
     "stages",
     "transitions",
@@ -231,6 +232,7 @@ def parse_template(raw: object) -> tuple[Template | None, list[Issue]]:
     shared = _choices(
         r, top, "shared_with_participants", "shared_with_participants", PARTS, "part", "shared"
     )
+    kept = _retention(r, top.get("retention"), "retention")
     framework = _framework(r, top.get("framework"), "framework")
     stages = tuple(
         _stage(r, item, f"stages[{i}]") for i, item in enumerate(r.seq(top, "stages", "", True))
@@ -253,8 +255,27 @@ def parse_template(raw: object) -> tuple[Template | None, list[Issue]]:
         dates=dates,
         finding_kinds=finding_kinds,
         shared_with_participants=shared,
+        evidence_kept_years=kept,
     )
     return template, r.issues
+
+
+def _retention(r: _Reader, raw: object, loc: str) -> int | None:
+    """`retention: {evidence_years: N}`: evidence goes N years after its cycle closes."""
+    if raw is None:
+        return None
+    m = r.mapping(raw, loc, {"evidence_years"})
+    years = m.get("evidence_years")
+    if years is None:
+        return None
+    if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= 100:
+        r.issue(
+            f"{loc}.evidence_years",
+            f"expected a whole number of years from 1 to 100, got {shown(years)}",
+            "bad_value",
+        )
+        return None
+    return years
 
 
 def _role(r: _Reader, raw: object, loc: str, fmt: object) -> Role:

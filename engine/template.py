@@ -233,6 +233,9 @@ class Template:
     finding_kinds: tuple[str, ...] = ("strength", "area_to_develop")
     shared_with_participants: frozenset[str] = frozenset()
     """Of `PARTS`, those every school taking part reads whole (each school's, not only its own)."""
+    evidence_kept_years: int | None = None
+    """How many years a cycle's evidence (and its files) is kept after the cycle closes, when
+    the template says (`retention: {evidence_years: N}`); None: the deployment's rule."""
     _stages: dict[str, Stage] = field(init=False, repr=False, compare=False)
     _transitions: dict[str, Transition] = field(init=False, repr=False, compare=False)
     _questions: dict[str, Question] = field(init=False, repr=False, compare=False)

@@ -29,7 +29,7 @@ from service.logging import configure_logging
 from service.settings import Settings
 from service.usecases.core import Peerloop, verify_history
 from service.usecases.exports import Export
-from service.usecases.messages import ExportPerson, ExportSchool
+from service.usecases.messages import ApplyRetention, ExportPerson, ExportSchool
 
 if TYPE_CHECKING:
     import uvicorn
@@ -262,6 +262,27 @@ def _write_export(found: Export, output: Path | None) -> None:
     else:
         output.write_text(text + "\n", encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
+
+
+@main.command("retention")
+@click.option("--apply", "apply_", is_flag=True, help="Erase them (without it: only say).")
+def retention_cmd(apply_: bool) -> None:
+    """The evidence kept past its time after its cycle closed (the template's rule, else
+    PEERLOOP_RETAIN_EVIDENCE_YEARS): listed, or with --apply erased and recorded in history."""
+    with open_container() as container:
+        years = container.settings.retain_evidence_years
+        report = container.usecases.handle(ApplyRetention(not apply_, years), OPERATOR)
+    for item in report.due:
+        what = "erased" if item in report.erased else ("would go" if report.dry_run else "kept")
+        click.echo(
+            f"{what:<9} {item.cycle_id} {item.evidence_id} {item.title!r} "
+            f"(closed {item.closed_at.date().isoformat()}, kept {item.years} year(s))"
+        )
+    for item, why in report.failed:
+        click.echo(f"failed    {item.cycle_id} {item.evidence_id}: {why}", err=True)
+    verb = "would go" if report.dry_run else "erased"
+    count = len(report.due) if report.dry_run else len(report.erased)
+    click.echo(f"{count} piece(s) of evidence {verb}", err=True)
 
 
 @main.group()

@@ -36,7 +36,8 @@ from engine.access import SYSTEM_SCHEDULER, Principal
 from engine.directory import Person
 from service.bootstrap import Container
 from service.usecases.calendars import reload_calendars
-from service.usecases.messages import StartDueSeries
+from service.usecases.messages import ApplyRetention, StartDueSeries
+from service.usecases.retention import RetentionReport
 from service.usecases.series import StartedBySeries
 
 __all__ = [
@@ -111,6 +112,23 @@ def _start_series(container: Container) -> None:
         start_series(container)
     except Exception:
         log.exception("series.start_failed")
+
+
+def apply_retention(container: Container) -> RetentionReport:
+    """Erase the evidence kept past its time (each replica may run it: an erasure is a
+    versioned write, made once)."""
+    years = container.settings.retain_evidence_years
+    report: RetentionReport = container.usecases.handle(
+        ApplyRetention(dry_run=False, default_years=years), SCHEDULER
+    )
+    return report
+
+
+def _apply_retention(container: Container) -> None:
+    try:
+        apply_retention(container)
+    except Exception:
+        log.exception("retention.failed")
 
 
 def run_digest(container: Container) -> int:
@@ -314,6 +332,12 @@ def start_jobs(
         lambda: run_digest(container) and jobs.dispatch(),
         CronTrigger(hour=s.mail_digest_hour, timezone=ZoneInfo(s.timezone)),
         id="outbox.digest",
+    )
+    # Evidence past its time goes at night, when nobody is working on it.
+    scheduler.add_job(
+        lambda: _apply_retention(container),
+        CronTrigger(hour=2, minute=30, timezone=ZoneInfo(s.timezone)),
+        id="retention.apply",
     )
     scheduler.start()
     log.info("jobs.started", extra={"replica": jobs.sweeper.replica_id, "interval": interval})

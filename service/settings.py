@@ -37,6 +37,8 @@ class Settings:
             over HTTPS; set it true behind a proxy that ends TLS).
         webhook_allow_private: let webhooks reach private and loopback addresses (a receiver
             on the partnership's own network); by default only public ones.
+        retain_evidence_years: how many years a cycle's evidence is kept after the cycle
+            closes, where its template does not say (None: kept); applied nightly.
     """
 
     data_dir: Path = Path("var")
@@ -59,6 +61,7 @@ class Settings:
     public_url: str = ""
     secure_cookies: bool | None = None
     webhook_allow_private: bool = False
+    retain_evidence_years: int | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -112,4 +115,9 @@ class Settings:
             ),
             webhook_allow_private=e.get("PEERLOOP_WEBHOOK_ALLOW_PRIVATE", "").lower()
             in ("1", "true", "yes"),
+            retain_evidence_years=(
+                int(e["PEERLOOP_RETAIN_EVIDENCE_YEARS"])
+                if e.get("PEERLOOP_RETAIN_EVIDENCE_YEARS")
+                else None
+            ),
         )

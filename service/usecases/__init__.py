@@ -15,6 +15,7 @@ from service.usecases import (  # noqa: F401
     inbox,
     migration,
     recording,
+    retention,
     series,
     sharing,
     tasks,

@@ -824,3 +824,12 @@ class ExportPerson:
     """Everything held about a person (a subject access request): theirs, or the admin's."""
 
     person_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyRetention:
+    """Erase the evidence kept past its time (`engine.retention`), or with `dry_run` only
+    say what would go; `default_years` is the deployment's rule where a template has none."""
+
+    dry_run: bool = True
+    default_years: int | None = None

@@ -111,6 +111,61 @@ def test_each_participant_evidence_is_met_exactly_when_every_school_has_enough(
                 assert (f"{name} (" in words) == (sid in short[:5])
 
 
+@settings(max_examples=200)
+@given(
+    taking_part=st.lists(st.sampled_from(SCHOOLS), unique=True, max_size=5),
+    signers=st.lists(
+        st.tuples(st.sampled_from(["s-lead", *SCHOOLS, "s-9"]), st.booleans()), max_size=12
+    ),
+    judged=st.lists(st.tuples(st.sampled_from(["s-lead", *SCHOOLS]), st.sampled_from(QUESTIONS))),
+    lead_too=st.booleans(),
+)
+def test_each_school_signs_off_and_is_judged_its_own_and_the_reasons_name_the_rest(
+    taking_part: list[str],
+    signers: list[tuple[str, bool]],
+    judged: list[tuple[str, str]],
+    lead_too: bool,
+) -> None:
+    """A sign-off is of the signer's school (a moderator's own; the lead may sign for any),
+    a judgement of the school named; `each_participant_signed_off` and
+    `each_participant_judgement` are met exactly when every school counted has its own, and
+    name exactly the schools without one (up to five)."""
+    cycle = _with(_round(), taking_part)
+    cycle.stage = "samples"
+    signed: set[str] = set()
+    for i, (school, by_lead) in enumerate(signers):
+        moderator = Actor(f"p-m{i}", frozenset({"moderator"}), school)
+        actor, role = (LEAD, "lead_moderator") if by_lead else (moderator, "moderator")
+        try:
+            R.sign_off(TEMPLATE, cycle, actor, role, NOW, school_id=school if by_lead else None)
+        except InvalidRecord:
+            assert not cycle.takes_part(school)  # refused only for a school not taking part
+            continue
+        # A moderator of a school not taking part signs for the cycle as a whole.
+        signed.add(school if cycle.takes_part(school) else "")
+    counted = (["s-lead"] if lead_too else []) + taking_part
+    roles = ["moderator", "lead_moderator"]
+    ref = RequirementRef("each_participant_signed_off", {"roles": roles, "lead_too": lead_too})
+    reasons = evaluate(TEMPLATE, cycle, ref)
+    short = [sid for sid in counted if sid not in signed]
+    assert bool(reasons) == bool(short)
+    if reasons:
+        for sid in counted:
+            name = "the lead school" if sid == "s-lead" else f"School {sid}"
+            assert (name in reasons[0].message) == (sid in short[:5])
+
+    cycle.stage = "twilight"
+    for school, question in judged:
+        if cycle.takes_part(school):
+            R.record_judgement(TEMPLATE, cycle, LEAD, "peer", question, "x", None, NOW, school)
+    ref = RequirementRef("each_participant_judgement", {"kind": "peer", "lead_too": lead_too})
+    said = evaluate(TEMPLATE, cycle, ref)
+    for question in QUESTIONS:
+        missing = [sid for sid in counted if (sid, question) not in set(judged)]
+        about = [r for r in said if r.question_id == question]
+        assert bool(about) == bool(missing)
+
+
 def test_a_role_granted_for_a_school_is_held_where_it_takes_part_and_nowhere_else() -> None:
     cycle = _with(_round(), ["s-1"])
     teacher = Person("p-t", "Teacher", "t@s1.example", "s-1")

@@ -112,6 +112,9 @@ class _Cycles:
             raise NotFound("cycle", cycle_id)
         return copy.deepcopy(self.d.cycles[cycle_id])
 
+    def stored(self, cycle_id: str) -> Cycle:
+        return self.get(cycle_id)
+
     def get_many(self, cycle_ids: Iterable[str], *, records: bool = True) -> dict[str, Cycle]:
         found = {cid: self.get(cid) for cid in set(cycle_ids) if cid in self.d.cycles}
         if not records:

@@ -534,6 +534,12 @@ class SqlCycleRepository(DashboardReads):
         self._cache(loaded)
         return loaded[cycle_id]
 
+    def stored(self, cycle_id: str) -> Cycle:
+        loaded = self._load(_ONE, {"cid": cycle_id})
+        if cycle_id not in loaded:
+            raise NotFound("cycle", cycle_id)
+        return loaded[cycle_id]
+
     def get_many(self, cycle_ids: Iterable[str], *, records: bool = True) -> dict[str, Cycle]:
         wanted = sorted(set(cycle_ids))
         if not wanted:

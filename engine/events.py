@@ -86,6 +86,9 @@ class RecordChanged(NamedTuple):
     note: str = ""
     role: str = ""
     token_issued_by: str = ""
+    digest: str = ""
+    """The record's content after the change (`engine.integrity.record_digest`), for the
+    history to hold; empty for a kind without one."""
 
 
 Event = CycleStarted | TransitionFired | DeadlinesCancelled | DeadlinesScheduled | RecordChanged

@@ -62,6 +62,10 @@ def chain_entries(
                 reason=event.note,
                 detail={"record": event.kind, "id": event.record_id, "change": event.change},
             )
+            if event.digest:
+                # The record as it stood after the change: `peerloop audit verify` checks the
+                # stored record against it (`engine.integrity`).
+                entry = dataclasses.replace(entry, detail={**entry.detail, "digest": event.digest})
         if entry is None:
             continue
         if isinstance(event, CycleStarted | TransitionFired | RecordChanged) and (

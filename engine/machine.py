@@ -33,6 +33,7 @@ from engine.events import (
     RecordChanged,
     TransitionFired,
 )
+from engine.integrity import record_digest
 from engine.requirements import LIBRARY, Reason, reason, resolved_params
 from engine.template import ADMIN_ROLE, Template, Transition
 
@@ -267,6 +268,7 @@ class WorkflowMachine:
                     cycle.version,
                     note="the cycle came back to this stage",
                     role=role,
+                    digest=record_digest(None),
                 )
             )
         return [

@@ -134,6 +134,10 @@ class CycleRepository(Protocol):
     def get(self, cycle_id: str) -> Cycle:
         """The cycle with everything it collected. Raises NotFound."""
 
+    def stored(self, cycle_id: str) -> Cycle:
+        """The cycle as the store holds it, read there and never from a cache (for the
+        audit, which checks what is stored). Raises NotFound."""
+
     def get_many(self, cycle_ids: Iterable[str], *, records: bool = True) -> dict[str, Cycle]:
         """The cycles of those ids that exist, by id, each as `get` gives it: a page that
         checks or shows many cycles reads them with a statement per table, not per cycle.

@@ -36,6 +36,7 @@ from engine.errors import (
     UnknownRecord,
 )
 from engine.events import DeadlinesCancelled, DeadlinesScheduled, Event, RecordChanged
+from engine.integrity import record_digest, record_value
 from engine.team import team_warnings, words
 from engine.template import ADMIN_ROLE, Template
 
@@ -119,8 +120,18 @@ def _changed(
     note: str = "",
 ) -> RecordChanged:
     cycle.version += 1
+    value = record_value(cycle, kind, record_id)
     return RecordChanged(
-        cycle.id, kind, record_id, change, actor.id, now, cycle.version, note, role
+        cycle.id,
+        kind,
+        record_id,
+        change,
+        actor.id,
+        now,
+        cycle.version,
+        note,
+        role,
+        digest="" if value is ... else record_digest(value),
     )
 
 

@@ -18,8 +18,9 @@ from engine.audit import ChainProblem, verify_chain
 from engine.calendar import Calendars, SchoolCalendar, calendars_of
 from engine.cycle import Actor, Cycle
 from engine.directory import CycleSummary, IdempotencyRecord, StoredTemplate
-from engine.errors import Conflict, IdempotencyKeyReused, InvalidTemplate, StaleCycle
+from engine.errors import Conflict, IdempotencyKeyReused, InvalidTemplate, NotFound, StaleCycle
 from engine.events import Event
+from engine.integrity import differences
 from engine.machine import Option, WorkflowMachine
 from engine.ports import CycleFilter, CycleRepository, UnitOfWork
 from engine.template import Template
@@ -424,11 +425,22 @@ class Peerloop:
 
 
 def verify_history(uow: UnitOfWork, cycle_ids: list[str] | None = None) -> list[ChainProblem]:
-    """Check every cycle's hash-chained history (or the given cycles')."""
+    """Check every cycle's hash-chained history (or the given cycles'), and its stored stage
+    and records against what the history says they are."""
     problems: list[ChainProblem] = []
     for cid in cycle_ids if cycle_ids is not None else uow.history.cycle_ids():
-        entries = [(e.seq, e.prev_hash, e.hash, e.content()) for e in uow.history.for_cycle(cid)]
+        history = uow.history.for_cycle(cid)
+        entries = [(e.seq, e.prev_hash, e.hash, e.content()) for e in history]
         problems.extend(verify_chain(cid, entries, uow.history.head(cid)))
+        # The records too: each as the history last left it (`engine.integrity`).
+        try:
+            cycle = uow.cycles.stored(cid)
+        except NotFound:
+            problems.append(ChainProblem(cid, None, "the cycle is gone, but its history is there"))
+            continue
+        problems.extend(
+            ChainProblem(cid, seq or None, said) for seq, said in differences(cycle, history)
+        )
     return problems
 
 

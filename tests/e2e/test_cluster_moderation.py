@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from service.jobs import build_sweeper
+from service.usecases.core import verify_history
 from tests.e2e.flows import PDF, evidence, move, ok
 from tests.e2e.world import WORKFLOWS, World
 
@@ -153,6 +154,8 @@ def test_a_round_of_five_schools_runs_by_its_own_roles_with_nothing_forced(world
     assert elm.status_code == 422 and "sch-e does not take part" in elm.text
     assert move(world, LEAD, c, "send_outcomes")["to_stage"] == "outcomes_sent"
 
+    with world.container.uow(readonly=True) as uow:  # each school's records as history says
+        assert verify_history(uow, [c]) == []
     history = ok(world.get(LEAD, f"/cycles/{c}/history"))
     assert not any(e.get("forced") for e in history)
     moves = [e["transition"] for e in history if e.get("transition")]

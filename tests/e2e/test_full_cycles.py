@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from service.usecases.core import verify_history
 from tests.e2e.flows import CQA_QUESTIONS, SPP_QUESTIONS, cqa_to_close, ok, spp_to, start
 from tests.e2e.world import WORKFLOWS, World, open_world
 
@@ -42,6 +43,9 @@ def test_spp_cycle_from_start_to_closed(any_world: World) -> None:
     ]
     assert [e["seq"] for e in history] == list(range(1, len(history) + 1))
     assert all(not e["forced"] for e in history)
+    # Every record as the history left it, in a fresh read of the store (the audit's).
+    with w.container.uow(readonly=True) as uow:
+        assert verify_history(uow, [c]) == []
 
     # A closed cycle offers no moves and takes no more records.
     assert ok(w.get("pl_own", f"/cycles/{c}/transitions")) == []

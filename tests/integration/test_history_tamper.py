@@ -11,10 +11,14 @@ from sqlalchemy.engine import Engine
 
 from adapters.migrate import upgrade
 from adapters.unit_of_work import SqlUnitOfWork
+from engine import records as R
+from engine.cycle import Actor
 from service.cli import main
 from service.usecases.core import Peerloop, verify_history
 from tests.integration.conftest import execute
 from tests.integration.test_storage_contract import ADMIN, LEAD, as_, seed
+
+HEAD_B = Actor("p_head_b", frozenset({"school_lead"}), "s_b")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -128,3 +132,60 @@ def test_audit_verify_command(
     bad = runner.invoke(main, ["audit", "verify"])
     assert bad.exit_code == 1
     assert "cycle c1 entry 6: was changed after it was written" in bad.output
+
+
+@pytest.fixture
+def recorded(sql: tuple[Engine, Peerloop, str]) -> tuple[Engine, Peerloop]:
+    """Cycle c2 with evidence and a focus recorded through Peerloop."""
+    engine, app, _ = sql
+    t = app.template("spp-cycle", 1)
+    c = app.cycle("c2")
+    now = c.started_at
+    events = [
+        R.add_evidence(t, c, HEAD_B, "ev1", "impact.outcomes", "Data pack", now),
+        R.add_evidence(t, c, HEAD_B, "ev2", "impact.outcomes", "Book look", now),
+        R.set_focus(t, c, HEAD_B, ["Reading in KS2"], now),
+    ]
+    with app.uow() as uow:
+        uow.cycles.save(c, c.version - len(events), events)
+        uow.commit()
+    assert problems(app) == []
+    return engine, app
+
+
+RECORD_TAMPERING: dict[str, tuple[str, str]] = {
+    "edit a record": (
+        "UPDATE evidence SET title = 'Something else' WHERE id = 'ev1'",
+        "cycle c2 entry 2: evidence 'ev1' differs from what the history recorded",
+    ),
+    "delete a record": (
+        "DELETE FROM evidence WHERE id = 'ev2'",
+        "cycle c2 entry 3: evidence 'ev2' is gone, but no entry removed it",
+    ),
+    "insert a record": (
+        "INSERT INTO evidence (id, cycle_id, question_id, title, added_by, added_at) "
+        "SELECT 'ev9', cycle_id, question_id, 'Slipped in', added_by, added_at FROM evidence "
+        "WHERE id = 'ev1'",
+        "cycle c2: evidence 'ev9' is not in the history: nobody made it",
+    ),
+    "edit the focus": (
+        "UPDATE cycle SET focus = '[\"Attendance\"]' WHERE id = 'c2'",
+        "cycle c2 entry 4: focus 'focus' differs from what the history recorded",
+    ),
+    "move the stage": (
+        "UPDATE cycle SET stage = 'closed' WHERE id = 'c2'",
+        "cycle c2 entry 1: the cycle is at stage 'closed', but its history moved it to",
+    ),
+}
+
+
+@pytest.mark.parametrize("how", sorted(RECORD_TAMPERING))
+def test_records_edited_by_hand_are_found_and_named(
+    recorded: tuple[Engine, Peerloop], how: str
+) -> None:
+    engine, app = recorded
+    statement, expected = RECORD_TAMPERING[how]
+    execute(engine, statement)
+    found = problems(app)
+    assert any(p.startswith(expected) for p in found), found
+    assert all(p.startswith("cycle c2") for p in found), "the untouched cycle c1 is not blamed"

@@ -34,6 +34,7 @@ from engine.events import (
     RecordChanged,
     TransitionFired,
 )
+from engine.integrity import record_digest
 from engine.machine import Option, WorkflowMachine, payload_digest
 from engine.requirements import Reason
 from tests.unit.helpers import (
@@ -365,6 +366,7 @@ def test_coming_back_to_a_stage_clears_its_sign_offs(machine: WorkflowMachine) -
         8,
         note="the cycle came back to this stage",
         role="rlead",
+        digest=record_digest(None),  # the sign-off is no more
     )
     assert list(cycle.signoffs) == [("workshop", "head", None)]
     assert [type(e) for e in events] == [

@@ -141,8 +141,10 @@ def test_each_school_signs_off_and_is_judged_its_own_and_the_reasons_name_the_re
         except InvalidRecord:
             assert not cycle.takes_part(school)  # refused only for a school not taking part
             continue
-        # A moderator of a school not taking part signs for the cycle as a whole.
-        signed.add(school if cycle.takes_part(school) else "")
+        # A moderator's is of their school when the cycle has schools taking part and theirs
+        # is one; else of the cycle as a whole. The lead's is of the school it names.
+        own = cycle.participants and cycle.takes_part(school)
+        signed.add(school if by_lead or own else "")
     counted = (["s-lead"] if lead_too else []) + taking_part
     roles = ["moderator", "lead_moderator"]
     ref = RequirementRef("each_participant_signed_off", {"roles": roles, "lead_too": lead_too})

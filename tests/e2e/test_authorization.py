@@ -389,6 +389,23 @@ SPECS: list[Spec] = [
         frozenset({"admin", "head_own"}),
         hidden_from=EVERYONE - PEOPLE_SEERS,
     ),
+    # -- data protection: exports and erasure ---------------------------------------------
+    Spec("export a school", "GET", lambda ctx, who: "/schools/sch-h/export", ADMIN),
+    Spec(
+        "export a person",
+        "GET",
+        lambda ctx, who: "/people/p-head-h/export",
+        frozenset({"admin", "head_own"}),  # the person themselves, or the admin
+    ),
+    Spec(
+        "erase a person",
+        "POST",
+        lambda ctx, who: f"/people/{ctx.id('erasable')}/erasure",
+        ADMIN,
+        body=lambda ctx, who: {"json": {"asked_by": "The person", "reason": "Request 1/12"}},
+        fresh="person",  # a person of their own: an erasure is once only
+        ok=201,
+    ),
     Spec("my tokens", "GET", lambda ctx, who: "/tokens", EVERYONE),
     Spec("my notifications", "GET", lambda ctx, who: "/me/notifications", EVERYONE),
     Spec("my tasks", "GET", lambda ctx, who: "/me/tasks", EVERYONE),
@@ -601,6 +618,7 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ctx]:
         )["id"]
         c.ids["erase"] = evidence(w, "head_own", c.cycles["self"], "impact.outcomes")["id"]
         c.ids["token"] = ok(w.get("head_own", "/tokens"))[0]["id"]
+        c.ids["erasable"] = "p-head-y"  # refused to everyone but the admin, who gets their own
         yield c
 
 
@@ -611,6 +629,9 @@ def _prepare(ctx: Ctx, spec: Spec) -> None:
         ctx.own[spec.fresh] = ctx.fresh(spec.fresh)
     elif spec.fresh == "evidence":
         ctx.own["erase"] = evidence(w, "head_own", ctx.cycles["self"], "impact.outcomes")["id"]
+    elif spec.fresh == "person":
+        made = {"name": "Erin Erasable", "email": f"erin.{uid()}@x.example"}
+        ctx.own["erasable"] = ok(w.post("admin", "/people", json=made), 201)["id"]
     elif spec.fresh == "token":
         ctx.own["token"] = ok(
             w.post("admin", "/tokens", json={"person_id": "p-head-h", "name": "spare"}), 201

@@ -220,14 +220,17 @@ def export() -> None:
     """Export data (data protection)."""
 
 
-@export.command("school")
-@click.argument("school_id")
-@click.option(
+_OUTPUT = click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to a file instead of standard output: a .zip holds the files too.",
 )
+
+
+@export.command("school")
+@click.argument("school_id")
+@_OUTPUT
 def export_school_cmd(school_id: str, output: Path | None) -> None:
     """Everything held about one school, as JSON (or, to a .zip, with its files)."""
     with open_container() as container:
@@ -237,12 +240,7 @@ def export_school_cmd(school_id: str, output: Path | None) -> None:
 
 @export.command("person")
 @click.argument("person_id")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to a file instead of standard output: a .zip holds the files too.",
-)
+@_OUTPUT
 def export_person_cmd(person_id: str, output: Path | None) -> None:
     """Everything held about one person (a subject access request), as JSON or a .zip."""
     with open_container() as container:

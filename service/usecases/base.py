@@ -239,10 +239,6 @@ class UseCases:
         """Every published template version: what the roles of running cycles mean."""
         return self.core.registry.published(uow)
 
-    def followers(self, uow: UnitOfWork) -> frozenset[str]:
-        """The roles a published template lets follow networks (`follow_network`)."""
-        return frozenset(r for t in self.published(uow) for r in t.roles_that("follow_network"))
-
     def with_powers(self, caller: Principal) -> Principal:
         """The caller with the roles of theirs that follow networks (`Principal.follows`):
         looked up only for someone granted a role for a network or everywhere, the only
@@ -252,7 +248,7 @@ class UseCases:
         if not wide or wide <= caller.follows:
             return caller
         with self.uow(readonly=True) as uow:
-            follows = self.followers(uow) & wide
+            follows = self.core.registry.followers(uow) & wide
         return dataclasses.replace(caller, follows=follows)
 
     def access(self, uow: UnitOfWork, caller: Principal, cycle: Cycle) -> CycleAccess:

@@ -108,6 +108,10 @@ class TemplateRegistry:
             if s.status == "published"
         ]
 
+    def followers(self, uow: UnitOfWork) -> frozenset[str]:
+        """The roles a published template lets follow networks (`follow_network`)."""
+        return frozenset(r for t in self.published(uow) for r in t.roles_that("follow_network"))
+
     def startable(self, uow: UnitOfWork) -> list[Template]:
         """Of each template, the version a new cycle starts on (the newest published and not
         retired); a template without one is left out."""

@@ -148,10 +148,6 @@ class Notifier:
         grants = uow.directory.grants_with_roles(frozenset(roles))
         return holders(cycle, roles, grants, chair, template.chair_roles)
 
-    def _followers(self, uow: UnitOfWork) -> frozenset[str]:
-        templates = self.core.registry.published(uow)
-        return frozenset(r for t in templates for r in t.roles_that("follow_network"))
-
     def _deliver(self, uow: UnitOfWork, notices: list[Notice]) -> None:
         if notices:
             uow.inbox.deliver(notices, self.core.clock.now())
@@ -335,7 +331,7 @@ class Notifier:
                 # network's, its leads (the roles that follow networks) and its chair.
                 scope = event.grantee_kind
                 grants = uow.directory.grants_with_roles(
-                    self._followers(uow)
+                    self.core.registry.followers(uow)
                     if scope == "network"
                     else template.roles_that("share_report")
                 )

@@ -10,6 +10,7 @@ pages only word their answers. To someone who may not read the report its pages 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -19,6 +20,7 @@ from litestar.response import Redirect, Template
 
 from engine.access import Principal, may_share
 from engine.cycle import Cycle, Finding, Judgement
+from engine.directory import ContentRead
 from engine.errors import (
     Conflict,
     CycleClosed,
@@ -371,6 +373,27 @@ READ_WORDS = {
 
 
 @dataclass(frozen=True, slots=True)
+class ReadsOf:
+    """One person's reads of one part on one ground, as the head is shown them: how many
+    times, and when last (every page a reviewer opens is a read; the API lists each one)."""
+
+    person_id: str
+    section: str
+    grounds: str
+    issued_by: str | None
+    times: int
+    last: datetime
+
+
+def _grouped(reads: list[ContentRead]) -> list[ReadsOf]:
+    groups: dict[tuple[str, str, str, str | None], list[ContentRead]] = {}
+    for r in reads:
+        groups.setdefault((r.person_id, r.section, r.grounds, r.issued_by), []).append(r)
+    out = [ReadsOf(*key, len(found), max(r.at for r in found)) for key, found in groups.items()]
+    return sorted(out, key=lambda g: g.last, reverse=True)  # the latest first
+
+
+@dataclass(frozen=True, slots=True)
 class Directory:
     """Whom the sharer may choose (people, schools, networks by id) and the names they know."""
 
@@ -443,7 +466,7 @@ def _report_page(
             else {}
         ),
         shares=sorted(ctx.shares, key=lambda s: s.shared_at),
-        reads=list(reversed(found.reads)),  # the latest first
+        reads=_grouped(found.reads),
         read_words=READ_WORDS,
         news=news,
         news_whom=directory.whom(kind, grantee) if directory and grantee else "",

@@ -107,8 +107,15 @@ def test_the_host_head_reads_the_report_shares_it_and_withdraws_it(page: Any, de
     page.goto(f"{demo.base}/app/cycles/{REVIEWED}")
     page.click("a:has-text('The review report')")
     assert page.inner_text("h1") == "Review report: Northbank Academy"
-    assert "Nobody else can read it yet." in page.inner_text("main")
-    assert_accessible(page, "the report with its share dialog")
+    main = page.inner_text("main")
+    assert "Nobody else can read it yet." in main
+    # Whoever outside the school has read it is listed for the head, with why they could.
+    assert "Who outside the school has read it" in main
+    # One line per reader and ground, however many pages of the report they opened.
+    readers = page.locator("table", has_text="Why they could").locator("tbody tr")
+    names = [readers.nth(i).inner_text().split("\t")[0] for i in range(readers.count())]
+    assert len(names) == len(set(names))
+    assert_accessible(page, "the report with its share dialog and who has read it")
     screenshot(page, "report")
 
     page.click("button:has-text('Share the report')")
